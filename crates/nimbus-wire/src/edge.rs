@@ -1,0 +1,245 @@
+//! The edge: every request on the shared port passes here. It tells which service a
+//! request is for, checks who is calling (SigV4), decodes the service's protocol,
+//! calls the service, and encodes the answer. Services register a `ServiceHandler`
+//! and never see HTTP.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use http::{HeaderMap, Method, Request, Response, StatusCode};
+use nimbus_core::{ids, AwsError, RequestContext, DEFAULT_REGION};
+use serde_json::Value;
+
+use crate::protocol::{JsonVersion, Protocol, WireResponse, WireSpec};
+use crate::{query, sigv4};
+
+#[async_trait]
+pub trait ServiceHandler: Send + Sync {
+    fn spec(&self) -> &WireSpec;
+    /// Runs one operation. `input` uses the model's member names whatever the protocol.
+    async fn call(&self, ctx: &RequestContext, operation: &str, input: Value) -> Result<Value, AwsError>;
+}
+
+/// Which access keys exist, and what happens to keys that don't.
+#[derive(Clone)]
+pub struct AuthConfig {
+    /// access key id → secret key
+    pub keys: HashMap<String, String>,
+    /// Reject unknown access keys and unsigned requests.
+    pub strict: bool,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self { keys: HashMap::from([("test".to_string(), "test".to_string())]), strict: false }
+    }
+}
+
+pub struct Edge {
+    services: Vec<Arc<dyn ServiceHandler>>,
+    auth: AuthConfig,
+}
+
+struct Caller {
+    access_key: String,
+    region: String,
+}
+
+impl Edge {
+    pub fn new(auth: AuthConfig) -> Self {
+        Self { services: Vec::new(), auth }
+    }
+
+    pub fn register(&mut self, service: Arc<dyn ServiceHandler>) {
+        self.services.push(service);
+    }
+
+    pub fn service_names(&self) -> Vec<&'static str> {
+        self.services.iter().map(|s| s.spec().signing_name).collect()
+    }
+
+    pub async fn handle(&self, req: Request<Bytes>) -> Response<Bytes> {
+        let request_id = ids::uuid4();
+        let (parts, body) = req.into_parts();
+        let path = parts.uri.path().to_string();
+        let raw_query = parts.uri.query().unwrap_or("").to_string();
+        let host = header(&parts.headers, "host").unwrap_or("localhost").to_string();
+
+        if path == "/_nimbus/health" {
+            let body = serde_json::json!({"status": "running", "services": self.service_names()});
+            return plain(StatusCode::OK, "application/json", body.to_string());
+        }
+
+        let req_parts = sigv4::RequestParts {
+            method: parts.method.as_str(),
+            path: &path,
+            query: &raw_query,
+            headers: &parts.headers,
+        };
+        let auth = sigv4::parse(&req_parts);
+        let target = header(&parts.headers, "x-amz-target");
+        let signing_name = match &auth {
+            Ok(Some(a)) => Some(a.credential.service.as_str()),
+            _ => None,
+        };
+        let Some(service) = self.route(target, signing_name, &host) else {
+            return plain(
+                StatusCode::BAD_REQUEST,
+                "text/plain",
+                "nimbus could not tell which AWS service this request is for. Sign it with SigV4 \
+                 (any AWS SDK or the aws CLI does) or send an X-Amz-Target header.\n"
+                    .to_string(),
+            );
+        };
+        let spec = service.spec();
+        let protocol = match target {
+            Some(_) => {
+                let ct = header(&parts.headers, "content-type").unwrap_or("");
+                let version = if ct.contains("1.1") { JsonVersion::V1_1 } else { JsonVersion::V1_0 };
+                Protocol::AwsJson { version }
+            }
+            None if parts.method == Method::POST || parts.method == Method::GET => Protocol::AwsQuery,
+            None => spec.default_protocol(),
+        };
+
+        let caller = match self.authenticate(auth, &req_parts, &body, &host, spec) {
+            Ok(c) => c,
+            Err(e) => return respond(spec.encode_error(protocol, &e, &request_id)),
+        };
+        let ctx = RequestContext {
+            account: RequestContext::account_for_key(&caller.access_key),
+            region: caller.region,
+            access_key: caller.access_key,
+            request_id: request_id.clone(),
+            host,
+            path,
+        };
+
+        let decoded = match protocol {
+            Protocol::AwsJson { .. } => {
+                let op = target
+                    .and_then(|t| t.split_once('.'))
+                    .map(|(_, op)| op.to_string())
+                    .unwrap_or_default();
+                spec.decode_json(&op, &body).map(|input| (op, input))
+            }
+            Protocol::AwsQuery => spec.decode_query(&query::parse_params(&body, &raw_query)),
+        };
+        let (operation, input) = match decoded {
+            Ok(d) => d,
+            Err(e) => return respond(spec.encode_error(protocol, &e, &request_id)),
+        };
+        tracing::debug!(service = spec.signing_name, %operation, account = %ctx.account, region = %ctx.region, "request");
+        match service.call(&ctx, &operation, input).await {
+            Ok(output) => respond(spec.encode_ok(protocol, &operation, &output, &request_id)),
+            Err(e) => {
+                if e.status >= 500 {
+                    tracing::error!(service = spec.signing_name, %operation, error = %e, "request failed");
+                } else {
+                    tracing::debug!(service = spec.signing_name, %operation, error = %e, "client error");
+                }
+                respond(spec.encode_error(protocol, &e, &request_id))
+            }
+        }
+    }
+
+    /// Target prefix first (it names the service exactly), then the signing name,
+    /// then the host's first label.
+    fn route(&self, target: Option<&str>, signing_name: Option<&str>, host: &str) -> Option<&Arc<dyn ServiceHandler>> {
+        if let Some(prefix) = target.and_then(|t| t.split_once('.')).map(|(p, _)| p) {
+            if let Some(s) = self.services.iter().find(|s| s.spec().target_prefix == Some(prefix)) {
+                return Some(s);
+            }
+        }
+        if let Some(name) = signing_name {
+            if let Some(s) = self.services.iter().find(|s| s.spec().signing_name == name) {
+                return Some(s);
+            }
+        }
+        let first_label = host.split('.').next().unwrap_or("");
+        self.services.iter().find(|s| s.spec().host_prefixes.contains(&first_label))
+    }
+
+    fn authenticate(
+        &self,
+        auth: Result<Option<sigv4::ParsedAuth>, sigv4::SigError>,
+        req: &sigv4::RequestParts,
+        body: &Bytes,
+        host: &str,
+        spec: &WireSpec,
+    ) -> Result<Caller, AwsError> {
+        let auth = auth.map_err(sig_error)?;
+        let Some(auth) = auth else {
+            if self.auth.strict {
+                return Err(AwsError::new(403, "MissingAuthenticationToken", "Request is missing Authentication Token"));
+            }
+            return Ok(Caller {
+                access_key: "anonymous".into(),
+                region: region_from_host(host, spec).unwrap_or(DEFAULT_REGION).to_string(),
+            });
+        };
+        match self.auth.keys.get(&auth.credential.access_key) {
+            Some(secret) => {
+                let payload_hash = match (&auth.kind, header(req.headers, "x-amz-content-sha256")) {
+                    (_, Some(h)) => h.to_string(),
+                    (sigv4::AuthKind::Presigned { .. }, None) => "UNSIGNED-PAYLOAD".to_string(),
+                    (sigv4::AuthKind::Header, None) => sigv4::sha256_hex(body),
+                };
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0);
+                sigv4::verify(&auth, req, &payload_hash, secret, now, false).map_err(sig_error)?;
+            }
+            None if self.auth.strict => {
+                return Err(AwsError::new(
+                    403,
+                    "InvalidClientTokenId",
+                    "The security token included in the request is invalid.",
+                ));
+            }
+            None => {}
+        }
+        Ok(Caller { region: auth.credential.region.clone(), access_key: auth.credential.access_key })
+    }
+}
+
+fn sig_error(e: sigv4::SigError) -> AwsError {
+    let status = match e {
+        sigv4::SigError::Malformed(_) => 400,
+        _ => 403,
+    };
+    AwsError::new(status, e.code(), e.message())
+}
+
+/// `sqs.eu-west-1.localhost` → `eu-west-1`.
+fn region_from_host<'a>(host: &'a str, spec: &WireSpec) -> Option<&'a str> {
+    let host = host.split(':').next().unwrap_or(host);
+    let mut labels = host.split('.');
+    let first = labels.next()?;
+    let second = labels.next()?;
+    (spec.host_prefixes.contains(&first) && second.contains('-')).then_some(second)
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn respond(w: WireResponse) -> Response<Bytes> {
+    let mut builder = Response::builder().status(w.status).header("content-type", w.content_type);
+    for (k, v) in w.headers {
+        builder = builder.header(k, v);
+    }
+    builder
+        .body(Bytes::from(w.body))
+        .unwrap_or_else(|_| Response::new(Bytes::from_static(b"")))
+}
+
+fn plain(status: StatusCode, content_type: &'static str, body: String) -> Response<Bytes> {
+    let mut r = Response::new(Bytes::from(body));
+    *r.status_mut() = status;
+    r.headers_mut().insert("content-type", http::HeaderValue::from_static(content_type));
+    r
+}
