@@ -90,16 +90,23 @@ impl Store {
         Ok((Self { tx: Some(tx) }, loaded))
     }
 
-    /// Queues a write and waits until it is committed.
-    pub async fn write(
+    /// Queues a write now (so writes reach the database in the order they were
+    /// queued) and returns a future that resolves once it is committed.
+    pub fn write(
         &self,
         op: impl FnOnce(&Transaction) -> rusqlite::Result<()> + Send + 'static,
-    ) -> Result<(), StoreError> {
-        let Some(tx) = &self.tx else { return Ok(()) };
-        let (done, wait) = oneshot::channel();
-        tx.send(Job { op: Box::new(op), done: Some(done) })
-            .map_err(|_| StoreError("the store's writer has stopped".into()))?;
-        wait.await.map_err(|_| StoreError("the store's writer has stopped".into()))?
+    ) -> impl std::future::Future<Output = Result<(), StoreError>> + Send + 'static {
+        let queued = self.tx.as_ref().map(|tx| {
+            let (done, wait) = oneshot::channel();
+            tx.send(Job { op: Box::new(op), done: Some(done) }).map(|_| wait)
+        });
+        async move {
+            match queued {
+                None => Ok(()),
+                Some(Err(_)) => Err(StoreError("the store's writer has stopped".into())),
+                Some(Ok(wait)) => wait.await.map_err(|_| StoreError("the store's writer has stopped".into()))?,
+            }
+        }
     }
 
     /// Queues a write without waiting for it (it is still ordered after every write

@@ -132,7 +132,7 @@ impl ServiceModel {
 
     /// The legacy (awsQuery) error code and HTTP status of an error shape, if the
     /// model gives them.
-    pub fn error_trait(&self, shape_name: &str) -> Option<(&str, Option<u16>)> {
+    pub fn error_trait<'a>(&'a self, shape_name: &'a str) -> Option<(&'a str, Option<u16>)> {
         let shape = self.shapes.get(shape_name)?;
         let err = shape.error.as_ref()?;
         Some((err.code.as_deref().unwrap_or(shape_name), err.http_status_code))

@@ -1,1 +1,18 @@
-fn main(){}
+//! nimbus: the AWS serverless toolbox on one machine.
+
+mod cli;
+mod serve;
+
+use clap::Parser;
+
+fn main() {
+    let cli = cli::Cli::parse();
+    let code = match cli.command {
+        cli::Command::Serve(args) => serve::run(args),
+        cli::Command::Env(args) => {
+            print!("{}", cli::env_exports(&args));
+            0
+        }
+    };
+    std::process::exit(code);
+}

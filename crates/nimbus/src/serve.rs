@@ -1,0 +1,138 @@
+//! `nimbus serve`: one HTTP port for every service.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use nimbus_core::targets::TargetRegistry;
+use nimbus_sqs::Sqs;
+use nimbus_store::Durability;
+use nimbus_wire::{AuthConfig, Edge};
+use tokio::net::TcpListener;
+
+use crate::cli::{AuthArg, DurabilityArg, ServeArgs};
+
+/// Largest request body accepted (S3 streams its bodies and will not be bound by this).
+const MAX_BODY: usize = 32 * 1024 * 1024;
+
+pub fn run(args: ServeArgs) -> i32 {
+    let started = Instant::now();
+    let filter = tracing_subscriber::EnvFilter::try_new(&args.log).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr).init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("nimbus: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    runtime.block_on(async move {
+        match serve(args, started).await {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("nimbus: {e}");
+                1
+            }
+        }
+    })
+}
+
+async fn serve(args: ServeArgs, started: Instant) -> Result<(), String> {
+    let durability = match args.durability {
+        DurabilityArg::Default => Durability::Process,
+        DurabilityArg::Strict => Durability::Strict,
+    };
+    let data_dir = (!args.in_memory).then_some(args.data_dir.as_path());
+    let sqs = Arc::new(Sqs::open(data_dir, durability)?);
+    let targets = TargetRegistry::new();
+    targets.register("sqs", sqs.clone());
+
+    let mut edge = Edge::new(AuthConfig { strict: args.auth == AuthArg::Strict, ..AuthConfig::default() });
+    edge.register(sqs.clone());
+    let edge = Arc::new(edge);
+
+    let addr = format!("{}:{}", args.endpoint.host, args.endpoint.port);
+    let listener = TcpListener::bind(&addr).await.map_err(|e| {
+        format!("cannot listen on {addr}: {e}. Is another nimbus (or LocalStack) running? Pick another port with --port.")
+    })?;
+    let local: SocketAddr = listener.local_addr().map_err(|e| e.to_string())?;
+    let storage = match data_dir {
+        Some(d) => format!("data in {}, durability {}", d.display(), match args.durability {
+            DurabilityArg::Default => "default (survives kill -9)",
+            DurabilityArg::Strict => "strict (survives power loss)",
+        }),
+        None => "in memory (nothing is kept)".to_string(),
+    };
+    println!("nimbus ready on http://{local} ({storage}; {} ms)", started.elapsed().as_millis());
+    tracing::info!(services = ?edge.service_names(), queues = sqs.queue_count(), "serving");
+
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let edge = edge.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |req| handle(edge.clone(), req));
+                    let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service).await;
+                });
+            }
+            _ = &mut shutdown => break,
+        }
+    }
+    tracing::info!("shutting down");
+    sqs.flush().await;
+    Ok(())
+}
+
+async fn handle(edge: Arc<Edge>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let (parts, body) = req.into_parts();
+    let body = match Limited::new(body, MAX_BODY).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            let mut r = Response::new(Full::new(Bytes::from_static(b"request body too large or interrupted\n")));
+            *r.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+            return Ok(r);
+        }
+    };
+    let resp = edge.handle(Request::from_parts(parts, body)).await;
+    Ok(resp.map(Full::new))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
