@@ -32,7 +32,10 @@ pub fn derive_key(secret: &str, date: &str, region: &str, service: &str) -> [u8;
 
 /// `X-Amz-Date` for a point in time: `yyyymmddThhmmssZ` (UTC).
 pub fn amz_date(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = t
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
     let (y, m, d) = civil_from_days(days);
     format!(
@@ -182,7 +185,10 @@ mod tests {
             "GET",
             "/",
             "",
-            &[("x-amz-date", "20150830T123600Z"), ("host", "example.amazonaws.com")],
+            &[
+                ("x-amz-date", "20150830T123600Z"),
+                ("host", "example.amazonaws.com"),
+            ],
             &sha256_hex(b""),
             "20150830T123600Z",
         );
@@ -201,7 +207,10 @@ mod tests {
             "POST",
             "/",
             "",
-            &[("host", "example.amazonaws.com"), ("x-amz-date", "20150830T123600Z")],
+            &[
+                ("host", "example.amazonaws.com"),
+                ("x-amz-date", "20150830T123600Z"),
+            ],
             &sha256_hex(b""),
             "20150830T123600Z",
         );

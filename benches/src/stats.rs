@@ -12,9 +12,9 @@ use serde_json::{json, Value};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
     SendMessage,
+    SendMessageBatch,
     ReceiveMessage,
     DeleteMessage,
-    SendMessageBatch,
     DeleteMessageBatch,
     Cycle,
 }
@@ -22,9 +22,9 @@ pub enum Op {
 impl Op {
     pub const ALL: [Op; 6] = [
         Op::SendMessage,
+        Op::SendMessageBatch,
         Op::ReceiveMessage,
         Op::DeleteMessage,
-        Op::SendMessageBatch,
         Op::DeleteMessageBatch,
         Op::Cycle,
     ];
@@ -56,7 +56,10 @@ pub struct Window {
 impl Window {
     pub fn new(warmup: Duration, duration: Duration) -> Self {
         let start = Instant::now() + warmup;
-        Window { start, end: start + duration }
+        Window {
+            start,
+            end: start + duration,
+        }
     }
 
     pub fn contains(&self, t: Instant) -> bool {
@@ -99,10 +102,6 @@ impl Recorder {
             reconnects: 0,
             error_samples: Vec::new(),
         }
-    }
-
-    pub fn in_window(&self, t: Instant) -> bool {
-        self.window.contains(t)
     }
 
     /// Records a successful operation that ran from `t0` to `t1`.

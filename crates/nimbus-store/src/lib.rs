@@ -172,10 +172,10 @@ fn commit_batch(conn: &mut Connection, batch: &mut [Job]) -> Vec<Result<(), Stor
 }
 
 fn run_in_savepoint(tx: &Transaction, op: WriteOp) -> Result<(), StoreError> {
-    tx.execute_batch("SAVEPOINT w")?;
+    tx.prepare_cached("SAVEPOINT w")?.execute([])?;
     match op(tx) {
         Ok(()) => {
-            tx.execute_batch("RELEASE w")?;
+            tx.prepare_cached("RELEASE w")?.execute([])?;
             Ok(())
         }
         Err(e) => {

@@ -84,7 +84,13 @@ impl Edge {
             Ok(Some(a)) => Some(a.credential.service.as_str()),
             _ => None,
         };
-        let Some(service) = self.route(target, signing_name, &host) else {
+        // Unsigned awsQuery requests name only their Action.
+        let action = if target.is_none() && signing_name.is_none() {
+            query::parse_params(&body, &raw_query).remove("Action")
+        } else {
+            None
+        };
+        let Some(service) = self.route(target, signing_name, &host, action.as_deref()) else {
             return plain(
                 StatusCode::BAD_REQUEST,
                 "text/plain",
@@ -146,8 +152,14 @@ impl Edge {
     }
 
     /// Target prefix first (it names the service exactly), then the signing name,
-    /// then the host's first label.
-    fn route(&self, target: Option<&str>, signing_name: Option<&str>, host: &str) -> Option<&Arc<dyn ServiceHandler>> {
+    /// then the host's first label, then the one service whose query API has the Action.
+    fn route(
+        &self,
+        target: Option<&str>,
+        signing_name: Option<&str>,
+        host: &str,
+        action: Option<&str>,
+    ) -> Option<&Arc<dyn ServiceHandler>> {
         if let Some(prefix) = target.and_then(|t| t.split_once('.')).map(|(p, _)| p) {
             if let Some(s) = self.services.iter().find(|s| s.spec().target_prefix == Some(prefix)) {
                 return Some(s);
@@ -159,7 +171,18 @@ impl Edge {
             }
         }
         let first_label = host.split('.').next().unwrap_or("");
-        self.services.iter().find(|s| s.spec().host_prefixes.contains(&first_label))
+        if let Some(s) = self.services.iter().find(|s| s.spec().host_prefixes.contains(&first_label)) {
+            return Some(s);
+        }
+        let action = action?;
+        let mut with_action = self
+            .services
+            .iter()
+            .filter(|s| s.spec().query.as_ref().is_some_and(|m| m.operation(action).is_some()));
+        match (with_action.next(), with_action.next()) {
+            (Some(s), None) => Some(s),
+            _ => None,
+        }
     }
 
     fn authenticate(

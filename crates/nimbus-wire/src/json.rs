@@ -9,7 +9,24 @@ use crate::model::{ServiceModel, Shape, ShapeKind};
 
 pub const SERIALIZATION_EXCEPTION: &str = "SerializationException";
 
-fn type_error(path: &str, expected: &str) -> AwsError {
+/// Where in the input a value sits, built into text only when reporting an error.
+enum Path<'a> {
+    Root(&'a str),
+    Member(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
+}
+
+impl std::fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Path::Root(name) => f.write_str(name),
+            Path::Member(parent, name) => write!(f, "{parent}.{name}"),
+            Path::Index(parent, i) => write!(f, "{parent}[{i}]"),
+        }
+    }
+}
+
+fn type_error(path: &Path, expected: &str) -> AwsError {
     AwsError::bad_request(
         SERIALIZATION_EXCEPTION,
         format!("Unexpected value type for {path}: expected {expected}"),
@@ -27,13 +44,13 @@ pub fn decode_input(model: &ServiceModel, input_shape: Option<&str>, body: &[u8]
     };
     if let Some(name) = input_shape {
         if let Some(shape) = model.shape(name) {
-            check(model, shape, &mut value, name)?;
+            check(model, shape, &mut value, &Path::Root(name))?;
         }
     }
     Ok(value)
 }
 
-fn check(model: &ServiceModel, shape: &Shape, v: &mut Value, path: &str) -> Result<(), AwsError> {
+fn check(model: &ServiceModel, shape: &Shape, v: &mut Value, path: &Path) -> Result<(), AwsError> {
     match shape.kind {
         ShapeKind::Structure => {
             let Value::Object(obj) = v else { return Err(type_error(path, "an object")) };
@@ -41,7 +58,7 @@ fn check(model: &ServiceModel, shape: &Shape, v: &mut Value, path: &str) -> Resu
             obj.retain(|_, m| !m.is_null());
             for (name, member) in &shape.members {
                 if let (Some(mv), Some(ms)) = (obj.get_mut(name), model.shape(&member.shape)) {
-                    check(model, ms, mv, &format!("{path}.{name}"))?;
+                    check(model, ms, mv, &Path::Member(path, name))?;
                 }
             }
         }
@@ -49,7 +66,7 @@ fn check(model: &ServiceModel, shape: &Shape, v: &mut Value, path: &str) -> Resu
             let Value::Array(items) = v else { return Err(type_error(path, "an array")) };
             if let Some(ms) = shape.member.as_ref().and_then(|m| model.shape(&m.shape)) {
                 for (i, item) in items.iter_mut().enumerate() {
-                    check(model, ms, item, &format!("{path}[{i}]"))?;
+                    check(model, ms, item, &Path::Index(path, i))?;
                 }
             }
         }
@@ -57,7 +74,7 @@ fn check(model: &ServiceModel, shape: &Shape, v: &mut Value, path: &str) -> Resu
             let Value::Object(obj) = v else { return Err(type_error(path, "an object")) };
             if let Some(vs) = shape.value.as_ref().and_then(|m| model.shape(&m.shape)) {
                 for (k, item) in obj.iter_mut() {
-                    check(model, vs, item, &format!("{path}.{k}"))?;
+                    check(model, vs, item, &Path::Member(path, k))?;
                 }
             }
         }
