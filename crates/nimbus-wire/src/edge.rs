@@ -205,10 +205,10 @@ impl Edge {
         };
         match self.auth.keys.get(&auth.credential.access_key) {
             Some(secret) => {
-                let payload_hash = match (&auth.kind, header(req.headers, "x-amz-content-sha256")) {
-                    (_, Some(h)) => h.to_string(),
-                    (sigv4::AuthKind::Presigned { .. }, None) => "UNSIGNED-PAYLOAD".to_string(),
-                    (sigv4::AuthKind::Header, None) => sigv4::sha256_hex(body),
+                // Presigned requests: the verifier tries UNSIGNED-PAYLOAD before this hash.
+                let payload_hash = match header(req.headers, "x-amz-content-sha256") {
+                    Some(h) => h.to_string(),
+                    None => sigv4::sha256_hex(body),
                 };
                 let now = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
@@ -230,11 +230,7 @@ impl Edge {
 }
 
 fn sig_error(e: sigv4::SigError) -> AwsError {
-    let status = match e {
-        sigv4::SigError::Malformed(_) => 400,
-        _ => 403,
-    };
-    AwsError::new(status, e.code(), e.message())
+    AwsError::new(e.status(), e.code(), e.message())
 }
 
 /// `sqs.eu-west-1.localhost` → `eu-west-1`.
