@@ -113,7 +113,7 @@ pub fn validate(
         if !SETTABLE.contains(&name.as_str()) {
             return Err(invalid_attribute_name(name));
         }
-        if FIFO_ONLY.contains(&name.as_str()) && !fifo {
+        if (FIFO_ONLY.contains(&name.as_str()) && !fifo) || (name == "FifoQueue" && !creating) {
             return Err(invalid_attribute_name(name));
         }
         let mut value = value.clone();
@@ -146,7 +146,7 @@ pub fn validate(
             "FifoQueue" => {
                 bool_value(name, &value)?;
                 value = value.to_ascii_lowercase();
-                if !creating || (value == "true") != fifo {
+                if (value == "true") != fifo {
                     return Err(invalid_attribute_value(name, ""));
                 }
             }
@@ -178,8 +178,11 @@ pub fn validate(
 
 /// `{"deadLetterTargetArn": "...", "maxReceiveCount": 5}` (the count may be a string).
 pub fn parse_redrive_policy(v: &str) -> Result<(String, u32), AwsError> {
-    let m = json_object("RedrivePolicy", v)?;
-    let bad = |why: &str| invalid_attribute_value("RedrivePolicy", why);
+    let bad = |why: &str| redrive_error(v, why);
+    let m = match serde_json::from_str::<Value>(v) {
+        Ok(Value::Object(m)) => m,
+        _ => return Err(bad("Redrive policy is not a valid JSON map.")),
+    };
     let arn = m
         .get("deadLetterTargetArn")
         .and_then(Value::as_str)
@@ -191,8 +194,13 @@ pub fn parse_redrive_policy(v: &str) -> Result<(String, u32), AwsError> {
         _ => None,
     }
     .filter(|n| (1..=1000).contains(n))
-    .ok_or_else(|| bad("Value of maxReceiveCount must be an integer from 1 to 1000."))?;
+    .ok_or_else(|| bad("Invalid value for maxReceiveCount, valid values are from 1 to 1000 both inclusive."))?;
     Ok((arn, count as u32))
+}
+
+/// SQS reports RedrivePolicy problems as InvalidParameterValue naming the value.
+pub fn redrive_error(value: &str, reason: &str) -> AwsError {
+    crate::errors::invalid_parameter("RedrivePolicy", value, reason)
 }
 
 fn validate_redrive_allow(v: &str) -> Result<(), AwsError> {
@@ -267,7 +275,7 @@ mod tests {
         assert_eq!(validate(&map(&[("Bogus", "1")]), false, true).unwrap_err().code, "InvalidAttributeName");
         assert_eq!(validate(&map(&[("ContentBasedDeduplication", "true")]), false, true).unwrap_err().code, "InvalidAttributeName");
         assert!(validate(&map(&[("FifoQueue", "true")]), false, true).is_err());
-        assert!(validate(&map(&[("FifoQueue", "true")]), true, false).is_err());
+        assert_eq!(validate(&map(&[("FifoQueue", "true")]), true, false).unwrap_err().code, "InvalidAttributeName");
         assert_eq!(validate(&map(&[("FifoQueue", "TRUE")]), true, true).unwrap()["FifoQueue"], "true");
     }
 

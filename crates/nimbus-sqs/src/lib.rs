@@ -47,6 +47,8 @@ pub(crate) struct State {
     next_seq: AtomicU64,
     next_nonce: AtomicU64,
     tasks: Mutex<Vec<moves::MoveTask>>,
+    /// Deleted queues and when: AWS refuses to recreate a name for 60 seconds.
+    recently_deleted: Mutex<HashMap<QueueKey, u64>>,
 }
 
 impl Sqs {
@@ -60,6 +62,7 @@ impl Sqs {
             json: Some(ServiceModel::from_json(JSON_MODEL).map_err(|e| format!("SQS model: {e}"))?),
             query: Some(ServiceModel::from_json(QUERY_MODEL).map_err(|e| format!("SQS query model: {e}"))?),
             host_prefixes: &["sqs", "queue"],
+            url_member: Some("QueueUrl"),
         };
         let (store, (queues, max_seq)) = match data_dir {
             Some(dir) => Store::open(dir, "sqs", durability, persist::SCHEMA, persist::load)
@@ -76,6 +79,7 @@ impl Sqs {
             next_seq: AtomicU64::new(max_seq + 1),
             next_nonce: AtomicU64::new(now_millis()),
             tasks: Mutex::new(Vec::new()),
+            recently_deleted: Mutex::new(HashMap::new()),
         });
         tokio::spawn(sweeper(Arc::downgrade(&state)));
         Ok(Sqs { spec, state })
@@ -105,13 +109,7 @@ impl ServiceHandler for Sqs {
         &self.spec
     }
 
-    async fn call(&self, ctx: &RequestContext, operation: &str, mut v: Value) -> Result<Value, AwsError> {
-        // awsQuery clients may post to the queue's URL instead of naming it.
-        if let Value::Object(m) = &mut v {
-            if !m.contains_key("QueueUrl") && url::path_names_queue(&ctx.path) {
-                m.insert("QueueUrl".into(), Value::String(format!("http://{}{}", ctx.host, ctx.path)));
-            }
-        }
+    async fn call(&self, ctx: &RequestContext, operation: &str, v: Value) -> Result<Value, AwsError> {
         let s = &self.state;
         match operation {
             "CreateQueue" => s.create_queue(ctx, input(v)?).await,
@@ -212,7 +210,7 @@ async fn sweeper(state: std::sync::Weak<State>) {
             if !expired.is_empty() {
                 let arn = q.arn.clone();
                 state.store.write_detached(move |tx| {
-                    for seq in expired {
+                    for &seq in &expired {
                         persist::delete_message(tx, &arn, seq)?;
                     }
                     Ok(())

@@ -547,7 +547,7 @@ impl State {
                     for u in &updates {
                         persist::update_receive(tx, &arn, u)?;
                     }
-                    for seq in removed {
+                    for &seq in &removed {
                         persist::delete_message(tx, &arn, seq)?;
                     }
                     Ok(())
@@ -631,7 +631,7 @@ impl State {
             let arn = q.arn.clone();
             self.store
                 .write(move |tx| {
-                    for seq in deleted {
+                    for &seq in &deleted {
                         persist::delete_message(tx, &arn, seq)?;
                     }
                     Ok(())

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::attributes::{self, READ_ONLY};
-use crate::errors::{self, invalid_attribute_value};
+use crate::errors;
 use crate::persist::{self, QueueRow};
 use crate::queue::Queue;
 use crate::{empty, url, State};
@@ -187,17 +187,14 @@ impl State {
         let (dlq_arn, _) = attributes::parse_redrive_policy(policy)?;
         let dlq = self
             .queue_by_arn(&dlq_arn)
-            .ok_or_else(|| invalid_attribute_value("RedrivePolicy", "Dead letter target does not exist."))?;
+            .ok_or_else(|| attributes::redrive_error(policy, "Dead letter target does not exist."))?;
         let dlq_inner = dlq.inner.lock();
         if dlq_inner.settings.fifo != fifo {
-            return Err(invalid_attribute_value(
-                "RedrivePolicy",
-                "Dead-letter queue must be same type of queue as the source.",
-            ));
+            return Err(attributes::redrive_error(policy, "Dead-letter queue must be same type of queue as the source."));
         }
         if !attributes::redrive_allowed(dlq_inner.attributes.get("RedriveAllowPolicy"), source_arn) {
-            return Err(invalid_attribute_value(
-                "RedrivePolicy",
+            return Err(attributes::redrive_error(
+                policy,
                 "Dead-letter target's RedriveAllowPolicy does not allow this queue as a source.",
             ));
         }
@@ -231,6 +228,17 @@ impl State {
                 }
             }
             return Ok(json!({ "QueueUrl": url }));
+        }
+        {
+            let now = now_millis();
+            let mut deleted = self.recently_deleted.lock();
+            deleted.retain(|_, at| now < *at + 60_000);
+            if deleted.contains_key(&key) {
+                return Err(AwsError::bad_request(
+                    "QueueDeletedRecently",
+                    "You must wait 60 seconds after deleting a queue before you can create another with the same name.",
+                ));
+            }
         }
         let arn = format!("arn:aws:sqs:{}:{}:{}", ctx.region, ctx.account, i.queue_name);
         if let Some(p) = given.get("RedrivePolicy") {
@@ -284,7 +292,9 @@ impl State {
 
     pub(crate) async fn delete_queue(&self, ctx: &RequestContext, i: QueueUrlInput) -> Result<Value, AwsError> {
         let q = self.resolve(ctx, &i.queue_url)?;
-        self.queues.write().remove(&(q.account.clone(), q.region.clone(), q.name.clone()));
+        let key = (q.account.clone(), q.region.clone(), q.name.clone());
+        self.queues.write().remove(&key);
+        self.recently_deleted.lock().insert(key, now_millis());
         q.inner.lock().deleted = true;
         q.notify.notify_waiters();
         let arn = q.arn.clone();
@@ -553,7 +563,7 @@ fn policy_document(existing: Option<&String>, arn: &str) -> Value {
             }
             p
         }
-        _ => json!({"Version": "2012-10-17", "Id": format!("{arn}/SQSDefaultPolicy"), "Statement": []}),
+        _ => json!({"Version": "2008-10-17", "Id": format!("{arn}/SQSDefaultPolicy"), "Statement": []}),
     }
 }
 

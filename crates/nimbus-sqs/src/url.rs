@@ -28,12 +28,6 @@ fn is_account(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// Whether a request path is a queue's (`/<account>/<name>`), as awsQuery clients use.
-pub fn path_names_queue(path: &str) -> bool {
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    matches!(segments.as_slice(), [account, _] if is_account(account))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,7 +54,5 @@ mod tests {
         assert_eq!(parse(&c, "http://sqs.us-east-1.localhost:4566/queue/us-east-1/000000000000/q").unwrap().1, "q");
         assert_eq!(parse(&c, "q2").unwrap(), ("000000000000".into(), "q2".into()));
         assert!(parse(&c, "http://localhost:4566/").is_err());
-        assert!(path_names_queue("/000000000000/q"));
-        assert!(!path_names_queue("/"));
     }
 }

@@ -36,7 +36,9 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
-type WriteOp = Box<dyn FnOnce(&Transaction) -> rusqlite::Result<()> + Send>;
+/// A write. `Fn`, not `FnOnce`: if a batch fails, its writes are replayed one by one
+/// so that only the failing write fails.
+type WriteOp = Box<dyn Fn(&Transaction) -> rusqlite::Result<()> + Send>;
 
 struct Job {
     op: WriteOp,
@@ -94,7 +96,7 @@ impl Store {
     /// queued) and returns a future that resolves once it is committed.
     pub fn write(
         &self,
-        op: impl FnOnce(&Transaction) -> rusqlite::Result<()> + Send + 'static,
+        op: impl Fn(&Transaction) -> rusqlite::Result<()> + Send + 'static,
     ) -> impl std::future::Future<Output = Result<(), StoreError>> + Send + 'static {
         let queued = self.tx.as_ref().map(|tx| {
             let (done, wait) = oneshot::channel();
@@ -111,7 +113,7 @@ impl Store {
 
     /// Queues a write without waiting for it (it is still ordered after every write
     /// queued before it). For bookkeeping a client is not told about.
-    pub fn write_detached(&self, op: impl FnOnce(&Transaction) -> rusqlite::Result<()> + Send + 'static) {
+    pub fn write_detached(&self, op: impl Fn(&Transaction) -> rusqlite::Result<()> + Send + 'static) {
         if let Some(tx) = &self.tx {
             let _ = tx.send(Job { op: Box::new(op), done: None });
         }
@@ -150,39 +152,28 @@ fn writer(mut conn: Connection, rx: mpsc::Receiver<Job>) {
     let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
 }
 
-/// Runs each write in its own savepoint, so one failing write fails alone, and
-/// commits them together.
+/// Commits a batch in one transaction. If any write fails, the batch is rolled back
+/// and replayed one write per transaction, so a failing write fails alone.
 fn commit_batch(conn: &mut Connection, batch: &mut [Job]) -> Vec<Result<(), StoreError>> {
-    let mut results = Vec::with_capacity(batch.len());
-    let tx = match conn.transaction() {
-        Ok(tx) => tx,
-        Err(e) => return batch.iter().map(|_| Err(StoreError(e.to_string()))).collect(),
-    };
-    for job in batch.iter_mut() {
-        let op = std::mem::replace(&mut job.op, Box::new(|_| Ok(())));
-        let single = run_in_savepoint(&tx, op);
-        results.push(single);
+    match run_all(conn, batch) {
+        Ok(()) => batch.iter().map(|_| Ok(())).collect(),
+        Err(_) if batch.len() > 1 => batch
+            .iter()
+            .map(|job| run_all(conn, std::slice::from_ref(job)))
+            .collect(),
+        Err(e) => vec![Err(e)],
     }
-    if let Err(e) = tx.commit() {
-        let msg = e.to_string();
-        tracing::error!(error = %msg, "commit failed");
-        return results.iter().map(|_| Err(StoreError(msg.clone()))).collect();
-    }
-    results
 }
 
-fn run_in_savepoint(tx: &Transaction, op: WriteOp) -> Result<(), StoreError> {
-    tx.prepare_cached("SAVEPOINT w")?.execute([])?;
-    match op(tx) {
-        Ok(()) => {
-            tx.prepare_cached("RELEASE w")?.execute([])?;
-            Ok(())
-        }
-        Err(e) => {
-            let _ = tx.execute_batch("ROLLBACK TO w; RELEASE w");
-            Err(e.into())
-        }
+fn run_all(conn: &mut Connection, jobs: &[Job]) -> Result<(), StoreError> {
+    let tx = conn.transaction()?;
+    for job in jobs {
+        (job.op)(&tx)?;
     }
+    tx.commit().map_err(|e| {
+        tracing::error!(error = %e, "commit failed");
+        StoreError(e.to_string())
+    })
 }
 
 #[cfg(test)]

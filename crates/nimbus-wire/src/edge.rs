@@ -131,7 +131,10 @@ impl Edge {
                     .unwrap_or_default();
                 spec.decode_json(&op, &body).map(|input| (op, input))
             }
-            Protocol::AwsQuery => spec.decode_query(&query::parse_params(&body, &raw_query)),
+            Protocol::AwsQuery => {
+                let url = (ctx.path != "/").then(|| format!("http://{}{}", ctx.host, ctx.path));
+                spec.decode_query(&query::parse_params(&body, &raw_query), url.as_deref())
+            }
         };
         let (operation, input) = match decoded {
             Ok(d) => d,

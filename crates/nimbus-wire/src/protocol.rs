@@ -23,6 +23,9 @@ pub struct WireSpec {
     pub query: Option<ServiceModel>,
     /// First DNS labels that address this service (`sqs.us-east-1.localhost`).
     pub host_prefixes: &'static [&'static str],
+    /// An input member that awsQuery clients may give as the request URL instead
+    /// (SQS's `QueueUrl`: older clients post to the queue's URL).
+    pub url_member: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,16 +70,27 @@ impl WireSpec {
     }
 
     /// Decodes an awsQuery request; returns the operation (the `Action`) and input.
-    pub fn decode_query(&self, params: &query::Params) -> Result<(String, Value), AwsError> {
+    /// `request_url` fills `url_member` when the parameters lack it.
+    pub fn decode_query(&self, params: &query::Params, request_url: Option<&str>) -> Result<(String, Value), AwsError> {
         let action = params
             .get("Action")
             .ok_or_else(|| AwsError::missing_parameter("Action"))?;
         let model = self.query.as_ref().ok_or_else(|| invalid_action(action))?;
         let op = model.operation(action).ok_or_else(|| invalid_action(action))?;
-        let value = match &op.input {
+        let mut value = match &op.input {
             Some(r) => query::decode_input(model, r, params)?,
             None => Value::Object(Default::default()),
         };
+        if let (Some(member), Some(url), Value::Object(m)) = (self.url_member, request_url, &mut value) {
+            let takes_member = op
+                .input
+                .as_ref()
+                .and_then(|r| model.shape(&r.shape))
+                .is_some_and(|s| s.members.iter().any(|(n, _)| n == member));
+            if takes_member && !m.contains_key(member) {
+                m.insert(member.to_string(), Value::String(url.to_string()));
+            }
+        }
         check_required(model, op.input.as_ref().map(|r| r.shape.as_str()), &value)?;
         Ok((action.clone(), value))
     }
