@@ -113,7 +113,9 @@ pub fn validate(
         if !SETTABLE.contains(&name.as_str()) {
             return Err(invalid_attribute_name(name));
         }
-        if (FIFO_ONLY.contains(&name.as_str()) && !fifo) || (name == "FifoQueue" && !creating) {
+        // A queue's type is fixed: naming FifoQueue later is unknown on a standard
+        // queue and an invalid value on a FIFO one.
+        if (FIFO_ONLY.contains(&name.as_str()) || (name == "FifoQueue" && !creating)) && !fifo {
             return Err(invalid_attribute_name(name));
         }
         let mut value = value.clone();
@@ -146,7 +148,7 @@ pub fn validate(
             "FifoQueue" => {
                 bool_value(name, &value)?;
                 value = value.to_ascii_lowercase();
-                if (value == "true") != fifo {
+                if !creating || (value == "true") != fifo {
                     return Err(invalid_attribute_value(name, ""));
                 }
             }
@@ -275,7 +277,8 @@ mod tests {
         assert_eq!(validate(&map(&[("Bogus", "1")]), false, true).unwrap_err().code, "InvalidAttributeName");
         assert_eq!(validate(&map(&[("ContentBasedDeduplication", "true")]), false, true).unwrap_err().code, "InvalidAttributeName");
         assert!(validate(&map(&[("FifoQueue", "true")]), false, true).is_err());
-        assert_eq!(validate(&map(&[("FifoQueue", "true")]), true, false).unwrap_err().code, "InvalidAttributeName");
+        assert_eq!(validate(&map(&[("FifoQueue", "true")]), true, false).unwrap_err().code, "InvalidAttributeValue");
+        assert_eq!(validate(&map(&[("FifoQueue", "true")]), false, false).unwrap_err().code, "InvalidAttributeName");
         assert_eq!(validate(&map(&[("FifoQueue", "TRUE")]), true, true).unwrap()["FifoQueue"], "true");
     }
 

@@ -248,7 +248,7 @@ impl Message {
                     w == "All"
                         || w == ".*"
                         || w == *name
-                        || w.strip_suffix(".*").is_some_and(|p| name.starts_with(p) && name[p.len()..].starts_with('.'))
+                        || w.strip_suffix(".*").is_some_and(|p| name.starts_with(p))
                 })
             })
             .map(|(k, v)| (k.clone(), v.clone()))

@@ -123,6 +123,8 @@ pub struct ReceiveInput {
     visibility_timeout: Option<i64>,
     #[serde(default)]
     wait_time_seconds: Option<i64>,
+    #[serde(default)]
+    receive_request_attempt_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -393,6 +395,9 @@ impl State {
                 format!("Batch requests cannot be longer than {MAX_MESSAGE_SIZE} bytes. You have sent {total} bytes."),
             ));
         }
+        if q.inner.lock().settings.fifo && i.entries.iter().any(|e| e.message_group_id.is_none()) {
+            return Err(AwsError::invalid_parameter("The request must contain the parameter MessageGroupId."));
+        }
         let mut ids = Vec::new();
         let mut entries = Vec::new();
         let mut early: Vec<(usize, AwsError)> = Vec::new();
@@ -448,7 +453,8 @@ impl State {
             let notified = q.notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            let (msgs, next_visible) = self.take_receivable(&q, max as usize, vt).await?;
+            let attempt = i.receive_request_attempt_id.as_deref();
+            let (msgs, next_visible) = self.take_receivable(&q, max as usize, vt, attempt).await?;
             let now = now_millis();
             if !msgs.is_empty() || now >= deadline {
                 break msgs;
@@ -493,7 +499,13 @@ impl State {
     /// Takes up to `max` receivable messages, moving those past the redrive policy's
     /// maxReceiveCount to the dead-letter queue. Returns the received messages and
     /// when the next invisible message becomes visible.
-    async fn take_receivable(&self, q: &Arc<Queue>, max: usize, vt: u64) -> Result<(Vec<Message>, Option<u64>), AwsError> {
+    async fn take_receivable(
+        &self,
+        q: &Arc<Queue>,
+        max: usize,
+        vt: u64,
+        attempt: Option<&str>,
+    ) -> Result<(Vec<Message>, Option<u64>), AwsError> {
         let now = now_millis();
         let redrive = q.inner.lock().settings.redrive.clone();
         let dlq = redrive.as_ref().and_then(|(arn, n)| self.queue_by_arn(arn).map(|d| (d, *n)));
@@ -506,7 +518,26 @@ impl State {
             if inner.deleted {
                 return Err(errors::queue_does_not_exist());
             }
-            loop {
+            let attempt = attempt.filter(|_| inner.settings.fifo);
+            // A retried FIFO receive with the same attempt id gets the same messages
+            // and receipt handles, with their visibility timeout reset, as long as
+            // none of them was deleted or received again since.
+            if let Some((_, previous)) = attempt.and_then(|a| inner.receive_attempts.get(a)).filter(|(exp, _)| *exp > now) {
+                let previous = previous.clone();
+                let unchanged = previous
+                    .iter()
+                    .all(|(seq, nonce)| inner.messages.get(seq).is_some_and(|m| m.receipt_nonce == *nonce));
+                if unchanged && !previous.is_empty() {
+                    for (seq, _) in &previous {
+                        inner.set_visible_at(*seq, now + vt * 1000);
+                        if let Some(m) = inner.messages.get(seq) {
+                            updates.push(ReceiveState::of(m));
+                            out.push(m.clone());
+                        }
+                    }
+                }
+            }
+            while out.is_empty() {
                 let candidates = inner.receivable(now, max - out.len());
                 if candidates.is_empty() {
                     break;
@@ -537,6 +568,10 @@ impl State {
                 if out.len() >= max || !moved_any {
                     break;
                 }
+            }
+            if let (Some(a), false) = (attempt, out.is_empty()) {
+                let record = out.iter().map(|m| (m.seq, m.receipt_nonce)).collect();
+                inner.receive_attempts.insert(a.to_string(), (now + DEDUP_WINDOW_MS, record));
             }
             next_visible = inner.next_visible_after(now);
             if !updates.is_empty() || !to_dlq.is_empty() {

@@ -43,6 +43,8 @@ pub struct QueueInner {
     /// (expires_at_ms, seq) of every message.
     expiry: BTreeSet<(u64, u64)>,
     pub dedup: HashMap<String, DedupEntry>,
+    /// FIFO ReceiveRequestAttemptId → (expiry, (seq, receipt nonce) of what it returned).
+    pub receive_attempts: HashMap<String, (u64, Vec<(u64, u64)>)>,
     pub last_purge_ms: Option<u64>,
     /// Set once the queue is deleted, so holders of an old `Arc` stop using it.
     pub deleted: bool,
@@ -73,6 +75,7 @@ impl Queue {
                 ready: BTreeSet::new(),
                 expiry: BTreeSet::new(),
                 dedup: HashMap::new(),
+                receive_attempts: HashMap::new(),
                 last_purge_ms: None,
                 deleted: false,
             }),
@@ -147,6 +150,9 @@ impl QueueInner {
     pub fn expire_dedup(&mut self, now: u64) {
         if !self.dedup.is_empty() {
             self.dedup.retain(|_, e| e.expires_ms > now);
+        }
+        if !self.receive_attempts.is_empty() {
+            self.receive_attempts.retain(|_, (expires, _)| *expires > now);
         }
     }
 

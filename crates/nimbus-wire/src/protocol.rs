@@ -91,6 +91,15 @@ impl WireSpec {
                 m.insert(member.to_string(), Value::String(url.to_string()));
             }
         }
+        // awsQuery cannot tell an empty list from an absent one.
+        if let (Some(shape), Value::Object(m)) = (op.input.as_ref().and_then(|r| model.shape(&r.shape)), &mut value) {
+            for (name, member) in &shape.members {
+                let is_list = model.shape(&member.shape).is_some_and(|s| s.kind == crate::model::ShapeKind::List);
+                if is_list && shape.required.contains(name) && !m.contains_key(name) {
+                    m.insert(name.clone(), Value::Array(vec![]));
+                }
+            }
+        }
         check_required(model, op.input.as_ref().map(|r| r.shape.as_str()), &value)?;
         Ok((action.clone(), value))
     }
