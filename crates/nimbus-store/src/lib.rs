@@ -75,6 +75,9 @@ impl Store {
         let path: PathBuf = dir.join(format!("{name}.sqlite"));
         let conn = Connection::open(&path)
             .map_err(|e| StoreError(format!("cannot open {}: {e}", path.display())))?;
+        // One process owns the database: exclusive locking spares a lock/unlock
+        // system call pair and the shared-memory index on every transaction.
+        conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         let sync = match durability {
             Durability::Process => "NORMAL",
