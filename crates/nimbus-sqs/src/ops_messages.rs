@@ -513,6 +513,7 @@ impl State {
         let mut to_dlq = Vec::new();
         let mut updates = Vec::new();
         let next_visible;
+        let wrote;
         {
             let mut inner = q.inner.lock();
             if inner.deleted {
@@ -574,7 +575,8 @@ impl State {
                 inner.receive_attempts.insert(a.to_string(), (now + DEDUP_WINDOW_MS, record));
             }
             next_visible = inner.next_visible_after(now);
-            if !updates.is_empty() || !to_dlq.is_empty() {
+            wrote = !updates.is_empty() || !to_dlq.is_empty();
+            if wrote {
                 let arn = q.arn.clone();
                 let removed: Vec<u64> = to_dlq.iter().map(|m: &Message| m.seq).collect();
                 let updates = std::mem::take(&mut updates);
@@ -594,7 +596,9 @@ impl State {
         }
         // Everything queued so far (this receive's bookkeeping included) is committed
         // before the caller sees the messages.
-        self.store.flush().await.map_err(store_error)?;
+        if wrote {
+            self.store.flush().await.map_err(store_error)?;
+        }
         Ok((out, next_visible))
     }
 
