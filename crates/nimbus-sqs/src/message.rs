@@ -185,6 +185,8 @@ pub struct Message {
     pub sender_id: String,
     pub first_receive_ms: Option<u64>,
     pub receive_count: u32,
+    /// When the current receive happened (visibility may not reach past 12 hours from it).
+    pub last_receive_ms: Option<u64>,
     /// When the message is next visible (delay or visibility timeout end).
     pub visible_at_ms: u64,
     /// Changes on every receive; part of the receipt handle, so older handles go stale.

@@ -235,6 +235,9 @@ fn prepare(mut entry: SendEntry) -> Result<Prepared, AwsError> {
     })
 }
 
+/// A message may stay invisible at most 12 hours from the receive.
+const MAX_VISIBILITY_MS: u64 = 43_200 * 1000;
+
 fn sequence_number(seq: u64) -> String {
     // 20 digits, increasing, like AWS's 128-bit sequence numbers.
     format!("{:020}", 18_000_000_000_000_000_000u128 + seq as u128)
@@ -322,6 +325,7 @@ impl State {
                     sender_id: sender.to_string(),
                     first_receive_ms: None,
                     receive_count: 0,
+                    last_receive_ms: None,
                     visible_at_ms: now + delay * 1000,
                     receipt_nonce: 0,
                     group_id: p.entry.group_id.clone(),
@@ -561,6 +565,7 @@ impl State {
                     if let Some(m) = inner.messages.get_mut(&seq) {
                         m.receive_count += 1;
                         m.first_receive_ms.get_or_insert(now);
+                        m.last_receive_ms = Some(now);
                         m.receipt_nonce = nonce;
                         updates.push(ReceiveState::of(m));
                         out.push(m.clone());
@@ -613,6 +618,7 @@ impl State {
             m.seq = self.next_seq();
             m.receive_count = 0;
             m.first_receive_ms = None;
+            m.last_receive_ms = None;
             m.visible_at_ms = now;
             m.receipt_nonce = 0;
             m.dead_letter_source_arn = dlq_source.map(str::to_string);
@@ -637,6 +643,16 @@ impl State {
         let handle = handle.ok_or_else(|| AwsError::missing_parameter("ReceiptHandle"))?;
         let (seq, nonce) = message::parse_receipt_handle(&q.arn, handle)?;
         let mut inner = q.inner.lock();
+        // FIFO receipt handles expire with the visibility timeout (the group moves on).
+        if inner.settings.fifo {
+            let live = inner
+                .messages
+                .get(&seq)
+                .is_some_and(|m| m.receipt_nonce == nonce && m.is_in_flight(now_millis()));
+            if !live && inner.messages.contains_key(&seq) {
+                return Err(errors::invalid_parameter("ReceiptHandle", handle, "The receipt handle has expired."));
+            }
+        }
         // A stale handle (the message was received again since) succeeds without
         // deleting, as AWS documents.
         let current = inner.messages.get(&seq).is_some_and(|m| m.receipt_nonce == nonce);
@@ -694,6 +710,14 @@ impl State {
             Some(m) if m.receipt_nonce == nonce => {
                 if !m.is_in_flight(now) {
                     return Err(AwsError::bad_request("MessageNotInflight", "The specified message isn't in flight."));
+                }
+                let received = m.last_receive_ms.or(m.first_receive_ms).unwrap_or(now);
+                if now + vt as u64 * 1000 > received + MAX_VISIBILITY_MS {
+                    return Err(errors::invalid_parameter(
+                        "VisibilityTimeout",
+                        &vt.to_string(),
+                        "Total VisibilityTimeout for the message is beyond the limit [43200 seconds]",
+                    ));
                 }
                 inner.set_visible_at(seq, now + vt as u64 * 1000);
                 inner.messages.get(&seq).map(ReceiveState::of)

@@ -259,6 +259,7 @@ pub fn load(conn: &Connection) -> rusqlite::Result<(Vec<Arc<Queue>>, u64)> {
             sender_id: r.get(9)?,
             first_receive_ms: r.get::<_, Option<i64>>(10)?.map(|t| t as u64),
             receive_count: r.get(11)?,
+            last_receive_ms: None,
             visible_at_ms: r.get::<_, i64>(12)? as u64,
             receipt_nonce: r.get::<_, i64>(13)? as u64,
             group_id: r.get(14)?,

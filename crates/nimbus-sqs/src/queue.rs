@@ -221,6 +221,7 @@ mod tests {
             sender_id: "s".into(),
             first_receive_ms: None,
             receive_count: 0,
+            last_receive_ms: None,
             visible_at_ms: visible_at,
             receipt_nonce: 0,
             group_id: group.map(Into::into),

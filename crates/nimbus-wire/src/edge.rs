@@ -163,10 +163,10 @@ impl Edge {
         host: &str,
         action: Option<&str>,
     ) -> Option<&Arc<dyn ServiceHandler>> {
-        if let Some(prefix) = target.and_then(|t| t.split_once('.')).map(|(p, _)| p) {
-            if let Some(s) = self.services.iter().find(|s| s.spec().target_prefix == Some(prefix)) {
-                return Some(s);
-            }
+        if let Some(t) = target {
+            // A target names its service exactly; one that names none is not ours.
+            let prefix = t.split_once('.').map_or(t, |(p, _)| p);
+            return self.services.iter().find(|s| s.spec().target_prefix == Some(prefix));
         }
         if let Some(name) = signing_name {
             if let Some(s) = self.services.iter().find(|s| s.spec().signing_name == name) {
