@@ -249,16 +249,15 @@ impl State {
         let queue = Arc::new(Queue::new(&ctx.account, &ctx.region, &i.queue_name, now_secs(), attrs, i.tags));
         let row = {
             let mut queues = self.queues.write();
-            if let Some(raced) = queues.get(&key) {
+            if queues.contains_key(&key) {
                 // Created concurrently with the same name: CreateQueue is idempotent.
-                let _ = raced;
                 return Ok(json!({ "QueueUrl": url }));
             }
             queues.insert(key, queue.clone());
             let inner = queue.inner.lock();
             QueueRow::of(&queue, &inner)
         };
-        self.store.write(move |tx| persist::save_queue(tx, &row)).await.map_err(store_error)?;
+        self.save(row).await?;
         Ok(json!({ "QueueUrl": url }))
     }
 
@@ -400,7 +399,7 @@ impl State {
             QueueRow::of(&q, &inner)
         };
         q.notify.notify_waiters();
-        self.store.write(move |tx| persist::save_queue(tx, &row)).await.map_err(store_error)?;
+        self.save(row).await?;
         Ok(empty())
     }
 
@@ -427,8 +426,7 @@ impl State {
         Ok(Value::Object(out))
     }
 
-    async fn save(&self, q: &Queue, row: QueueRow) -> Result<(), AwsError> {
-        let _ = q;
+    async fn save(&self, row: QueueRow) -> Result<(), AwsError> {
         self.store.write(move |tx| persist::save_queue(tx, &row)).await.map_err(store_error)
     }
 
@@ -448,7 +446,7 @@ impl State {
             inner.tags = tags;
             QueueRow::of(&q, &inner)
         };
-        self.save(&q, row).await?;
+        self.save(row).await?;
         Ok(empty())
     }
 
@@ -464,7 +462,7 @@ impl State {
             }
             QueueRow::of(&q, &inner)
         };
-        self.save(&q, row).await?;
+        self.save(row).await?;
         Ok(empty())
     }
 
@@ -522,7 +520,7 @@ impl State {
             inner.modified_secs = now_secs();
             QueueRow::of(&q, &inner)
         };
-        self.save(&q, row).await?;
+        self.save(row).await?;
         Ok(empty())
     }
 
@@ -547,7 +545,7 @@ impl State {
             inner.modified_secs = now_secs();
             QueueRow::of(&q, &inner)
         };
-        self.save(&q, row).await?;
+        self.save(row).await?;
         Ok(empty())
     }
 }
