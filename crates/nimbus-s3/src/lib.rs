@@ -1,1 +1,0 @@
-//! Amazon S3 (in progress).
