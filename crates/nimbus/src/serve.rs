@@ -6,13 +6,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use nimbus_core::targets::TargetRegistry;
+use nimbus_s3::{S3AuthConfig, S3};
 use nimbus_sqs::Sqs;
 use nimbus_store::Durability;
 use nimbus_wire::{AuthConfig, Edge};
@@ -55,7 +56,9 @@ async fn serve(args: ServeArgs, started: Instant) -> Result<(), String> {
     let targets = TargetRegistry::new();
     targets.register("sqs", sqs.clone());
 
-    let mut edge = Edge::new(AuthConfig { strict: args.auth == AuthArg::Strict, ..AuthConfig::default() });
+    let auth = AuthConfig { strict: args.auth == AuthArg::Strict, ..AuthConfig::default() };
+    let s3 = Arc::new(S3::open(data_dir, durability, S3AuthConfig { keys: auth.keys.clone(), strict: auth.strict })?);
+    let mut edge = Edge::new(auth);
     edge.register(sqs.clone());
     let edge = Arc::new(edge);
 
@@ -72,7 +75,7 @@ async fn serve(args: ServeArgs, started: Instant) -> Result<(), String> {
         None => "in memory (nothing is kept)".to_string(),
     };
     println!("nimbus ready on http://{local} ({storage}; {} ms)", started.elapsed().as_millis());
-    tracing::info!(services = ?edge.service_names(), queues = sqs.queue_count(), "serving");
+    tracing::info!(services = ?edge.service_names(), queues = sqs.queue_count(), buckets = s3.bucket_count(), "serving");
 
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
@@ -88,8 +91,9 @@ async fn serve(args: ServeArgs, started: Instant) -> Result<(), String> {
                 };
                 let _ = stream.set_nodelay(true);
                 let edge = edge.clone();
+                let s3 = s3.clone();
                 tokio::spawn(async move {
-                    let service = service_fn(move |req| handle(edge.clone(), req));
+                    let service = service_fn(move |req| handle(edge.clone(), s3.clone(), req));
                     let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service).await;
                 });
             }
@@ -98,21 +102,26 @@ async fn serve(args: ServeArgs, started: Instant) -> Result<(), String> {
     }
     tracing::info!("shutting down");
     sqs.flush().await;
+    s3.shutdown().await;
     Ok(())
 }
 
-async fn handle(edge: Arc<Edge>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn handle(edge: Arc<Edge>, s3: Arc<S3>, req: Request<Incoming>) -> Result<Response<nimbus_s3::Body>, Infallible> {
+    // S3 streams its bodies: divert it before the edge collects anything.
     let (parts, body) = req.into_parts();
+    if nimbus_s3::is_s3_request(&parts) {
+        return Ok(s3.handle(Request::from_parts(parts, body)).await);
+    }
     let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {
-            let mut r = Response::new(Full::new(Bytes::from_static(b"request body too large or interrupted\n")));
+            let mut r = Response::new(nimbus_s3::Body::from(Bytes::from_static(b"request body too large or interrupted\n")));
             *r.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
             return Ok(r);
         }
     };
     let resp = edge.handle(Request::from_parts(parts, body)).await;
-    Ok(resp.map(Full::new))
+    Ok(resp.map(nimbus_s3::Body::from))
 }
 
 async fn shutdown_signal() {

@@ -1,0 +1,160 @@
+//! Amazon S3: buckets, objects, multipart uploads and presigned URLs, served through
+//! the `s3s` protocol crate (restXml, SigV4/SigV2, aws-chunked bodies, checksums).
+//!
+//! Metadata lives in memory, mirrored to SQLite through the store's group-committing
+//! writer before a client hears of a change; object bodies are streamed to files
+//! under `<data-dir>/s3/` and published by atomic rename.
+
+mod blob;
+mod persist;
+mod provider;
+mod routing;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use hyper::body::Incoming;
+use nimbus_store::{Durability, Store};
+use s3s::auth::{S3Auth, SecretKey};
+use s3s::host::{S3Host, VirtualHost};
+use s3s::service::{S3Service, S3ServiceBuilder};
+use s3s::{s3_error, S3Result};
+
+pub use routing::{is_s3_request, parse_virtual_host};
+/// The response body type of S3 responses (streams object bodies).
+pub use s3s::Body;
+
+use crate::provider::Provider;
+
+/// The S3 service, ready to answer requests diverted to it by the edge.
+pub struct S3 {
+    service: S3Service,
+    state: Arc<provider::State>,
+}
+
+/// Access keys and how strictly signatures are enforced (mirrors the edge's AuthConfig).
+#[derive(Debug, Clone)]
+pub struct S3AuthConfig {
+    /// access key id → secret key
+    pub keys: HashMap<String, String>,
+    /// Reject unknown access keys and unsigned requests.
+    pub strict: bool,
+}
+
+impl Default for S3AuthConfig {
+    fn default() -> Self {
+        Self { keys: HashMap::from([("test".to_string(), "test".to_string())]), strict: false }
+    }
+}
+
+impl S3 {
+    /// Opens S3's state under `<data_dir>/s3` (or a temporary directory, deleted by
+    /// `shutdown`, when `None`).
+    pub fn open(data_dir: Option<&Path>, durability: Durability, auth: S3AuthConfig) -> Result<Self, String> {
+        let (root, temporary) = match data_dir {
+            Some(d) => (d.join("s3"), false),
+            None => (
+                std::env::temp_dir().join(format!("nimbus-s3-{}-{:016x}", std::process::id(), rand::random::<u64>())),
+                true,
+            ),
+        };
+        blob::prepare_dirs(&root).map_err(|e| format!("S3 storage in {}: {e}", root.display()))?;
+        let (store, loaded) = if temporary {
+            (Store::in_memory(), persist::Loaded::default())
+        } else {
+            Store::open(&root, "s3", durability, persist::SCHEMA, persist::load).map_err(|e| format!("S3 store: {e}"))?
+        };
+        let state = Arc::new(provider::State::new(root, temporary, durability, store, loaded));
+        state.remove_orphans();
+        let mut builder = S3ServiceBuilder::new(Provider { state: state.clone() });
+        builder.set_auth(Auth { keys: auth.keys.clone(), strict: auth.strict });
+        builder.set_access(Access { strict: auth.strict });
+        builder.set_host(Host);
+        Ok(S3 { service: builder.build(), state })
+    }
+
+    pub fn bucket_count(&self) -> usize {
+        self.state.bucket_count()
+    }
+
+    /// Answers one request, streaming its body in and the object out.
+    pub async fn handle(&self, req: http::Request<Incoming>) -> http::Response<Body> {
+        let req = req.map(Body::from);
+        match self.service.call(req).await {
+            Ok(resp) => resp,
+            Err(e) => {
+                tracing::error!(error = ?e, "S3 request failed");
+                let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>";
+                let mut r = http::Response::new(Body::from(body.to_string()));
+                *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+                r.headers_mut().insert("content-type", http::HeaderValue::from_static("application/xml"));
+                r
+            }
+        }
+    }
+
+    /// Waits until every acknowledged write is committed; removes in-memory mode's
+    /// temporary directory.
+    pub async fn shutdown(&self) {
+        let _ = self.state.store.flush().await;
+        if self.state.temporary {
+            let _ = std::fs::remove_dir_all(&self.state.root);
+        }
+    }
+
+    pub fn root(&self) -> PathBuf {
+        self.state.root.clone()
+    }
+}
+
+struct Auth {
+    keys: HashMap<String, String>,
+    strict: bool,
+}
+
+#[async_trait::async_trait]
+impl S3Auth for Auth {
+    async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
+        match self.keys.get(access_key) {
+            Some(secret) => Ok(SecretKey::from(secret.as_str())),
+            None if self.strict => Err(s3_error!(
+                InvalidAccessKeyId,
+                "The AWS Access Key Id you provided does not exist in our records."
+            )),
+            // Lenient mode: any access key signs with nimbus's built-in secret "test".
+            None => Ok(SecretKey::from("test")),
+        }
+    }
+}
+
+struct Access {
+    strict: bool,
+}
+
+#[async_trait::async_trait]
+impl s3s::access::S3Access for Access {
+    async fn check(&self, cx: &mut s3s::access::S3AccessContext<'_>) -> S3Result<()> {
+        if self.strict && cx.credentials().is_none() {
+            return Err(s3_error!(AccessDenied, "Access Denied"));
+        }
+        Ok(())
+    }
+}
+
+struct Host;
+
+impl S3Host for Host {
+    fn parse_host_header<'a>(&'a self, host: &'a str) -> S3Result<VirtualHost<'a>> {
+        Ok(match parse_virtual_host(host) {
+            Some((bucket, region)) => {
+                let vh = VirtualHost::new(host).with_bucket(bucket);
+                match region {
+                    Some(r) => vh.with_region(r),
+                    None => vh,
+                }
+            }
+            None => VirtualHost::new(host),
+        })
+    }
+}

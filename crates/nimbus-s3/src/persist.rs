@@ -1,0 +1,205 @@
+//! S3's tables: buckets, object metadata, multipart uploads and their parts.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{params, Connection, Transaction};
+use serde::{Deserialize, Serialize};
+
+pub const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS buckets (
+    name TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    created INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS objects (
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    modified INTEGER NOT NULL,
+    file TEXT NOT NULL,
+    headers TEXT NOT NULL,
+    PRIMARY KEY (bucket, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS uploads (
+    id TEXT PRIMARY KEY,
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    initiated INTEGER NOT NULL,
+    headers TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS parts (
+    upload TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    modified INTEGER NOT NULL,
+    PRIMARY KEY (upload, number)
+) WITHOUT ROWID;
+";
+
+/// The headers an object keeps and returns.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ObjHeaders {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_encoding: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_disposition: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_language: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_control: Option<String>,
+    /// Unix seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<i64>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parts_count: Option<i32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ObjectRow {
+    pub bucket: String,
+    pub key: String,
+    pub size: u64,
+    pub etag: String,
+    pub modified: u64,
+    pub file: String,
+    pub headers: ObjHeaders,
+}
+
+#[derive(Debug, Clone)]
+pub struct BucketRow {
+    pub name: String,
+    pub account: String,
+    pub region: String,
+    pub created: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct UploadRow {
+    pub id: String,
+    pub bucket: String,
+    pub key: String,
+    pub initiated: u64,
+    pub headers: ObjHeaders,
+}
+
+#[derive(Debug, Clone)]
+pub struct PartRow {
+    pub upload: String,
+    pub number: i32,
+    pub size: u64,
+    pub etag: String,
+    pub modified: u64,
+}
+
+#[derive(Default)]
+pub struct Loaded {
+    pub buckets: Vec<BucketRow>,
+    pub objects: Vec<ObjectRow>,
+    pub uploads: Vec<UploadRow>,
+    pub parts: Vec<PartRow>,
+}
+
+fn headers_json(h: &ObjHeaders) -> String {
+    serde_json::to_string(h).unwrap_or_else(|_| "{}".into())
+}
+
+pub fn load(c: &Connection) -> rusqlite::Result<Loaded> {
+    let mut out = Loaded::default();
+    let mut st = c.prepare("SELECT name, account, region, created FROM buckets")?;
+    out.buckets = st
+        .query_map([], |r| {
+            Ok(BucketRow { name: r.get(0)?, account: r.get(1)?, region: r.get(2)?, created: r.get::<_, i64>(3)? as u64 })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut st = c.prepare("SELECT bucket, key, size, etag, modified, file, headers FROM objects")?;
+    out.objects = st
+        .query_map([], |r| {
+            Ok(ObjectRow {
+                bucket: r.get(0)?,
+                key: r.get(1)?,
+                size: r.get::<_, i64>(2)? as u64,
+                etag: r.get(3)?,
+                modified: r.get::<_, i64>(4)? as u64,
+                file: r.get(5)?,
+                headers: serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or_default(),
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut st = c.prepare("SELECT id, bucket, key, initiated, headers FROM uploads")?;
+    out.uploads = st
+        .query_map([], |r| {
+            Ok(UploadRow {
+                id: r.get(0)?,
+                bucket: r.get(1)?,
+                key: r.get(2)?,
+                initiated: r.get::<_, i64>(3)? as u64,
+                headers: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default(),
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut st = c.prepare("SELECT upload, number, size, etag, modified FROM parts")?;
+    out.parts = st
+        .query_map([], |r| {
+            Ok(PartRow {
+                upload: r.get(0)?,
+                number: r.get(1)?,
+                size: r.get::<_, i64>(2)? as u64,
+                etag: r.get(3)?,
+                modified: r.get::<_, i64>(4)? as u64,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(out)
+}
+
+pub fn put_bucket(tx: &Transaction, b: &BucketRow) -> rusqlite::Result<()> {
+    tx.prepare_cached("INSERT OR REPLACE INTO buckets (name, account, region, created) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![b.name, b.account, b.region, b.created as i64])?;
+    Ok(())
+}
+
+pub fn delete_bucket(tx: &Transaction, name: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached("DELETE FROM parts WHERE upload IN (SELECT id FROM uploads WHERE bucket = ?1)")?.execute([name])?;
+    tx.prepare_cached("DELETE FROM uploads WHERE bucket = ?1")?.execute([name])?;
+    tx.prepare_cached("DELETE FROM objects WHERE bucket = ?1")?.execute([name])?;
+    tx.prepare_cached("DELETE FROM buckets WHERE name = ?1")?.execute([name])?;
+    Ok(())
+}
+
+pub fn put_object(tx: &Transaction, o: &ObjectRow) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO objects (bucket, key, size, etag, modified, file, headers) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![o.bucket, o.key, o.size as i64, o.etag, o.modified as i64, o.file, headers_json(&o.headers)])?;
+    Ok(())
+}
+
+pub fn delete_object(tx: &Transaction, bucket: &str, key: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached("DELETE FROM objects WHERE bucket = ?1 AND key = ?2")?.execute([bucket, key])?;
+    Ok(())
+}
+
+pub fn put_upload(tx: &Transaction, u: &UploadRow) -> rusqlite::Result<()> {
+    tx.prepare_cached("INSERT OR REPLACE INTO uploads (id, bucket, key, initiated, headers) VALUES (?1, ?2, ?3, ?4, ?5)")?
+        .execute(params![u.id, u.bucket, u.key, u.initiated as i64, headers_json(&u.headers)])?;
+    Ok(())
+}
+
+pub fn delete_upload(tx: &Transaction, id: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached("DELETE FROM parts WHERE upload = ?1")?.execute([id])?;
+    tx.prepare_cached("DELETE FROM uploads WHERE id = ?1")?.execute([id])?;
+    Ok(())
+}
+
+pub fn put_part(tx: &Transaction, p: &PartRow) -> rusqlite::Result<()> {
+    tx.prepare_cached("INSERT OR REPLACE INTO parts (upload, number, size, etag, modified) VALUES (?1, ?2, ?3, ?4, ?5)")?
+        .execute(params![p.upload, p.number, p.size as i64, p.etag, p.modified as i64])?;
+    Ok(())
+}

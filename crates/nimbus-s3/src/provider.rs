@@ -1,0 +1,1204 @@
+//! The S3 operations over nimbus's state.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use base64::Engine;
+use md5::{Digest, Md5};
+use nimbus_core::RequestContext;
+use nimbus_store::{Durability, Store};
+use parking_lot::RwLock;
+use s3s::dto::*;
+use s3s::{s3_error, S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
+
+use crate::blob;
+use crate::persist::{self, BucketRow, ObjHeaders, ObjectRow, PartRow, UploadRow};
+
+const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
+const OWNER_ID: &str = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a";
+
+#[derive(Debug, Clone)]
+pub struct ObjMeta {
+    pub size: u64,
+    pub etag: String,
+    pub modified: u64,
+    pub file: String,
+    pub headers: ObjHeaders,
+}
+
+#[derive(Debug, Clone)]
+pub struct PartMeta {
+    pub size: u64,
+    pub etag: String,
+    pub modified: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub key: String,
+    pub initiated: u64,
+    pub headers: ObjHeaders,
+    pub parts: BTreeMap<i32, PartMeta>,
+}
+
+pub struct BucketState {
+    pub account: String,
+    pub region: String,
+    pub created: u64,
+    pub objects: BTreeMap<String, Arc<ObjMeta>>,
+    pub uploads: BTreeMap<String, Upload>,
+}
+
+pub struct State {
+    pub root: PathBuf,
+    pub temporary: bool,
+    pub sync: bool,
+    pub store: Store,
+    buckets: RwLock<BTreeMap<String, BucketState>>,
+}
+
+impl State {
+    pub fn new(root: PathBuf, temporary: bool, durability: Durability, store: Store, loaded: persist::Loaded) -> Self {
+        let mut buckets: BTreeMap<String, BucketState> = BTreeMap::new();
+        for b in loaded.buckets {
+            buckets.insert(
+                b.name,
+                BucketState { account: b.account, region: b.region, created: b.created, objects: BTreeMap::new(), uploads: BTreeMap::new() },
+            );
+        }
+        for o in loaded.objects {
+            if let Some(b) = buckets.get_mut(&o.bucket) {
+                b.objects.insert(
+                    o.key,
+                    Arc::new(ObjMeta { size: o.size, etag: o.etag, modified: o.modified, file: o.file, headers: o.headers }),
+                );
+            }
+        }
+        let mut upload_bucket = HashMap::new();
+        for u in loaded.uploads {
+            if let Some(b) = buckets.get_mut(&u.bucket) {
+                upload_bucket.insert(u.id.clone(), u.bucket.clone());
+                b.uploads.insert(u.id, Upload { key: u.key, initiated: u.initiated, headers: u.headers, parts: BTreeMap::new() });
+            }
+        }
+        for p in loaded.parts {
+            let Some(bname) = upload_bucket.get(&p.upload) else { continue };
+            if let Some(u) = buckets.get_mut(bname).and_then(|b| b.uploads.get_mut(&p.upload)) {
+                u.parts.insert(p.number, PartMeta { size: p.size, etag: p.etag, modified: p.modified });
+            }
+        }
+        State { root, temporary, sync: durability == Durability::Strict, store, buckets: RwLock::new(buckets) }
+    }
+
+    pub fn bucket_count(&self) -> usize {
+        self.buckets.read().len()
+    }
+
+    /// Deletes object and part files that no committed metadata refers to (a crash
+    /// between publishing a file and committing its row).
+    pub fn remove_orphans(&self) {
+        let buckets = self.buckets.read();
+        let files: HashSet<&str> = buckets.values().flat_map(|b| b.objects.values().map(|o| o.file.as_str())).collect();
+        if let Ok(entries) = std::fs::read_dir(self.root.join("objects")) {
+            for e in entries.flatten() {
+                let name = e.file_name();
+                if !files.contains(name.to_string_lossy().as_ref()) {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
+        let parts: HashSet<String> = buckets
+            .values()
+            .flat_map(|b| b.uploads.iter().flat_map(|(id, u)| u.parts.keys().map(move |n| part_name(id, *n))))
+            .collect();
+        if let Ok(entries) = std::fs::read_dir(self.root.join("parts")) {
+            for e in entries.flatten() {
+                if !parts.contains(e.file_name().to_string_lossy().as_ref()) {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
+    }
+
+    fn object_path(&self, file: &str) -> PathBuf {
+        self.root.join("objects").join(file)
+    }
+
+    fn part_path(&self, upload: &str, n: i32) -> PathBuf {
+        self.root.join("parts").join(part_name(upload, n))
+    }
+
+    fn object(&self, bucket: &str, key: &str) -> S3Result<Arc<ObjMeta>> {
+        let buckets = self.buckets.read();
+        let b = buckets.get(bucket).ok_or_else(|| no_such_bucket(bucket))?;
+        b.objects.get(key).cloned().ok_or_else(no_such_key)
+    }
+
+    fn require_bucket(&self, bucket: &str) -> S3Result<()> {
+        if self.buckets.read().contains_key(bucket) {
+            Ok(())
+        } else {
+            Err(no_such_bucket(bucket))
+        }
+    }
+
+    async fn commit(&self, op: impl Fn(&rusqlite::Transaction) -> rusqlite::Result<()> + Send + 'static) -> S3Result<()> {
+        self.store.write(op).await.map_err(|e| internal(format!("store: {e}")))
+    }
+
+    /// Commits `row`, then makes it visible and removes the file it replaced.
+    async fn install_object(&self, row: ObjectRow) -> S3Result<()> {
+        let r = row.clone();
+        self.commit(move |tx| persist::put_object(tx, &r)).await?;
+        let old = {
+            let mut buckets = self.buckets.write();
+            let Some(b) = buckets.get_mut(&row.bucket) else {
+                return Err(no_such_bucket(&row.bucket));
+            };
+            b.objects.insert(
+                row.key.clone(),
+                Arc::new(ObjMeta { size: row.size, etag: row.etag, modified: row.modified, file: row.file.clone(), headers: row.headers }),
+            )
+        };
+        if let Some(old) = old {
+            if old.file != row.file {
+                let _ = tokio::fs::remove_file(self.object_path(&old.file)).await;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn part_name(upload: &str, n: i32) -> String {
+    format!("{upload}.{n}")
+}
+
+fn now_ms() -> u64 {
+    nimbus_core::now_millis()
+}
+
+fn ts(ms: u64) -> Timestamp {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    Timestamp::from(t)
+}
+
+fn ts_secs(t: &Timestamp) -> i64 {
+    time::OffsetDateTime::from(t.clone()).unix_timestamp()
+}
+
+fn internal(msg: String) -> S3Error {
+    tracing::error!(%msg, "S3 internal error");
+    S3Error::with_message(S3ErrorCode::InternalError, "We encountered an internal error. Please try again.")
+}
+
+fn no_such_bucket(bucket: &str) -> S3Error {
+    let _ = bucket;
+    s3_error!(NoSuchBucket, "The specified bucket does not exist")
+}
+
+fn no_such_key() -> S3Error {
+    s3_error!(NoSuchKey, "The specified key does not exist.")
+}
+
+fn no_such_upload() -> S3Error {
+    s3_error!(
+        NoSuchUpload,
+        "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."
+    )
+}
+
+fn precondition_failed() -> S3Error {
+    s3_error!(PreconditionFailed, "At least one of the pre-conditions you specified did not hold")
+}
+
+fn account_of<T>(req: &S3Request<T>) -> String {
+    match &req.credentials {
+        Some(c) => RequestContext::account_for_key(&c.access_key),
+        None => nimbus_core::DEFAULT_ACCOUNT.to_string(),
+    }
+}
+
+fn etag(v: &str) -> ETag {
+    ETag::Strong(v.to_string())
+}
+
+fn etag_matches(cond: &ETagCondition, current: &str) -> bool {
+    match cond {
+        ETagCondition::Any => true,
+        ETagCondition::ETag(e) => e.value() == current,
+    }
+}
+
+/// GET/HEAD conditions, in the order RFC 7232 and S3 apply them.
+fn check_read_conditions(
+    meta: &ObjMeta,
+    if_match: Option<&ETagCondition>,
+    if_none_match: Option<&ETagCondition>,
+    if_modified_since: Option<&Timestamp>,
+    if_unmodified_since: Option<&Timestamp>,
+) -> S3Result<()> {
+    let modified = (meta.modified / 1000) as i64;
+    if let Some(c) = if_match {
+        if !etag_matches(c, &meta.etag) {
+            return Err(precondition_failed());
+        }
+    } else if let Some(t) = if_unmodified_since {
+        if modified > ts_secs(t) {
+            return Err(precondition_failed());
+        }
+    }
+    if let Some(c) = if_none_match {
+        if etag_matches(c, &meta.etag) {
+            return Err(s3_error!(NotModified, "Not Modified"));
+        }
+    } else if let Some(t) = if_modified_since {
+        if modified <= ts_secs(t) {
+            return Err(s3_error!(NotModified, "Not Modified"));
+        }
+    }
+    Ok(())
+}
+
+fn check_content_md5(content_md5: Option<&str>, md5: &[u8; 16]) -> S3Result<()> {
+    let Some(expected) = content_md5 else { return Ok(()) };
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(expected.trim())
+        .ok()
+        .filter(|d| d.len() == 16)
+        .ok_or_else(|| s3_error!(InvalidDigest, "The Content-MD5 you specified was invalid."))?;
+    if decoded.as_slice() != md5 {
+        return Err(s3_error!(BadDigest, "The Content-MD5 you specified did not match what we received."));
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn headers_from(
+    content_type: Option<String>,
+    content_encoding: Option<String>,
+    content_disposition: Option<String>,
+    content_language: Option<String>,
+    cache_control: Option<String>,
+    expires: Option<&Timestamp>,
+    metadata: Option<Metadata>,
+) -> ObjHeaders {
+    ObjHeaders {
+        content_type,
+        content_encoding,
+        content_disposition,
+        content_language,
+        cache_control,
+        expires: expires.map(ts_secs),
+        metadata: metadata.map(|m| m.into_iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect()).unwrap_or_default(),
+        parts_count: None,
+    }
+}
+
+fn metadata_of(h: &ObjHeaders) -> Option<Metadata> {
+    (!h.metadata.is_empty()).then(|| h.metadata.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+}
+
+fn validate_key(key: &str) -> S3Result<()> {
+    if key.is_empty() || key.len() > 1024 {
+        return Err(s3_error!(KeyTooLongError, "Your key is too long"));
+    }
+    Ok(())
+}
+
+fn url_encode(s: &str) -> String {
+    const SET: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b'/');
+    percent_encoding::utf8_percent_encode(s, SET).to_string()
+}
+
+/// One page of a listing: keys after `after` (exclusive) under `prefix`, rolled up
+/// at `delimiter`.
+struct Page {
+    contents: Vec<(String, Arc<ObjMeta>)>,
+    prefixes: Vec<String>,
+    truncated: bool,
+    /// The last key or common prefix returned.
+    last: Option<String>,
+}
+
+fn list_page(objects: &BTreeMap<String, Arc<ObjMeta>>, prefix: &str, delimiter: Option<&str>, after: Option<&str>, max: usize) -> Page {
+    use std::ops::Bound;
+    let mut page = Page { contents: Vec::new(), prefixes: Vec::new(), truncated: false, last: None };
+    let start = match after {
+        Some(a) if a >= prefix => Bound::Excluded(a.to_string()),
+        _ => Bound::Included(prefix.to_string()),
+    };
+    let delimiter = delimiter.filter(|d| !d.is_empty());
+    for (key, meta) in objects.range((start, Bound::Unbounded)) {
+        if !key.starts_with(prefix) {
+            break;
+        }
+        let rest = &key[prefix.len()..];
+        let common = delimiter.and_then(|d| rest.find(d).map(|i| key[..prefix.len() + i + d.len()].to_string()));
+        if let Some(cp) = &common {
+            if page.prefixes.last() == Some(cp) {
+                continue;
+            }
+            if after.is_some_and(|a| a.starts_with(cp.as_str())) {
+                continue;
+            }
+        }
+        if page.contents.len() + page.prefixes.len() >= max {
+            page.truncated = true;
+            break;
+        }
+        match common {
+            Some(cp) => {
+                page.last = Some(cp.clone());
+                page.prefixes.push(cp);
+            }
+            None => {
+                page.last = Some(key.clone());
+                page.contents.push((key.clone(), meta.clone()));
+            }
+        }
+    }
+    page
+}
+
+fn owner() -> Owner {
+    Owner { display_name: Some("webfile".into()), id: Some(OWNER_ID.into()) }
+}
+
+fn object_dto(key: String, m: &ObjMeta, encode: bool) -> Object {
+    Object {
+        key: Some(if encode { url_encode(&key) } else { key }),
+        e_tag: Some(etag(&m.etag)),
+        last_modified: Some(ts(m.modified)),
+        size: Some(m.size as i64),
+        storage_class: Some(ObjectStorageClass::from_static(ObjectStorageClass::STANDARD)),
+        ..Default::default()
+    }
+}
+
+fn max_keys(v: Option<i32>) -> S3Result<usize> {
+    match v {
+        None => Ok(1000),
+        Some(n) if n < 0 => Err(s3_error!(InvalidArgument, "Provided max-keys not an integer or within integer range")),
+        Some(n) => Ok((n as usize).min(1000)),
+    }
+}
+
+fn b64(s: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+fn unb64(s: &str) -> S3Result<String> {
+    base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .ok()
+        .and_then(|d| String::from_utf8(d).ok())
+        .ok_or_else(|| s3_error!(InvalidArgument, "The continuation token provided is incorrect"))
+}
+
+pub struct Provider {
+    pub state: Arc<State>,
+}
+
+impl Provider {
+    async fn open_object(&self, bucket: &str, key: &str) -> S3Result<(Arc<ObjMeta>, tokio::fs::File)> {
+        // A concurrent overwrite may unlink the file between lookup and open: look again.
+        for _ in 0..3 {
+            let meta = self.state.object(bucket, key)?;
+            match tokio::fs::File::open(self.state.object_path(&meta.file)).await {
+                Ok(f) => return Ok((meta, f)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(internal(format!("open object: {e}"))),
+            }
+        }
+        Err(internal("object file missing".into()))
+    }
+
+    async fn write_object_body(&self, body: Option<StreamingBlob>) -> S3Result<blob::Written> {
+        let body = body.unwrap_or_else(|| StreamingBlob::wrap(futures_util::stream::empty::<Result<bytes::Bytes, std::io::Error>>()));
+        blob::write_stream(&self.state.root, body, self.state.sync).await.map_err(|e| {
+            if e.starts_with("body:") {
+                s3_error!(IncompleteBody, "You did not provide the number of bytes specified by the Content-Length HTTP header.")
+            } else {
+                internal(e)
+            }
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl s3s::S3 for Provider {
+    async fn create_bucket(&self, req: S3Request<CreateBucketInput>) -> S3Result<S3Response<CreateBucketOutput>> {
+        let account = account_of(&req);
+        let input = req.input;
+        let region = input
+            .create_bucket_configuration
+            .as_ref()
+            .and_then(|c| c.location_constraint.as_ref())
+            .map(|l| l.as_str().to_string())
+            .filter(|r| !r.is_empty())
+            .unwrap_or_else(|| "us-east-1".to_string());
+        if region == "EU" {
+            return Err(s3_error!(InvalidLocationConstraint, "The specified location-constraint is not valid"));
+        }
+        let row = BucketRow { name: input.bucket.clone(), account: account.clone(), region: region.clone(), created: now_ms() };
+        {
+            let mut buckets = self.state.buckets.write();
+            if let Some(b) = buckets.get(&input.bucket) {
+                return Err(if b.account == account {
+                    s3_error!(BucketAlreadyOwnedByYou, "Your previous request to create the named bucket succeeded and you already own it.")
+                } else {
+                    s3_error!(BucketAlreadyExists, "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.")
+                });
+            }
+            buckets.insert(
+                row.name.clone(),
+                BucketState { account, region, created: row.created, objects: BTreeMap::new(), uploads: BTreeMap::new() },
+            );
+        }
+        let r = row.clone();
+        if let Err(e) = self.state.commit(move |tx| persist::put_bucket(tx, &r)).await {
+            self.state.buckets.write().remove(&row.name);
+            return Err(e);
+        }
+        Ok(S3Response::new(CreateBucketOutput { location: Some(format!("/{}", row.name)) }))
+    }
+
+    async fn head_bucket(&self, req: S3Request<HeadBucketInput>) -> S3Result<S3Response<HeadBucketOutput>> {
+        let buckets = self.state.buckets.read();
+        let b = buckets.get(&req.input.bucket).ok_or_else(|| no_such_bucket(&req.input.bucket))?;
+        Ok(S3Response::new(HeadBucketOutput { bucket_region: Some(b.region.clone()), ..Default::default() }))
+    }
+
+    async fn list_buckets(&self, req: S3Request<ListBucketsInput>) -> S3Result<S3Response<ListBucketsOutput>> {
+        let account = account_of(&req);
+        let prefix = req.input.prefix.clone().unwrap_or_default();
+        let buckets = self.state.buckets.read();
+        let list: Vec<Bucket> = buckets
+            .iter()
+            .filter(|(name, b)| b.account == account && name.starts_with(&prefix))
+            .filter(|(_, b)| req.input.bucket_region.as_ref().is_none_or(|r| *r == b.region))
+            .map(|(name, b)| Bucket { name: Some(name.clone()), creation_date: Some(ts(b.created)), bucket_region: Some(b.region.clone()) })
+            .collect();
+        Ok(S3Response::new(ListBucketsOutput {
+            buckets: Some(list),
+            owner: Some(owner()),
+            prefix: req.input.prefix,
+            continuation_token: None,
+        }))
+    }
+
+    async fn delete_bucket(&self, req: S3Request<DeleteBucketInput>) -> S3Result<S3Response<DeleteBucketOutput>> {
+        let name = req.input.bucket;
+        let parts: Vec<PathBuf> = {
+            let buckets = self.state.buckets.read();
+            let b = buckets.get(&name).ok_or_else(|| no_such_bucket(&name))?;
+            if !b.objects.is_empty() {
+                return Err(s3_error!(BucketNotEmpty, "The bucket you tried to delete is not empty"));
+            }
+            b.uploads.iter().flat_map(|(id, u)| u.parts.keys().map(|n| self.state.part_path(id, *n))).collect()
+        };
+        let n = name.clone();
+        self.state.commit(move |tx| persist::delete_bucket(tx, &n)).await?;
+        self.state.buckets.write().remove(&name);
+        for p in parts {
+            let _ = tokio::fs::remove_file(p).await;
+        }
+        Ok(S3Response::new(DeleteBucketOutput {}))
+    }
+
+    async fn get_bucket_location(&self, req: S3Request<GetBucketLocationInput>) -> S3Result<S3Response<GetBucketLocationOutput>> {
+        let buckets = self.state.buckets.read();
+        let b = buckets.get(&req.input.bucket).ok_or_else(|| no_such_bucket(&req.input.bucket))?;
+        let location_constraint = (b.region != "us-east-1").then(|| BucketLocationConstraint::from(b.region.clone()));
+        Ok(S3Response::new(GetBucketLocationOutput { location_constraint }))
+    }
+
+    async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
+        let input = req.input;
+        validate_key(&input.key)?;
+        self.state.require_bucket(&input.bucket)?;
+        let check_conditions = |state: &State| -> S3Result<()> {
+            if input.if_none_match.is_none() && input.if_match.is_none() {
+                return Ok(());
+            }
+            let current = match state.object(&input.bucket, &input.key) {
+                Ok(m) => Some(m),
+                Err(e) if *e.code() == S3ErrorCode::NoSuchKey => None,
+                Err(e) => return Err(e),
+            };
+            if let Some(c) = &input.if_none_match {
+                if current.as_ref().is_some_and(|m| etag_matches(c, &m.etag)) {
+                    return Err(precondition_failed());
+                }
+            }
+            if let Some(c) = &input.if_match {
+                match &current {
+                    None => return Err(no_such_key()),
+                    Some(m) if !etag_matches(c, &m.etag) => return Err(precondition_failed()),
+                    _ => {}
+                }
+            }
+            Ok(())
+        };
+        check_conditions(&self.state)?;
+        let written = self.write_object_body(input.body).await?;
+        if let Err(e) = check_content_md5(input.content_md5.as_deref(), &written.md5) {
+            let _ = tokio::fs::remove_file(&written.tmp).await;
+            return Err(e);
+        }
+        if let Some(len) = input.content_length {
+            if len >= 0 && len as u64 != written.size {
+                let _ = tokio::fs::remove_file(&written.tmp).await;
+                return Err(s3_error!(IncompleteBody, "You did not provide the number of bytes specified by the Content-Length HTTP header."));
+            }
+        }
+        if let Err(e) = check_conditions(&self.state) {
+            let _ = tokio::fs::remove_file(&written.tmp).await;
+            return Err(e);
+        }
+        let file = blob::new_id();
+        blob::publish(&written.tmp, &self.state.object_path(&file), self.state.sync).await.map_err(internal)?;
+        let etag_hex = hex::encode(written.md5);
+        let headers = headers_from(
+            input.content_type,
+            input.content_encoding,
+            input.content_disposition,
+            input.content_language,
+            input.cache_control,
+            input.expires.as_ref(),
+            input.metadata,
+        );
+        let row = ObjectRow {
+            bucket: input.bucket,
+            key: input.key,
+            size: written.size,
+            etag: etag_hex.clone(),
+            modified: now_ms(),
+            file: file.clone(),
+            headers,
+        };
+        if let Err(e) = self.state.install_object(row).await {
+            let _ = tokio::fs::remove_file(self.state.object_path(&file)).await;
+            return Err(e);
+        }
+        Ok(S3Response::new(PutObjectOutput {
+            e_tag: Some(etag(&etag_hex)),
+            checksum_crc32: input.checksum_crc32,
+            checksum_crc32c: input.checksum_crc32c,
+            checksum_crc64nvme: input.checksum_crc64nvme,
+            checksum_sha1: input.checksum_sha1,
+            checksum_sha256: input.checksum_sha256,
+            size: Some(written.size as i64),
+            ..Default::default()
+        }))
+    }
+
+    async fn get_object(&self, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
+        let input = req.input;
+        let (meta, file) = self.open_object(&input.bucket, &input.key).await?;
+        check_read_conditions(
+            &meta,
+            input.if_match.as_ref(),
+            input.if_none_match.as_ref(),
+            input.if_modified_since.as_ref(),
+            input.if_unmodified_since.as_ref(),
+        )?;
+        let (start, len, content_range) = match &input.range {
+            None => (0, meta.size, None),
+            Some(r) => {
+                let range = r.check(meta.size).map_err(|_| s3_error!(InvalidRange, "The requested range is not satisfiable"))?;
+                let end = range.end;
+                (range.start, end - range.start, Some(format!("bytes {}-{}/{}", range.start, end.saturating_sub(1), meta.size)))
+            }
+        };
+        let h = &meta.headers;
+        let body = StreamingBlob::wrap(blob::FileStream::spawn(file, start, len));
+        let output = GetObjectOutput {
+            body: Some(body),
+            accept_ranges: Some("bytes".into()),
+            content_length: Some(len as i64),
+            content_range: content_range.clone(),
+            content_type: input.response_content_type.or_else(|| h.content_type.clone()).or_else(|| Some("binary/octet-stream".into())),
+            content_encoding: input.response_content_encoding.or_else(|| h.content_encoding.clone()),
+            content_disposition: input.response_content_disposition.or_else(|| h.content_disposition.clone()),
+            content_language: input.response_content_language.or_else(|| h.content_language.clone()),
+            cache_control: input.response_cache_control.or_else(|| h.cache_control.clone()),
+            expires: input.response_expires.or_else(|| h.expires.map(|s| ts((s.max(0) as u64) * 1000))),
+            e_tag: Some(etag(&meta.etag)),
+            last_modified: Some(ts(meta.modified)),
+            metadata: metadata_of(h),
+            parts_count: h.parts_count,
+            ..Default::default()
+        };
+        let mut resp = S3Response::new(output);
+        if content_range.is_some() {
+            resp.status = Some(http::StatusCode::PARTIAL_CONTENT);
+        }
+        Ok(resp)
+    }
+
+    async fn head_object(&self, req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
+        let input = req.input;
+        let meta = self.state.object(&input.bucket, &input.key)?;
+        check_read_conditions(
+            &meta,
+            input.if_match.as_ref(),
+            input.if_none_match.as_ref(),
+            input.if_modified_since.as_ref(),
+            input.if_unmodified_since.as_ref(),
+        )?;
+        let (len, content_range) = match &input.range {
+            None => (meta.size, None),
+            Some(r) => {
+                let range = r.check(meta.size).map_err(|_| s3_error!(InvalidRange, "The requested range is not satisfiable"))?;
+                (range.end - range.start, Some(format!("bytes {}-{}/{}", range.start, range.end.saturating_sub(1), meta.size)))
+            }
+        };
+        let h = &meta.headers;
+        let output = HeadObjectOutput {
+            accept_ranges: Some("bytes".into()),
+            content_length: Some(len as i64),
+            content_range: content_range.clone(),
+            content_type: input.response_content_type.or_else(|| h.content_type.clone()).or_else(|| Some("binary/octet-stream".into())),
+            content_encoding: input.response_content_encoding.or_else(|| h.content_encoding.clone()),
+            content_disposition: input.response_content_disposition.or_else(|| h.content_disposition.clone()),
+            content_language: input.response_content_language.or_else(|| h.content_language.clone()),
+            cache_control: input.response_cache_control.or_else(|| h.cache_control.clone()),
+            expires: input.response_expires.or_else(|| h.expires.map(|s| ts((s.max(0) as u64) * 1000))),
+            e_tag: Some(etag(&meta.etag)),
+            last_modified: Some(ts(meta.modified)),
+            metadata: metadata_of(h),
+            parts_count: h.parts_count,
+            ..Default::default()
+        };
+        let mut resp = S3Response::new(output);
+        if content_range.is_some() {
+            resp.status = Some(http::StatusCode::PARTIAL_CONTENT);
+        }
+        Ok(resp)
+    }
+
+    async fn delete_object(&self, req: S3Request<DeleteObjectInput>) -> S3Result<S3Response<DeleteObjectOutput>> {
+        let input = req.input;
+        self.delete_one(&input.bucket, &input.key).await?;
+        Ok(S3Response::new(DeleteObjectOutput::default()))
+    }
+
+    async fn delete_objects(&self, req: S3Request<DeleteObjectsInput>) -> S3Result<S3Response<DeleteObjectsOutput>> {
+        let input = req.input;
+        self.state.require_bucket(&input.bucket)?;
+        if input.delete.objects.len() > 1000 {
+            return Err(s3_error!(MalformedXML, "The XML you provided was not well-formed or did not validate against our published schema"));
+        }
+        let quiet = input.delete.quiet.unwrap_or(false);
+        let mut deleted = Vec::new();
+        let mut errors = Vec::new();
+        for obj in input.delete.objects {
+            match self.delete_one(&input.bucket, &obj.key).await {
+                Ok(()) => {
+                    if !quiet {
+                        deleted.push(DeletedObject { key: Some(obj.key), version_id: obj.version_id, ..Default::default() });
+                    }
+                }
+                Err(e) => errors.push(Error {
+                    code: Some(e.code().as_str().to_string()),
+                    key: Some(obj.key),
+                    message: e.message().map(str::to_string),
+                    version_id: obj.version_id,
+                }),
+            }
+        }
+        Ok(S3Response::new(DeleteObjectsOutput {
+            deleted: (!deleted.is_empty()).then_some(deleted),
+            errors: (!errors.is_empty()).then_some(errors),
+            request_charged: None,
+        }))
+    }
+
+    async fn copy_object(&self, req: S3Request<CopyObjectInput>) -> S3Result<S3Response<CopyObjectOutput>> {
+        let input = req.input;
+        validate_key(&input.key)?;
+        let (src_bucket, src_key) = match &input.copy_source {
+            CopySource::Bucket { bucket, key, .. } => (bucket.to_string(), key.to_string()),
+            _ => return Err(s3_error!(InvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey.")),
+        };
+        self.state.require_bucket(&input.bucket)?;
+        let (meta, file) = self.open_object(&src_bucket, &src_key).await?;
+        drop(file);
+        // Copy-source conditions: a failed one is 412 either way.
+        if let Some(c) = &input.copy_source_if_match {
+            if !etag_matches(c, &meta.etag) {
+                return Err(precondition_failed());
+            }
+        }
+        if let Some(c) = &input.copy_source_if_none_match {
+            if etag_matches(c, &meta.etag) {
+                return Err(precondition_failed());
+            }
+        }
+        let modified = (meta.modified / 1000) as i64;
+        if input.copy_source_if_unmodified_since.as_ref().is_some_and(|t| modified > ts_secs(t)) {
+            return Err(precondition_failed());
+        }
+        if input.copy_source_if_modified_since.as_ref().is_some_and(|t| modified <= ts_secs(t)) {
+            return Err(precondition_failed());
+        }
+        let replace = input.metadata_directive.as_ref().is_some_and(|d| d.as_str() == MetadataDirective::REPLACE);
+        if src_bucket == input.bucket && src_key == input.key && !replace {
+            return Err(s3_error!(
+                InvalidRequest,
+                "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."
+            ));
+        }
+        let headers = if replace {
+            headers_from(
+                input.content_type,
+                input.content_encoding,
+                input.content_disposition,
+                input.content_language,
+                input.cache_control,
+                input.expires.as_ref(),
+                input.metadata,
+            )
+        } else {
+            meta.headers.clone()
+        };
+        let written = blob::concat(&self.state.root, &[self.state.object_path(&meta.file)], self.state.sync)
+            .await
+            .map_err(internal)?;
+        let new_file = blob::new_id();
+        blob::publish(&written.tmp, &self.state.object_path(&new_file), self.state.sync).await.map_err(internal)?;
+        let now = now_ms();
+        let row = ObjectRow {
+            bucket: input.bucket,
+            key: input.key,
+            size: written.size,
+            etag: meta.etag.clone(),
+            modified: now,
+            file: new_file.clone(),
+            headers,
+        };
+        if let Err(e) = self.state.install_object(row).await {
+            let _ = tokio::fs::remove_file(self.state.object_path(&new_file)).await;
+            return Err(e);
+        }
+        Ok(S3Response::new(CopyObjectOutput {
+            copy_object_result: Some(CopyObjectResult { e_tag: Some(etag(&meta.etag)), last_modified: Some(ts(now)), ..Default::default() }),
+            ..Default::default()
+        }))
+    }
+
+    async fn list_objects(&self, req: S3Request<ListObjectsInput>) -> S3Result<S3Response<ListObjectsOutput>> {
+        let input = req.input;
+        let max = max_keys(input.max_keys)?;
+        let encode = input.encoding_type.as_ref().is_some_and(|e| e.as_str() == EncodingType::URL);
+        let prefix = input.prefix.clone().unwrap_or_default();
+        let page = {
+            let buckets = self.state.buckets.read();
+            let b = buckets.get(&input.bucket).ok_or_else(|| no_such_bucket(&input.bucket))?;
+            list_page(&b.objects, &prefix, input.delimiter.as_deref(), input.marker.as_deref().filter(|m| !m.is_empty()), max)
+        };
+        let enc = |s: String| if encode { url_encode(&s) } else { s };
+        let next_marker = if page.truncated { page.last.clone().map(enc) } else { None };
+        Ok(S3Response::new(ListObjectsOutput {
+            name: Some(input.bucket),
+            prefix: Some(enc(prefix)),
+            marker: Some(input.marker.map(enc).unwrap_or_default()),
+            max_keys: Some(max as i32),
+            is_truncated: Some(page.truncated),
+            contents: Some(page.contents.into_iter().map(|(k, m)| object_dto(k, &m, encode)).collect()),
+            common_prefixes: (!page.prefixes.is_empty())
+                .then(|| page.prefixes.into_iter().map(|p| CommonPrefix { prefix: Some(enc(p)) }).collect()),
+            delimiter: input.delimiter.map(enc),
+            next_marker,
+            encoding_type: input.encoding_type,
+            request_charged: None,
+        }))
+    }
+
+    async fn list_objects_v2(&self, req: S3Request<ListObjectsV2Input>) -> S3Result<S3Response<ListObjectsV2Output>> {
+        let input = req.input;
+        let max = max_keys(input.max_keys)?;
+        let encode = input.encoding_type.as_ref().is_some_and(|e| e.as_str() == EncodingType::URL);
+        let prefix = input.prefix.clone().unwrap_or_default();
+        let after = match &input.continuation_token {
+            Some(t) => Some(unb64(t)?),
+            None => input.start_after.clone().filter(|s| !s.is_empty()),
+        };
+        let page = {
+            let buckets = self.state.buckets.read();
+            let b = buckets.get(&input.bucket).ok_or_else(|| no_such_bucket(&input.bucket))?;
+            list_page(&b.objects, &prefix, input.delimiter.as_deref(), after.as_deref(), max)
+        };
+        let enc = |s: String| if encode { url_encode(&s) } else { s };
+        let key_count = (page.contents.len() + page.prefixes.len()) as i32;
+        let next = if page.truncated { page.last.as_deref().map(b64) } else { None };
+        let fetch_owner = input.fetch_owner.unwrap_or(false);
+        Ok(S3Response::new(ListObjectsV2Output {
+            name: Some(input.bucket),
+            prefix: Some(enc(prefix)),
+            max_keys: Some(max as i32),
+            key_count: Some(key_count),
+            continuation_token: input.continuation_token,
+            is_truncated: Some(page.truncated),
+            next_continuation_token: next,
+            contents: Some(
+                page.contents
+                    .into_iter()
+                    .map(|(k, m)| {
+                        let mut o = object_dto(k, &m, encode);
+                        if fetch_owner {
+                            o.owner = Some(owner());
+                        }
+                        o
+                    })
+                    .collect(),
+            ),
+            common_prefixes: (!page.prefixes.is_empty())
+                .then(|| page.prefixes.into_iter().map(|p| CommonPrefix { prefix: Some(enc(p)) }).collect()),
+            delimiter: input.delimiter.map(enc),
+            encoding_type: input.encoding_type,
+            start_after: input.start_after.map(enc),
+            request_charged: None,
+        }))
+    }
+
+    async fn create_multipart_upload(&self, req: S3Request<CreateMultipartUploadInput>) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
+        let input = req.input;
+        validate_key(&input.key)?;
+        let headers = headers_from(
+            input.content_type,
+            input.content_encoding,
+            input.content_disposition,
+            input.content_language,
+            input.cache_control,
+            input.expires.as_ref(),
+            input.metadata,
+        );
+        let row = UploadRow { id: blob::new_id(), bucket: input.bucket.clone(), key: input.key.clone(), initiated: now_ms(), headers };
+        self.state.require_bucket(&row.bucket)?;
+        let r = row.clone();
+        self.state.commit(move |tx| persist::put_upload(tx, &r)).await?;
+        {
+            let mut buckets = self.state.buckets.write();
+            let b = buckets.get_mut(&row.bucket).ok_or_else(|| no_such_bucket(&row.bucket))?;
+            b.uploads.insert(
+                row.id.clone(),
+                Upload { key: row.key.clone(), initiated: row.initiated, headers: row.headers.clone(), parts: BTreeMap::new() },
+            );
+        }
+        Ok(S3Response::new(CreateMultipartUploadOutput {
+            bucket: Some(input.bucket),
+            key: Some(input.key),
+            upload_id: Some(row.id),
+            ..Default::default()
+        }))
+    }
+
+    async fn upload_part(&self, req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
+        let input = req.input;
+        if !(1..=10000).contains(&input.part_number) {
+            return Err(s3_error!(InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive"));
+        }
+        self.upload_key(&input.bucket, &input.upload_id, &input.key)?;
+        let written = self.write_object_body(input.body).await?;
+        if let Err(e) = check_content_md5(input.content_md5.as_deref(), &written.md5) {
+            let _ = tokio::fs::remove_file(&written.tmp).await;
+            return Err(e);
+        }
+        let dest = self.state.part_path(&input.upload_id, input.part_number);
+        blob::publish(&written.tmp, &dest, self.state.sync).await.map_err(internal)?;
+        let row = PartRow {
+            upload: input.upload_id.clone(),
+            number: input.part_number,
+            size: written.size,
+            etag: hex::encode(written.md5),
+            modified: now_ms(),
+        };
+        // The upload may have been aborted meanwhile.
+        self.upload_key(&input.bucket, &input.upload_id, &input.key)?;
+        let r = row.clone();
+        self.state.commit(move |tx| persist::put_part(tx, &r)).await?;
+        {
+            let mut buckets = self.state.buckets.write();
+            if let Some(u) = buckets.get_mut(&input.bucket).and_then(|b| b.uploads.get_mut(&input.upload_id)) {
+                u.parts.insert(row.number, PartMeta { size: row.size, etag: row.etag.clone(), modified: row.modified });
+            }
+        }
+        Ok(S3Response::new(UploadPartOutput { e_tag: Some(etag(&row.etag)), ..Default::default() }))
+    }
+
+    async fn complete_multipart_upload(&self, req: S3Request<CompleteMultipartUploadInput>) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
+        let input = req.input;
+        let requested = input.multipart_upload.and_then(|m| m.parts).unwrap_or_default();
+        if requested.is_empty() {
+            return Err(s3_error!(MalformedXML, "The XML you provided was not well-formed or did not validate against our published schema"));
+        }
+        let upload = {
+            let buckets = self.state.buckets.read();
+            let b = buckets.get(&input.bucket).ok_or_else(|| no_such_bucket(&input.bucket))?;
+            let u = b.uploads.get(&input.upload_id).filter(|u| u.key == input.key).ok_or_else(no_such_upload)?;
+            u.clone()
+        };
+        let mut last = 0;
+        for p in &requested {
+            let n = p.part_number.unwrap_or(0);
+            if n <= last {
+                return Err(s3_error!(InvalidPartOrder, "The list of parts was not in ascending order. The parts list must be specified in order by part number."));
+            }
+            last = n;
+        }
+        let mut files = Vec::new();
+        let mut md5s = Md5::new();
+        let count = requested.len();
+        for (i, p) in requested.iter().enumerate() {
+            let n = p.part_number.unwrap_or(0);
+            let invalid = || {
+                s3_error!(
+                    InvalidPart,
+                    "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag."
+                )
+            };
+            let have = upload.parts.get(&n).ok_or_else(invalid)?;
+            if p.e_tag.as_ref().is_some_and(|e| e.value() != have.etag) {
+                return Err(invalid());
+            }
+            if i + 1 < count && have.size < MIN_PART_SIZE {
+                return Err(s3_error!(EntityTooSmall, "Your proposed upload is smaller than the minimum allowed object size."));
+            }
+            let raw = hex::decode(&have.etag).map_err(|e| internal(e.to_string()))?;
+            md5s.update(&raw);
+            files.push(self.state.part_path(&input.upload_id, n));
+        }
+        if let Some(c) = &input.if_none_match {
+            if self.state.object(&input.bucket, &input.key).is_ok_and(|m| etag_matches(c, &m.etag)) {
+                return Err(precondition_failed());
+            }
+        }
+        let etag_value = format!("{}-{}", hex::encode(md5s.finalize()), count);
+        let written = blob::concat(&self.state.root, &files, self.state.sync).await.map_err(internal)?;
+        let file = blob::new_id();
+        blob::publish(&written.tmp, &self.state.object_path(&file), self.state.sync).await.map_err(internal)?;
+        let mut headers = upload.headers.clone();
+        headers.parts_count = Some(count as i32);
+        let row = ObjectRow {
+            bucket: input.bucket.clone(),
+            key: input.key.clone(),
+            size: written.size,
+            etag: etag_value.clone(),
+            modified: now_ms(),
+            file: file.clone(),
+            headers,
+        };
+        let id = input.upload_id.clone();
+        let r = row.clone();
+        // One transaction: the object appears and the upload disappears together.
+        if let Err(e) = self.state.commit(move |tx| {
+            persist::put_object(tx, &r)?;
+            persist::delete_upload(tx, &id)
+        })
+        .await
+        {
+            let _ = tokio::fs::remove_file(self.state.object_path(&file)).await;
+            return Err(e);
+        }
+        let old = {
+            let mut buckets = self.state.buckets.write();
+            match buckets.get_mut(&input.bucket) {
+                Some(b) => {
+                    b.uploads.remove(&input.upload_id);
+                    b.objects.insert(
+                        row.key.clone(),
+                        Arc::new(ObjMeta { size: row.size, etag: row.etag.clone(), modified: row.modified, file: row.file.clone(), headers: row.headers.clone() }),
+                    )
+                }
+                None => None,
+            }
+        };
+        if let Some(old) = old {
+            let _ = tokio::fs::remove_file(self.state.object_path(&old.file)).await;
+        }
+        for n in upload.parts.keys() {
+            let _ = tokio::fs::remove_file(self.state.part_path(&input.upload_id, *n)).await;
+        }
+        Ok(S3Response::new(CompleteMultipartUploadOutput {
+            bucket: Some(input.bucket.clone()),
+            key: Some(input.key.clone()),
+            e_tag: Some(etag(&etag_value)),
+            location: Some(format!("/{}/{}", input.bucket, input.key)),
+            ..Default::default()
+        }))
+    }
+
+    async fn abort_multipart_upload(&self, req: S3Request<AbortMultipartUploadInput>) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
+        let input = req.input;
+        self.upload_key(&input.bucket, &input.upload_id, &input.key)?;
+        let id = input.upload_id.clone();
+        self.state.commit(move |tx| persist::delete_upload(tx, &id)).await?;
+        let removed = {
+            let mut buckets = self.state.buckets.write();
+            buckets.get_mut(&input.bucket).and_then(|b| b.uploads.remove(&input.upload_id))
+        };
+        if let Some(u) = removed {
+            for n in u.parts.keys() {
+                let _ = tokio::fs::remove_file(self.state.part_path(&input.upload_id, *n)).await;
+            }
+        }
+        Ok(S3Response::new(AbortMultipartUploadOutput::default()))
+    }
+
+    async fn list_parts(&self, req: S3Request<ListPartsInput>) -> S3Result<S3Response<ListPartsOutput>> {
+        let input = req.input;
+        let max = input.max_parts.unwrap_or(1000).clamp(0, 1000) as usize;
+        let marker = input.part_number_marker.unwrap_or(0);
+        let buckets = self.state.buckets.read();
+        let b = buckets.get(&input.bucket).ok_or_else(|| no_such_bucket(&input.bucket))?;
+        let u = b.uploads.get(&input.upload_id).filter(|u| u.key == input.key).ok_or_else(no_such_upload)?;
+        let all: Vec<(&i32, &PartMeta)> = u.parts.range(marker + 1..).collect();
+        let truncated = all.len() > max;
+        let parts: Vec<Part> = all
+            .iter()
+            .take(max)
+            .map(|(n, p)| Part { part_number: Some(**n), e_tag: Some(etag(&p.etag)), size: Some(p.size as i64), last_modified: Some(ts(p.modified)), ..Default::default() })
+            .collect();
+        let next = parts.last().and_then(|p| p.part_number);
+        Ok(S3Response::new(ListPartsOutput {
+            bucket: Some(input.bucket.clone()),
+            key: Some(input.key.clone()),
+            upload_id: Some(input.upload_id.clone()),
+            max_parts: Some(max as i32),
+            part_number_marker: input.part_number_marker,
+            next_part_number_marker: next,
+            is_truncated: Some(truncated),
+            parts: Some(parts),
+            owner: Some(owner()),
+            initiator: Some(Initiator { display_name: Some("webfile".into()), id: Some(OWNER_ID.into()) }),
+            storage_class: Some(StorageClass::from_static(StorageClass::STANDARD)),
+            ..Default::default()
+        }))
+    }
+
+    async fn list_multipart_uploads(&self, req: S3Request<ListMultipartUploadsInput>) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
+        let input = req.input;
+        let max = input.max_uploads.unwrap_or(1000).clamp(0, 1000) as usize;
+        let prefix = input.prefix.clone().unwrap_or_default();
+        let buckets = self.state.buckets.read();
+        let b = buckets.get(&input.bucket).ok_or_else(|| no_such_bucket(&input.bucket))?;
+        let mut all: Vec<(&String, &Upload)> = b.uploads.iter().filter(|(_, u)| u.key.starts_with(&prefix)).collect();
+        all.sort_by(|a, b| (&a.1.key, a.1.initiated, a.0).cmp(&(&b.1.key, b.1.initiated, b.0)));
+        if let Some(km) = input.key_marker.as_deref().filter(|k| !k.is_empty()) {
+            let uim = input.upload_id_marker.as_deref().unwrap_or("");
+            all.retain(|(id, u)| u.key.as_str() > km || (u.key == km && !uim.is_empty() && id.as_str() > uim));
+        }
+        let truncated = all.len() > max;
+        all.truncate(max);
+        let uploads: Vec<MultipartUpload> = all
+            .iter()
+            .map(|(id, u)| MultipartUpload {
+                key: Some(u.key.clone()),
+                upload_id: Some((*id).clone()),
+                initiated: Some(ts(u.initiated)),
+                owner: Some(owner()),
+                initiator: Some(Initiator { display_name: Some("webfile".into()), id: Some(OWNER_ID.into()) }),
+                storage_class: Some(StorageClass::from_static(StorageClass::STANDARD)),
+                ..Default::default()
+            })
+            .collect();
+        let (next_key, next_id) = match (truncated, all.last()) {
+            (true, Some((id, u))) => (Some(u.key.clone()), Some((*id).clone())),
+            _ => (None, None),
+        };
+        Ok(S3Response::new(ListMultipartUploadsOutput {
+            bucket: Some(input.bucket.clone()),
+            prefix: input.prefix,
+            delimiter: input.delimiter,
+            key_marker: input.key_marker,
+            upload_id_marker: input.upload_id_marker,
+            max_uploads: Some(max as i32),
+            is_truncated: Some(truncated),
+            next_key_marker: next_key,
+            next_upload_id_marker: next_id,
+            uploads: Some(uploads),
+            encoding_type: input.encoding_type,
+            ..Default::default()
+        }))
+    }
+}
+
+impl Provider {
+    fn upload_key(&self, bucket: &str, upload_id: &str, key: &str) -> S3Result<()> {
+        let buckets = self.state.buckets.read();
+        let b = buckets.get(bucket).ok_or_else(|| no_such_bucket(bucket))?;
+        b.uploads.get(upload_id).filter(|u| u.key == key).map(|_| ()).ok_or_else(no_such_upload)
+    }
+
+    async fn delete_one(&self, bucket: &str, key: &str) -> S3Result<()> {
+        let exists = {
+            let buckets = self.state.buckets.read();
+            let b = buckets.get(bucket).ok_or_else(|| no_such_bucket(bucket))?;
+            b.objects.contains_key(key)
+        };
+        if !exists {
+            return Ok(());
+        }
+        let (b, k) = (bucket.to_string(), key.to_string());
+        self.state.commit(move |tx| persist::delete_object(tx, &b, &k)).await?;
+        let removed = {
+            let mut buckets = self.state.buckets.write();
+            buckets.get_mut(bucket).and_then(|b| b.objects.remove(key))
+        };
+        if let Some(m) = removed {
+            let _ = tokio::fs::remove_file(self.state.object_path(&m.file)).await;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn objs(keys: &[&str]) -> BTreeMap<String, Arc<ObjMeta>> {
+        keys.iter()
+            .map(|k| {
+                (k.to_string(), Arc::new(ObjMeta { size: 1, etag: "e".into(), modified: 0, file: "f".into(), headers: ObjHeaders::default() }))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn listing_rolls_up_and_pages() {
+        let o = objs(&["a/1", "a/2", "b", "c/x/1", "c/y", "d"]);
+        let p = list_page(&o, "", Some("/"), None, 1000);
+        assert_eq!(p.contents.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(), ["b", "d"]);
+        assert_eq!(p.prefixes, ["a/", "c/"]);
+        assert!(!p.truncated);
+        // Pages of two, continuing after the last key or prefix.
+        let p1 = list_page(&o, "", Some("/"), None, 2);
+        assert!(p1.truncated);
+        assert_eq!(p1.last.as_deref(), Some("b"));
+        let p2 = list_page(&o, "", Some("/"), p1.last.as_deref(), 2);
+        assert_eq!(p2.prefixes, ["c/"]);
+        assert_eq!(p2.contents.len(), 1);
+        assert!(!p2.truncated);
+        let p3 = list_page(&o, "", Some("/"), Some("a/"), 1);
+        assert_eq!(p3.contents.first().map(|c| c.0.as_str()), Some("b"));
+        let p4 = list_page(&o, "c/", Some("/"), None, 10);
+        assert_eq!(p4.prefixes, ["c/x/"]);
+        assert_eq!(p4.contents.len(), 1);
+        assert_eq!(list_page(&o, "", None, None, 0).contents.len(), 0);
+    }
+
+    #[test]
+    fn content_md5_checked() {
+        let md5: [u8; 16] = Md5::digest(b"hello").into();
+        let good = base64::engine::general_purpose::STANDARD.encode(md5);
+        assert!(check_content_md5(Some(&good), &md5).is_ok());
+        assert!(check_content_md5(None, &md5).is_ok());
+        let bad = base64::engine::general_purpose::STANDARD.encode([0u8; 16]);
+        assert_eq!(*check_content_md5(Some(&bad), &md5).unwrap_err().code(), S3ErrorCode::BadDigest);
+        assert_eq!(*check_content_md5(Some("!!"), &md5).unwrap_err().code(), S3ErrorCode::InvalidDigest);
+    }
+}

@@ -1,0 +1,152 @@
+//! Which requests are S3's, and virtual-hosted-style bucket names.
+
+use http::request::Parts;
+
+/// True when the edge should hand this request to S3 (before reading its body):
+/// a SigV4 credential scoped to `s3`, a SigV2 signature, an `.s3.` virtual host,
+/// or an unsigned request that is not an awsJson (X-Amz-Target) or awsQuery (Action=) call.
+pub fn is_s3_request(parts: &Parts) -> bool {
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let query = parts.uri.query().unwrap_or("");
+    if let Some(auth) = header("authorization") {
+        let auth = auth.trim_start();
+        if auth.starts_with("AWS ") {
+            return true;
+        }
+        if let Some(i) = auth.find("Credential=") {
+            let rest = &auth[i + "Credential=".len()..];
+            let cred = rest.split([',', ' ']).next().unwrap_or("");
+            return credential_service(cred) == Some("s3");
+        }
+        return false;
+    }
+    for pair in query.split('&') {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        if k == "X-Amz-Credential" {
+            let decoded = percent_encoding::percent_decode_str(v).decode_utf8_lossy();
+            return credential_service(&decoded) == Some("s3");
+        }
+        if k == "AWSAccessKeyId" {
+            return true;
+        }
+    }
+    if let Some(host) = header("host").or_else(|| parts.uri.host()) {
+        if parse_virtual_host(host).is_some() {
+            return true;
+        }
+    }
+    if header("x-amz-target").is_some() {
+        return false;
+    }
+    if query.split('&').any(|p| p.starts_with("Action=")) {
+        return false;
+    }
+    let form = header("content-type").is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+    if form && parts.method == http::Method::POST {
+        // An unsigned awsQuery call carries Action in its form body.
+        return false;
+    }
+    // S3 has no POST on the service root: an unsigned POST / belongs to the edge.
+    if parts.method == http::Method::POST && parts.uri.path() == "/" {
+        return false;
+    }
+    // nimbus's own endpoints stay with the edge.
+    !parts.uri.path().starts_with("/_nimbus")
+}
+
+/// `AKID/20240101/us-east-1/s3/aws4_request` → `s3`.
+fn credential_service(cred: &str) -> Option<&str> {
+    let mut it = cred.rsplit('/');
+    let terminator = it.next()?;
+    if terminator != "aws4_request" {
+        return None;
+    }
+    it.next()
+}
+
+/// `bucket.s3.localhost[:port]` → (bucket, None); `bucket.s3.eu-west-1.localhost` →
+/// (bucket, Some(region)); also `bucket.s3[.region].localhost.localstack.cloud` and
+/// `bucket.s3[.region].amazonaws.com`.
+pub fn parse_virtual_host(host: &str) -> Option<(&str, Option<&str>)> {
+    let name = match host.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => host,
+    };
+    let name = name.strip_suffix('.').unwrap_or(name);
+    let rest = ["localhost.localstack.cloud", "localhost", "amazonaws.com"]
+        .iter()
+        .find_map(|d| name.strip_suffix(d).and_then(|r| r.strip_suffix('.')))?;
+    // rest = "<bucket>.s3" or "<bucket>.s3.<region>" (bucket names may contain dots)
+    if let Some(bucket) = rest.strip_suffix(".s3") {
+        return (!bucket.is_empty()).then_some((bucket, None));
+    }
+    let (before, region) = rest.rsplit_once('.')?;
+    let bucket = before.strip_suffix(".s3")?;
+    let region_ok = !region.is_empty() && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    (!bucket.is_empty() && region_ok).then_some((bucket, Some(region)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(method: &str, uri: &str, headers: &[(&str, &str)]) -> Parts {
+        let mut b = http::Request::builder().method(method).uri(uri);
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        b.body(()).unwrap().into_parts().0
+    }
+
+    const S3_AUTH: &str = "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=ab";
+    const SQS_AUTH: &str = "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=ab";
+
+    #[test]
+    fn sigv4_scope_decides() {
+        assert!(is_s3_request(&parts("GET", "/bucket", &[("authorization", S3_AUTH)])));
+        assert!(!is_s3_request(&parts("POST", "/", &[("authorization", SQS_AUTH)])));
+        assert!(is_s3_request(&parts(
+            "GET",
+            "/b/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=test%2F20240101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Signature=1",
+            &[]
+        )));
+        assert!(!is_s3_request(&parts(
+            "GET",
+            "/?Action=ListQueues&X-Amz-Credential=test%2F20240101%2Fus-east-1%2Fsqs%2Faws4_request",
+            &[]
+        )));
+    }
+
+    #[test]
+    fn sigv2_is_s3() {
+        assert!(is_s3_request(&parts("GET", "/b", &[("authorization", "AWS test:abc=")])));
+        assert!(is_s3_request(&parts("GET", "/b/k?AWSAccessKeyId=test&Expires=1&Signature=x", &[])));
+    }
+
+    #[test]
+    fn unsigned_requests() {
+        assert!(is_s3_request(&parts("GET", "/bucket/key", &[])));
+        assert!(is_s3_request(&parts("PUT", "/bucket/key", &[("content-type", "image/png")])));
+        assert!(!is_s3_request(&parts("POST", "/", &[("x-amz-target", "AmazonSQS.ListQueues")])));
+        assert!(!is_s3_request(&parts("GET", "/?Action=ListQueues", &[])));
+        assert!(!is_s3_request(&parts("POST", "/", &[("content-type", "application/x-www-form-urlencoded")])));
+        assert!(!is_s3_request(&parts("GET", "/_nimbus/health", &[])));
+        assert!(!is_s3_request(&parts("POST", "/", &[])));
+        assert!(is_s3_request(&parts("GET", "/", &[])));
+        assert!(is_s3_request(&parts("GET", "/", &[("host", "photos.s3.localhost:4566")])));
+    }
+
+    #[test]
+    fn virtual_hosts() {
+        assert_eq!(parse_virtual_host("photos.s3.localhost:4566"), Some(("photos", None)));
+        assert_eq!(parse_virtual_host("photos.s3.localhost"), Some(("photos", None)));
+        assert_eq!(parse_virtual_host("my.photos.s3.eu-west-1.localhost:4566"), Some(("my.photos", Some("eu-west-1"))));
+        assert_eq!(parse_virtual_host("photos.s3.localhost.localstack.cloud:4566"), Some(("photos", None)));
+        assert_eq!(parse_virtual_host("photos.s3.us-east-2.localhost.localstack.cloud"), Some(("photos", Some("us-east-2"))));
+        assert_eq!(parse_virtual_host("localhost:4566"), None);
+        assert_eq!(parse_virtual_host("s3.localhost:4566"), None);
+        assert_eq!(parse_virtual_host("127.0.0.1:4566"), None);
+        assert_eq!(parse_virtual_host("sqs.us-east-1.localhost:4566"), None);
+        assert_eq!(parse_virtual_host("s3.localhost.localstack.cloud:4566"), None);
+    }
+}
