@@ -235,6 +235,9 @@ fn prepare(mut entry: SendEntry) -> Result<Prepared, AwsError> {
     })
 }
 
+/// Most messages a queue may have received and not yet deleted or released.
+const MAX_IN_FLIGHT: usize = 120_000;
+
 /// A message may stay invisible at most 12 hours from the receive.
 const MAX_VISIBILITY_MS: u64 = 43_200 * 1000;
 
@@ -522,6 +525,15 @@ impl State {
             let mut inner = q.inner.lock();
             if inner.deleted {
                 return Err(errors::queue_does_not_exist());
+            }
+            // At most 120,000 messages may be in flight; only a queue that holds that
+            // many messages can be at the limit, so only then are they counted.
+            if inner.messages.len() >= MAX_IN_FLIGHT && inner.counts(now).not_visible >= MAX_IN_FLIGHT {
+                return Err(AwsError::new(
+                    403,
+                    "OverLimit",
+                    format!("The maximum number of in flight messages ({MAX_IN_FLIGHT}) is reached for this queue."),
+                ));
             }
             let attempt = attempt.filter(|_| inner.settings.fifo);
             // A retried FIFO receive with the same attempt id gets the same messages
