@@ -63,6 +63,7 @@ impl Sqs {
             query: Some(ServiceModel::from_json(QUERY_MODEL).map_err(|e| format!("SQS query model: {e}"))?),
             host_prefixes: &["sqs", "queue"],
             url_member: Some("QueueUrl"),
+            rest_json: None,
         };
         let (store, (queues, max_seq)) = match data_dir {
             Some(dir) => Store::open(dir, "sqs", durability, persist::SCHEMA, persist::load)

@@ -13,7 +13,7 @@ use nimbus_core::{ids, AwsError, RequestContext, DEFAULT_REGION};
 use serde_json::Value;
 
 use crate::protocol::{JsonVersion, Protocol, WireResponse, WireSpec};
-use crate::{query, sigv4};
+use crate::{query, rest_json, sigv4};
 
 #[async_trait]
 pub trait ServiceHandler: Send + Sync {
@@ -106,6 +106,7 @@ impl Edge {
                 let version = if ct.contains("1.1") { JsonVersion::V1_1 } else { JsonVersion::V1_0 };
                 Protocol::AwsJson { version }
             }
+            None if spec.rest_json.is_some() => Protocol::RestJson,
             None if parts.method == Method::POST || parts.method == Method::GET => Protocol::AwsQuery,
             None => spec.default_protocol(),
         };
@@ -131,6 +132,19 @@ impl Edge {
                     .unwrap_or_default();
                 spec.decode_json(&op, &body).map(|input| (op, input))
             }
+            Protocol::RestJson => match &spec.rest_json {
+                Some(model) => rest_json::decode(
+                    model,
+                    &rest_json::RestRequest {
+                        method: parts.method.as_str(),
+                        path: &ctx.path,
+                        query: &raw_query,
+                        headers: &parts.headers,
+                        body: &body,
+                    },
+                ),
+                None => Err(AwsError::internal("no restJson model")),
+            },
             Protocol::AwsQuery => {
                 let url = (ctx.path != "/").then(|| format!("http://{}{}", ctx.host, ctx.path));
                 spec.decode_query(&query::parse_params(&body, &raw_query), url.as_deref())
@@ -250,13 +264,17 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 fn respond(w: WireResponse) -> Response<Bytes> {
-    let mut builder = Response::builder().status(w.status).header("content-type", w.content_type);
+    let mut r = Response::new(Bytes::from(w.body));
+    *r.status_mut() = StatusCode::from_u16(w.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = r.headers_mut();
+    headers.insert("content-type", http::HeaderValue::from_static(w.content_type));
     for (k, v) in w.headers {
-        builder = builder.header(k, v);
+        // A value a header cannot carry (e.g. a non-ASCII message) is dropped, not fatal.
+        if let (Ok(name), Ok(value)) = (http::HeaderName::try_from(k), http::HeaderValue::try_from(v)) {
+            headers.append(name, value);
+        }
     }
-    builder
-        .body(Bytes::from(w.body))
-        .unwrap_or_else(|_| Response::new(Bytes::from_static(b"")))
+    r
 }
 
 fn plain(status: StatusCode, content_type: &'static str, body: String) -> Response<Bytes> {

@@ -6,6 +6,7 @@ pub mod json;
 pub mod model;
 pub mod protocol;
 pub mod query;
+pub mod rest_json;
 pub mod sigv4;
 pub mod xml;
 

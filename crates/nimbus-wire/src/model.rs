@@ -33,15 +33,30 @@ pub struct Metadata {
 pub struct Operation {
     pub name: String,
     #[serde(default)]
+    pub http: Option<HttpTrait>,
+    #[serde(default)]
     pub input: Option<ShapeRef>,
     #[serde(default)]
     pub output: Option<ShapeRef>,
+}
+
+/// Where a REST operation lives: `POST /2015-03-31/functions/{FunctionName}/invocations`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpTrait {
+    pub method: String,
+    pub request_uri: String,
+    #[serde(default)]
+    pub response_code: Option<u16>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ShapeRef {
     pub shape: String,
+    /// REST binding: `uri`, `querystring`, `header`, `headers`, `statusCode`.
+    #[serde(default)]
+    pub location: Option<String>,
     #[serde(default)]
     pub location_name: Option<String>,
     #[serde(default)]
@@ -82,6 +97,9 @@ pub struct Shape {
     pub location_name: Option<String>,
     #[serde(default)]
     pub error: Option<ErrorTrait>,
+    /// REST: the member that is the whole HTTP body.
+    #[serde(default)]
+    pub payload: Option<String>,
     #[serde(default)]
     pub exception: bool,
 }

@@ -6,7 +6,7 @@ use nimbus_core::AwsError;
 use serde_json::Value;
 
 use crate::model::ServiceModel;
-use crate::{json, query};
+use crate::{json, query, rest_json};
 
 /// A service's wire description: its models and the names clients use for it.
 pub struct WireSpec {
@@ -26,12 +26,15 @@ pub struct WireSpec {
     /// An input member that awsQuery clients may give as the request URL instead
     /// (SQS's `QueueUrl`: older clients post to the queue's URL).
     pub url_member: Option<&'static str>,
+    /// The restJson model, if the service speaks restJson (Lambda).
+    pub rest_json: Option<ServiceModel>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
     AwsJson { version: JsonVersion },
     AwsQuery,
+    RestJson,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +57,7 @@ impl JsonVersion {
 pub struct WireResponse {
     pub status: u16,
     pub content_type: &'static str,
-    pub headers: Vec<(&'static str, String)>,
+    pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
 
@@ -106,10 +109,17 @@ impl WireSpec {
 
     pub fn encode_ok(&self, protocol: Protocol, operation: &str, output: &Value, request_id: &str) -> WireResponse {
         match protocol {
+            Protocol::RestJson => {
+                let r = match &self.rest_json {
+                    Some(model) => rest_json::encode_output(model, operation, output),
+                    None => rest_json::encode_error(&AwsError::internal("no restJson model")),
+                };
+                rest_response(r, request_id)
+            }
             Protocol::AwsJson { version } => WireResponse {
                 status: 200,
                 content_type: version.content_type(),
-                headers: vec![("x-amzn-RequestId", request_id.to_string())],
+                headers: vec![("x-amzn-RequestId".to_string(), request_id.to_string())],
                 body: serde_json::to_vec(output).unwrap_or_else(|_| b"{}".to_vec()),
             },
             Protocol::AwsQuery => {
@@ -120,7 +130,7 @@ impl WireSpec {
                 WireResponse {
                     status: 200,
                     content_type: "text/xml",
-                    headers: vec![("x-amzn-RequestId", request_id.to_string())],
+                    headers: vec![("x-amzn-RequestId".to_string(), request_id.to_string())],
                     body,
                 }
             }
@@ -140,14 +150,15 @@ impl WireSpec {
     pub fn encode_error(&self, protocol: Protocol, err: &AwsError, request_id: &str) -> WireResponse {
         let fault = if err.sender_fault { "Sender" } else { "Receiver" };
         match protocol {
+            Protocol::RestJson => rest_response(rest_json::encode_error(err), request_id),
             Protocol::AwsJson { version } => {
                 let body = serde_json::json!({
                     "__type": format!("{}#{}", self.json_error_namespace, err.code),
                     "message": err.message,
                 });
-                let mut headers = vec![("x-amzn-RequestId", request_id.to_string())];
+                let mut headers = vec![("x-amzn-RequestId".to_string(), request_id.to_string())];
                 if self.query.is_some() {
-                    headers.push(("x-amzn-query-error", format!("{};{}", self.query_code(&err.code), fault)));
+                    headers.push(("x-amzn-query-error".to_string(), format!("{};{}", self.query_code(&err.code), fault)));
                 }
                 WireResponse {
                     status: err.status,
@@ -165,7 +176,7 @@ impl WireSpec {
                 WireResponse {
                     status: err.status,
                     content_type: "text/xml",
-                    headers: vec![("x-amzn-RequestId", request_id.to_string())],
+                    headers: vec![("x-amzn-RequestId".to_string(), request_id.to_string())],
                     body: query::encode_error(ns, self.query_code(&err.code), &err.message, err.sender_fault, request_id),
                 }
             }
@@ -175,7 +186,9 @@ impl WireSpec {
     /// The protocol a client that sent no recognisable protocol markers most likely
     /// speaks, for reporting errors found before decoding (e.g. a bad signature).
     pub fn default_protocol(&self) -> Protocol {
-        if self.json.is_some() {
+        if self.rest_json.is_some() {
+            Protocol::RestJson
+        } else if self.json.is_some() {
             Protocol::AwsJson { version: self.json_version() }
         } else {
             Protocol::AwsQuery
@@ -188,6 +201,12 @@ impl WireSpec {
             _ => JsonVersion::V1_0,
         }
     }
+}
+
+fn rest_response(r: rest_json::RestResponse, request_id: &str) -> WireResponse {
+    let mut headers = r.headers;
+    headers.push(("x-amzn-RequestId".to_string(), request_id.to_string()));
+    WireResponse { status: r.status, content_type: r.content_type, headers, body: r.body }
 }
 
 fn check_required(model: &ServiceModel, shape: Option<&str>, value: &Value) -> Result<(), AwsError> {
