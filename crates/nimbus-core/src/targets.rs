@@ -28,6 +28,13 @@ pub struct Delivery {
 pub trait Target: Send + Sync {
     /// Deliver to the resource `arn` names; errors are AWS errors of the target service.
     async fn deliver(&self, arn: &Arn, delivery: Delivery) -> Result<(), AwsError>;
+
+    /// Whether the resource `arn` names exists (used by senders that validate their
+    /// destinations, as S3 does when a notification configuration is put). Services
+    /// that cannot tell answer true.
+    fn exists(&self, _arn: &Arn) -> bool {
+        true
+    }
 }
 
 #[derive(Default, Clone)]
@@ -55,6 +62,14 @@ impl TargetRegistry {
             ))
         })?;
         target.deliver(&parsed, delivery).await
+    }
+
+    /// True when `arn` parses, a service is registered for it and that service says
+    /// the resource exists.
+    pub fn exists(&self, arn: &str) -> bool {
+        let Some(parsed) = Arn::parse(arn) else { return false };
+        let target = self.targets.read().get(&parsed.service).cloned();
+        target.is_some_and(|t| t.exists(&parsed))
     }
 }
 
@@ -87,6 +102,9 @@ mod tests {
         let missing = block_on(reg.deliver("arn:aws:sns:us-east-1:0:t", Delivery::default()));
         assert_eq!(missing.unwrap_err().code, "InvalidParameterValue");
         assert!(block_on(reg.deliver("garbage", Delivery::default())).is_err());
+        assert!(reg.exists("arn:aws:sqs:us-east-1:000000000000:q"));
+        assert!(!reg.exists("arn:aws:sns:us-east-1:0:t"));
+        assert!(!reg.exists("garbage"));
     }
 
     /// A minimal executor for futures that never actually wait.

@@ -6,6 +6,10 @@
 //! under `<data-dir>/s3/` and published by atomic rename.
 
 mod blob;
+mod config;
+mod cors;
+mod notify;
+mod ops_config;
 mod persist;
 mod provider;
 mod routing;
@@ -15,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use hyper::body::Incoming;
+use nimbus_core::targets::TargetRegistry;
 use nimbus_store::{Durability, Store};
 use s3s::auth::{S3Auth, SecretKey};
 use s3s::host::{S3Host, VirtualHost};
@@ -51,7 +56,8 @@ impl Default for S3AuthConfig {
 impl S3 {
     /// Opens S3's state under `<data_dir>/s3` (or a temporary directory, deleted by
     /// `shutdown`, when `None`).
-    pub fn open(data_dir: Option<&Path>, durability: Durability, auth: S3AuthConfig) -> Result<Self, String> {
+    /// Event notifications are delivered through `targets`.
+    pub fn open(data_dir: Option<&Path>, durability: Durability, auth: S3AuthConfig, targets: TargetRegistry) -> Result<Self, String> {
         let (root, temporary) = match data_dir {
             Some(d) => (d.join("s3"), false),
             None => (
@@ -65,7 +71,8 @@ impl S3 {
         } else {
             Store::open(&root, "s3", durability, persist::SCHEMA, persist::load).map_err(|e| format!("S3 store: {e}"))?
         };
-        let state = Arc::new(provider::State::new(root, temporary, durability, store, loaded));
+        let notifier = notify::Notifier::start(targets);
+        let state = Arc::new(provider::State::new(root, temporary, durability, store, loaded, notifier));
         state.remove_orphans();
         let mut builder = S3ServiceBuilder::new(Provider { state: state.clone() });
         builder.set_auth(Auth { keys: auth.keys.clone(), strict: auth.strict });
@@ -80,7 +87,41 @@ impl S3 {
 
     /// Answers one request, streaming its body in and the object out.
     pub async fn handle(&self, req: http::Request<Incoming>) -> http::Response<Body> {
-        let req = req.map(Body::from);
+        self.handle_from(req, None).await
+    }
+
+    /// Answers one request from `peer` (reported as the event's sourceIPAddress).
+    pub async fn handle_from(&self, req: http::Request<Incoming>, peer: Option<std::net::IpAddr>) -> http::Response<Body> {
+        let mut req = req.map(Body::from);
+        let info = notify::ReqInfo::new(peer);
+        req.extensions_mut().insert(info.clone());
+        let bucket = cors::bucket_of(&req);
+        let origin = req.headers().get("origin").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let method = req.method().clone();
+        let mut resp = if method == http::Method::OPTIONS {
+            let (exists, rules) = match &bucket {
+                Some(b) => (self.state.bucket_exists(b), self.state.cors_rules(b)),
+                None => (false, None),
+            };
+            cors::preflight(&req, exists, rules, &info)
+        } else {
+            let mut resp = self.call(req).await;
+            if let (Some(origin), Some(rules)) = (origin.as_deref(), bucket.as_deref().and_then(|b| self.state.cors_rules(b))) {
+                cors::decorate(&mut resp, origin, &method, &rules);
+            }
+            resp
+        };
+        let h = resp.headers_mut();
+        if let Ok(v) = http::HeaderValue::from_str(&info.request_id) {
+            h.insert("x-amz-request-id", v);
+        }
+        if let Ok(v) = http::HeaderValue::from_str(&info.host_id) {
+            h.insert("x-amz-id-2", v);
+        }
+        resp
+    }
+
+    async fn call(&self, req: http::Request<Body>) -> http::Response<Body> {
         match self.service.call(req).await {
             Ok(resp) => resp,
             Err(e) => {

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use rusqlite::{params, Connection, Transaction};
 use serde::{Deserialize, Serialize};
 
+use crate::config::BucketConfig;
+
 pub const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS buckets (
     name TEXT PRIMARY KEY,
@@ -37,6 +39,10 @@ CREATE TABLE IF NOT EXISTS parts (
     modified INTEGER NOT NULL,
     PRIMARY KEY (upload, number)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS bucket_configs (
+    bucket TEXT PRIMARY KEY,
+    config TEXT NOT NULL
+);
 ";
 
 /// The headers an object keeps and returns.
@@ -59,6 +65,9 @@ pub struct ObjHeaders {
     pub metadata: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parts_count: Option<i32>,
+    /// Object tags, in the order given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -104,6 +113,8 @@ pub struct Loaded {
     pub objects: Vec<ObjectRow>,
     pub uploads: Vec<UploadRow>,
     pub parts: Vec<PartRow>,
+    /// bucket → its configuration document
+    pub configs: Vec<(String, BucketConfig)>,
 }
 
 fn headers_json(h: &ObjHeaders) -> String {
@@ -156,7 +167,24 @@ pub fn load(c: &Connection) -> rusqlite::Result<Loaded> {
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
+    let mut st = c.prepare("SELECT bucket, config FROM bucket_configs")?;
+    out.configs = st
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?
+        .into_iter()
+        .map(|(b, c)| (b, serde_json::from_str(&c).unwrap_or_default()))
+        .collect();
     Ok(out)
+}
+
+pub fn put_bucket_config(tx: &Transaction, bucket: &str, config: &BucketConfig) -> rusqlite::Result<()> {
+    if *config == BucketConfig::default() {
+        tx.prepare_cached("DELETE FROM bucket_configs WHERE bucket = ?1")?.execute([bucket])?;
+        return Ok(());
+    }
+    let json = serde_json::to_string(config).unwrap_or_else(|_| "{}".into());
+    tx.prepare_cached("INSERT OR REPLACE INTO bucket_configs (bucket, config) VALUES (?1, ?2)")?.execute([bucket, json.as_str()])?;
+    Ok(())
 }
 
 pub fn put_bucket(tx: &Transaction, b: &BucketRow) -> rusqlite::Result<()> {
@@ -169,6 +197,7 @@ pub fn delete_bucket(tx: &Transaction, name: &str) -> rusqlite::Result<()> {
     tx.prepare_cached("DELETE FROM parts WHERE upload IN (SELECT id FROM uploads WHERE bucket = ?1)")?.execute([name])?;
     tx.prepare_cached("DELETE FROM uploads WHERE bucket = ?1")?.execute([name])?;
     tx.prepare_cached("DELETE FROM objects WHERE bucket = ?1")?.execute([name])?;
+    tx.prepare_cached("DELETE FROM bucket_configs WHERE bucket = ?1")?.execute([name])?;
     tx.prepare_cached("DELETE FROM buckets WHERE name = ?1")?.execute([name])?;
     Ok(())
 }

@@ -13,6 +13,9 @@ use s3s::dto::*;
 use s3s::{s3_error, S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 
 use crate::blob;
+use crate::config::BucketConfig;
+use crate::notify::Notifier;
+use crate::ops_config::{self, EventCtx};
 use crate::persist::{self, BucketRow, ObjHeaders, ObjectRow, PartRow, UploadRow};
 
 const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
@@ -25,6 +28,13 @@ pub struct ObjMeta {
     pub modified: u64,
     pub file: String,
     pub headers: ObjHeaders,
+}
+
+impl ObjMeta {
+    /// The fields an event message reports.
+    pub fn event(size: u64, etag: &str) -> Self {
+        ObjMeta { size, etag: etag.to_string(), modified: 0, file: String::new(), headers: ObjHeaders::default() }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -48,6 +58,7 @@ pub struct BucketState {
     pub created: u64,
     pub objects: BTreeMap<String, Arc<ObjMeta>>,
     pub uploads: BTreeMap<String, Upload>,
+    pub config: BucketConfig,
 }
 
 pub struct State {
@@ -55,17 +66,32 @@ pub struct State {
     pub temporary: bool,
     pub sync: bool,
     pub store: Store,
-    buckets: RwLock<BTreeMap<String, BucketState>>,
+    pub(crate) buckets: RwLock<BTreeMap<String, BucketState>>,
+    pub(crate) notifier: Notifier,
+    /// Serialises read-modify-write changes of bucket configurations.
+    pub(crate) config_lock: tokio::sync::Mutex<()>,
 }
 
 impl State {
-    pub fn new(root: PathBuf, temporary: bool, durability: Durability, store: Store, loaded: persist::Loaded) -> Self {
+    pub fn new(root: PathBuf, temporary: bool, durability: Durability, store: Store, loaded: persist::Loaded, notifier: Notifier) -> Self {
         let mut buckets: BTreeMap<String, BucketState> = BTreeMap::new();
         for b in loaded.buckets {
             buckets.insert(
                 b.name,
-                BucketState { account: b.account, region: b.region, created: b.created, objects: BTreeMap::new(), uploads: BTreeMap::new() },
+                BucketState {
+                    account: b.account,
+                    region: b.region,
+                    created: b.created,
+                    objects: BTreeMap::new(),
+                    uploads: BTreeMap::new(),
+                    config: BucketConfig::default(),
+                },
             );
+        }
+        for (name, config) in loaded.configs {
+            if let Some(b) = buckets.get_mut(&name) {
+                b.config = config;
+            }
         }
         for o in loaded.objects {
             if let Some(b) = buckets.get_mut(&o.bucket) {
@@ -88,7 +114,15 @@ impl State {
                 u.parts.insert(p.number, PartMeta { size: p.size, etag: p.etag, modified: p.modified });
             }
         }
-        State { root, temporary, sync: durability == Durability::Strict, store, buckets: RwLock::new(buckets) }
+        State {
+            root,
+            temporary,
+            sync: durability == Durability::Strict,
+            store,
+            buckets: RwLock::new(buckets),
+            notifier,
+            config_lock: tokio::sync::Mutex::new(()),
+        }
     }
 
     pub fn bucket_count(&self) -> usize {
@@ -129,13 +163,13 @@ impl State {
         self.root.join("parts").join(part_name(upload, n))
     }
 
-    fn object(&self, bucket: &str, key: &str) -> S3Result<Arc<ObjMeta>> {
+    pub(crate) fn object(&self, bucket: &str, key: &str) -> S3Result<Arc<ObjMeta>> {
         let buckets = self.buckets.read();
         let b = buckets.get(bucket).ok_or_else(|| no_such_bucket(bucket))?;
         b.objects.get(key).cloned().ok_or_else(no_such_key)
     }
 
-    fn require_bucket(&self, bucket: &str) -> S3Result<()> {
+    pub(crate) fn require_bucket(&self, bucket: &str) -> S3Result<()> {
         if self.buckets.read().contains_key(bucket) {
             Ok(())
         } else {
@@ -143,7 +177,7 @@ impl State {
         }
     }
 
-    async fn commit(&self, op: impl Fn(&rusqlite::Transaction) -> rusqlite::Result<()> + Send + 'static) -> S3Result<()> {
+    pub(crate) async fn commit(&self, op: impl Fn(&rusqlite::Transaction) -> rusqlite::Result<()> + Send + 'static) -> S3Result<()> {
         self.store.write(op).await.map_err(|e| internal(format!("store: {e}")))
     }
 
@@ -174,7 +208,7 @@ fn part_name(upload: &str, n: i32) -> String {
     format!("{upload}.{n}")
 }
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     nimbus_core::now_millis()
 }
 
@@ -187,17 +221,17 @@ fn ts_secs(t: &Timestamp) -> i64 {
     time::OffsetDateTime::from(t.clone()).unix_timestamp()
 }
 
-fn internal(msg: String) -> S3Error {
+pub(crate) fn internal(msg: String) -> S3Error {
     tracing::error!(%msg, "S3 internal error");
     S3Error::with_message(S3ErrorCode::InternalError, "We encountered an internal error. Please try again.")
 }
 
-fn no_such_bucket(bucket: &str) -> S3Error {
+pub(crate) fn no_such_bucket(bucket: &str) -> S3Error {
     let _ = bucket;
     s3_error!(NoSuchBucket, "The specified bucket does not exist")
 }
 
-fn no_such_key() -> S3Error {
+pub(crate) fn no_such_key() -> S3Error {
     s3_error!(NoSuchKey, "The specified key does not exist.")
 }
 
@@ -292,6 +326,7 @@ fn headers_from(
         expires: expires.map(ts_secs),
         metadata: metadata.map(|m| m.into_iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect()).unwrap_or_default(),
         parts_count: None,
+        tags: Vec::new(),
     }
 }
 
@@ -429,6 +464,135 @@ impl Provider {
 
 #[async_trait::async_trait]
 impl s3s::S3 for Provider {
+    async fn put_bucket_notification_configuration(
+        &self,
+        req: S3Request<PutBucketNotificationConfigurationInput>,
+    ) -> S3Result<S3Response<PutBucketNotificationConfigurationOutput>> {
+        let ctx = EventCtx::of(&req);
+        self.state.require_bucket(&req.input.bucket)?;
+        self.state.put_notification(&ctx, req.input).await?;
+        Ok(S3Response::new(PutBucketNotificationConfigurationOutput {}))
+    }
+
+    async fn get_bucket_notification_configuration(
+        &self,
+        req: S3Request<GetBucketNotificationConfigurationInput>,
+    ) -> S3Result<S3Response<GetBucketNotificationConfigurationOutput>> {
+        Ok(S3Response::new(self.state.get_notification(&req.input.bucket)?))
+    }
+
+    async fn put_bucket_tagging(&self, req: S3Request<PutBucketTaggingInput>) -> S3Result<S3Response<PutBucketTaggingOutput>> {
+        let input = req.input;
+        self.state.require_bucket(&input.bucket)?;
+        let tags = ops_config::tags_from(input.tagging.tag_set, false)?;
+        self.state
+            .update_config(&input.bucket, move |c| {
+                c.tags = Some(tags);
+                Ok(())
+            })
+            .await?;
+        let mut resp = S3Response::new(PutBucketTaggingOutput {});
+        resp.status = Some(http::StatusCode::NO_CONTENT);
+        Ok(resp)
+    }
+
+    async fn get_bucket_tagging(&self, req: S3Request<GetBucketTaggingInput>) -> S3Result<S3Response<GetBucketTaggingOutput>> {
+        let tags = self.state.with_config(&req.input.bucket, |c| c.tags.clone())?;
+        let tags = tags.ok_or_else(|| s3_error!(NoSuchTagSet, "The TagSet does not exist"))?;
+        Ok(S3Response::new(GetBucketTaggingOutput { tag_set: ops_config::tag_dtos(&tags) }))
+    }
+
+    async fn delete_bucket_tagging(&self, req: S3Request<DeleteBucketTaggingInput>) -> S3Result<S3Response<DeleteBucketTaggingOutput>> {
+        self.state
+            .update_config(&req.input.bucket, |c| {
+                c.tags = None;
+                Ok(())
+            })
+            .await?;
+        Ok(S3Response::new(DeleteBucketTaggingOutput {}))
+    }
+
+    async fn put_bucket_policy(&self, req: S3Request<PutBucketPolicyInput>) -> S3Result<S3Response<PutBucketPolicyOutput>> {
+        let input = req.input;
+        self.state.require_bucket(&input.bucket)?;
+        ops_config::policy_checked(&input.policy)?;
+        let policy = input.policy;
+        self.state
+            .update_config(&input.bucket, move |c| {
+                c.policy = Some(policy);
+                Ok(())
+            })
+            .await?;
+        let mut resp = S3Response::new(PutBucketPolicyOutput {});
+        resp.status = Some(http::StatusCode::NO_CONTENT);
+        Ok(resp)
+    }
+
+    async fn get_bucket_policy(&self, req: S3Request<GetBucketPolicyInput>) -> S3Result<S3Response<GetBucketPolicyOutput>> {
+        let policy = self.state.with_config(&req.input.bucket, |c| c.policy.clone())?;
+        let policy = policy.ok_or_else(|| s3_error!(NoSuchBucketPolicy, "The bucket policy does not exist"))?;
+        Ok(S3Response::new(GetBucketPolicyOutput { policy: Some(policy) }))
+    }
+
+    async fn delete_bucket_policy(&self, req: S3Request<DeleteBucketPolicyInput>) -> S3Result<S3Response<DeleteBucketPolicyOutput>> {
+        self.state
+            .update_config(&req.input.bucket, |c| {
+                c.policy = None;
+                Ok(())
+            })
+            .await?;
+        Ok(S3Response::new(DeleteBucketPolicyOutput {}))
+    }
+
+    async fn put_bucket_cors(&self, req: S3Request<PutBucketCorsInput>) -> S3Result<S3Response<PutBucketCorsOutput>> {
+        let input = req.input;
+        self.state.require_bucket(&input.bucket)?;
+        let rules = ops_config::cors_from(input.cors_configuration)?;
+        self.state
+            .update_config(&input.bucket, move |c| {
+                c.cors = Some(rules);
+                Ok(())
+            })
+            .await?;
+        Ok(S3Response::new(PutBucketCorsOutput {}))
+    }
+
+    async fn get_bucket_cors(&self, req: S3Request<GetBucketCorsInput>) -> S3Result<S3Response<GetBucketCorsOutput>> {
+        let rules = self.state.with_config(&req.input.bucket, |c| c.cors.clone())?;
+        let rules = rules.ok_or_else(|| s3_error!(NoSuchCORSConfiguration, "The CORS configuration does not exist"))?;
+        Ok(S3Response::new(GetBucketCorsOutput { cors_rules: Some(ops_config::cors_dtos(&rules)) }))
+    }
+
+    async fn delete_bucket_cors(&self, req: S3Request<DeleteBucketCorsInput>) -> S3Result<S3Response<DeleteBucketCorsOutput>> {
+        self.state
+            .update_config(&req.input.bucket, |c| {
+                c.cors = None;
+                Ok(())
+            })
+            .await?;
+        Ok(S3Response::new(DeleteBucketCorsOutput {}))
+    }
+
+    async fn put_object_tagging(&self, req: S3Request<PutObjectTaggingInput>) -> S3Result<S3Response<PutObjectTaggingOutput>> {
+        let input = req.input;
+        let tags = ops_config::tags_from(input.tagging.tag_set, true)?;
+        self.state.update_object_headers(&input.bucket, &input.key, move |h| h.tags = tags.clone()).await?;
+        Ok(S3Response::new(PutObjectTaggingOutput::default()))
+    }
+
+    async fn get_object_tagging(&self, req: S3Request<GetObjectTaggingInput>) -> S3Result<S3Response<GetObjectTaggingOutput>> {
+        let meta = self.state.object(&req.input.bucket, &req.input.key)?;
+        Ok(S3Response::new(GetObjectTaggingOutput { tag_set: ops_config::tag_dtos(&meta.headers.tags), version_id: None }))
+    }
+
+    async fn delete_object_tagging(&self, req: S3Request<DeleteObjectTaggingInput>) -> S3Result<S3Response<DeleteObjectTaggingOutput>> {
+        let input = req.input;
+        self.state.update_object_headers(&input.bucket, &input.key, |h| h.tags.clear()).await?;
+        let mut resp = S3Response::new(DeleteObjectTaggingOutput::default());
+        resp.status = Some(http::StatusCode::NO_CONTENT);
+        Ok(resp)
+    }
+
     async fn create_bucket(&self, req: S3Request<CreateBucketInput>) -> S3Result<S3Response<CreateBucketOutput>> {
         let account = account_of(&req);
         let input = req.input;
@@ -454,7 +618,14 @@ impl s3s::S3 for Provider {
             }
             buckets.insert(
                 row.name.clone(),
-                BucketState { account, region, created: row.created, objects: BTreeMap::new(), uploads: BTreeMap::new() },
+                BucketState {
+                    account,
+                    region,
+                    created: row.created,
+                    objects: BTreeMap::new(),
+                    uploads: BTreeMap::new(),
+                    config: BucketConfig::default(),
+                },
             );
         }
         let r = row.clone();
@@ -491,6 +662,7 @@ impl s3s::S3 for Provider {
 
     async fn delete_bucket(&self, req: S3Request<DeleteBucketInput>) -> S3Result<S3Response<DeleteBucketOutput>> {
         let name = req.input.bucket;
+        let _config = self.state.config_lock.lock().await;
         let parts: Vec<PathBuf> = {
             let buckets = self.state.buckets.read();
             let b = buckets.get(&name).ok_or_else(|| no_such_bucket(&name))?;
@@ -516,8 +688,11 @@ impl s3s::S3 for Provider {
     }
 
     async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
+        let ctx = EventCtx::of(&req);
+        let event = if req.method == http::Method::POST { "ObjectCreated:Post" } else { "ObjectCreated:Put" };
         let input = req.input;
         validate_key(&input.key)?;
+        let tags = ops_config::tags_header(input.tagging.as_deref())?;
         self.state.require_bucket(&input.bucket)?;
         let check_conditions = |state: &State| -> S3Result<()> {
             if input.if_none_match.is_none() && input.if_match.is_none() {
@@ -561,7 +736,7 @@ impl s3s::S3 for Provider {
         let file = blob::new_id();
         blob::publish(&written.tmp, &self.state.object_path(&file), self.state.sync).await.map_err(internal)?;
         let etag_hex = hex::encode(written.md5);
-        let headers = headers_from(
+        let mut headers = headers_from(
             input.content_type,
             input.content_encoding,
             input.content_disposition,
@@ -570,6 +745,7 @@ impl s3s::S3 for Provider {
             input.expires.as_ref(),
             input.metadata,
         );
+        headers.tags = tags;
         let row = ObjectRow {
             bucket: input.bucket,
             key: input.key,
@@ -579,10 +755,12 @@ impl s3s::S3 for Provider {
             file: file.clone(),
             headers,
         };
+        let (bucket, key, size) = (row.bucket.clone(), row.key.clone(), row.size);
         if let Err(e) = self.state.install_object(row).await {
             let _ = tokio::fs::remove_file(self.state.object_path(&file)).await;
             return Err(e);
         }
+        self.state.emit(&ctx, event, &bucket, &key, Some(&ObjMeta::event(size, &etag_hex)));
         Ok(S3Response::new(PutObjectOutput {
             e_tag: Some(etag(&etag_hex)),
             checksum_crc32: input.checksum_crc32,
@@ -630,6 +808,7 @@ impl s3s::S3 for Provider {
             last_modified: Some(ts(meta.modified)),
             metadata: metadata_of(h),
             parts_count: h.parts_count,
+            tag_count: (!h.tags.is_empty()).then_some(h.tags.len() as i32),
             ..Default::default()
         };
         let mut resp = S3Response::new(output);
@@ -681,12 +860,14 @@ impl s3s::S3 for Provider {
     }
 
     async fn delete_object(&self, req: S3Request<DeleteObjectInput>) -> S3Result<S3Response<DeleteObjectOutput>> {
+        let ctx = EventCtx::of(&req);
         let input = req.input;
-        self.delete_one(&input.bucket, &input.key).await?;
+        self.delete_one(&ctx, &input.bucket, &input.key).await?;
         Ok(S3Response::new(DeleteObjectOutput::default()))
     }
 
     async fn delete_objects(&self, req: S3Request<DeleteObjectsInput>) -> S3Result<S3Response<DeleteObjectsOutput>> {
+        let ctx = EventCtx::of(&req);
         let input = req.input;
         self.state.require_bucket(&input.bucket)?;
         if input.delete.objects.len() > 1000 {
@@ -696,7 +877,7 @@ impl s3s::S3 for Provider {
         let mut deleted = Vec::new();
         let mut errors = Vec::new();
         for obj in input.delete.objects {
-            match self.delete_one(&input.bucket, &obj.key).await {
+            match self.delete_one(&ctx, &input.bucket, &obj.key).await {
                 Ok(()) => {
                     if !quiet {
                         deleted.push(DeletedObject { key: Some(obj.key), version_id: obj.version_id, ..Default::default() });
@@ -718,7 +899,10 @@ impl s3s::S3 for Provider {
     }
 
     async fn copy_object(&self, req: S3Request<CopyObjectInput>) -> S3Result<S3Response<CopyObjectOutput>> {
+        let ctx = EventCtx::of(&req);
         let input = req.input;
+        let replace_tags = input.tagging_directive.as_ref().is_some_and(|d| d.as_str() == TaggingDirective::REPLACE);
+        let new_tags = ops_config::tags_header(input.tagging.as_deref())?;
         validate_key(&input.key)?;
         let (src_bucket, src_key) = match &input.copy_source {
             CopySource::Bucket { bucket, key, .. } => (bucket.to_string(), key.to_string()),
@@ -752,7 +936,7 @@ impl s3s::S3 for Provider {
                 "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."
             ));
         }
-        let headers = if replace {
+        let mut headers = if replace {
             headers_from(
                 input.content_type,
                 input.content_encoding,
@@ -765,6 +949,7 @@ impl s3s::S3 for Provider {
         } else {
             meta.headers.clone()
         };
+        headers.tags = if replace_tags { new_tags } else { meta.headers.tags.clone() };
         let written = blob::concat(&self.state.root, &[self.state.object_path(&meta.file)], self.state.sync)
             .await
             .map_err(internal)?;
@@ -780,10 +965,12 @@ impl s3s::S3 for Provider {
             file: new_file.clone(),
             headers,
         };
+        let (bucket, key, size) = (row.bucket.clone(), row.key.clone(), row.size);
         if let Err(e) = self.state.install_object(row).await {
             let _ = tokio::fs::remove_file(self.state.object_path(&new_file)).await;
             return Err(e);
         }
+        self.state.emit(&ctx, "ObjectCreated:Copy", &bucket, &key, Some(&ObjMeta::event(size, &meta.etag)));
         Ok(S3Response::new(CopyObjectOutput {
             copy_object_result: Some(CopyObjectResult { e_tag: Some(etag(&meta.etag)), last_modified: Some(ts(now)), ..Default::default() }),
             ..Default::default()
@@ -868,7 +1055,8 @@ impl s3s::S3 for Provider {
     async fn create_multipart_upload(&self, req: S3Request<CreateMultipartUploadInput>) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         let input = req.input;
         validate_key(&input.key)?;
-        let headers = headers_from(
+        let tags = ops_config::tags_header(input.tagging.as_deref())?;
+        let mut headers = headers_from(
             input.content_type,
             input.content_encoding,
             input.content_disposition,
@@ -877,6 +1065,7 @@ impl s3s::S3 for Provider {
             input.expires.as_ref(),
             input.metadata,
         );
+        headers.tags = tags;
         let row = UploadRow { id: blob::new_id(), bucket: input.bucket.clone(), key: input.key.clone(), initiated: now_ms(), headers };
         self.state.require_bucket(&row.bucket)?;
         let r = row.clone();
@@ -931,6 +1120,7 @@ impl s3s::S3 for Provider {
     }
 
     async fn complete_multipart_upload(&self, req: S3Request<CompleteMultipartUploadInput>) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
+        let ctx = EventCtx::of(&req);
         let input = req.input;
         let requested = input.multipart_upload.and_then(|m| m.parts).unwrap_or_default();
         if requested.is_empty() {
@@ -1023,6 +1213,7 @@ impl s3s::S3 for Provider {
         for n in upload.parts.keys() {
             let _ = tokio::fs::remove_file(self.state.part_path(&input.upload_id, *n)).await;
         }
+        self.state.emit(&ctx, "ObjectCreated:CompleteMultipartUpload", &input.bucket, &input.key, Some(&ObjMeta::event(row.size, &etag_value)));
         Ok(S3Response::new(CompleteMultipartUploadOutput {
             bucket: Some(input.bucket.clone()),
             key: Some(input.key.clone()),
@@ -1134,7 +1325,7 @@ impl Provider {
         b.uploads.get(upload_id).filter(|u| u.key == key).map(|_| ()).ok_or_else(no_such_upload)
     }
 
-    async fn delete_one(&self, bucket: &str, key: &str) -> S3Result<()> {
+    async fn delete_one(&self, ctx: &EventCtx, bucket: &str, key: &str) -> S3Result<()> {
         let exists = {
             let buckets = self.state.buckets.read();
             let b = buckets.get(bucket).ok_or_else(|| no_such_bucket(bucket))?;
@@ -1151,6 +1342,7 @@ impl Provider {
         };
         if let Some(m) = removed {
             let _ = tokio::fs::remove_file(self.state.object_path(&m.file)).await;
+            self.state.emit(ctx, "ObjectRemoved:Delete", bucket, key, None);
         }
         Ok(())
     }

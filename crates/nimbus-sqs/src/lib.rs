@@ -169,6 +169,10 @@ impl Target for Sqs {
         let mut results = self.state.send(&q, vec![req], &sender).await;
         results.pop().unwrap_or_else(|| Err(AwsError::internal("no send result"))).map(|_| ())
     }
+
+    fn exists(&self, arn: &Arn) -> bool {
+        self.state.queue(&arn.account, &arn.region, &arn.resource).is_some()
+    }
 }
 
 impl State {

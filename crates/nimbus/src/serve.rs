@@ -13,6 +13,7 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use nimbus_core::targets::TargetRegistry;
+use nimbus_lambda::Lambda;
 use nimbus_s3::{S3AuthConfig, S3};
 use nimbus_sqs::Sqs;
 use nimbus_store::Durability;
@@ -52,21 +53,25 @@ async fn serve(args: ServeArgs, started: Instant) -> Result<(), String> {
         DurabilityArg::Strict => Durability::Strict,
     };
     let data_dir = (!args.in_memory).then_some(args.data_dir.as_path());
-    let sqs = Arc::new(Sqs::open(data_dir, durability)?);
-    let targets = TargetRegistry::new();
-    targets.register("sqs", sqs.clone());
-
-    let auth = AuthConfig { strict: args.auth == AuthArg::Strict, ..AuthConfig::default() };
-    let s3 = Arc::new(S3::open(data_dir, durability, S3AuthConfig { keys: auth.keys.clone(), strict: auth.strict })?);
-    let mut edge = Edge::new(auth);
-    edge.register(sqs.clone());
-    let edge = Arc::new(edge);
-
+    // Bound first: Lambda tells functions the server's own URL, port included.
     let addr = format!("{}:{}", args.endpoint.host, args.endpoint.port);
     let listener = TcpListener::bind(&addr).await.map_err(|e| {
         format!("cannot listen on {addr}: {e}. Is another nimbus (or LocalStack) running? Pick another port with --port.")
     })?;
     let local: SocketAddr = listener.local_addr().map_err(|e| e.to_string())?;
+
+    let sqs = Arc::new(Sqs::open(data_dir, durability)?);
+    let targets = TargetRegistry::new();
+    targets.register("sqs", sqs.clone());
+
+    let auth = AuthConfig { strict: args.auth == AuthArg::Strict, ..AuthConfig::default() };
+    let s3 = Arc::new(S3::open(data_dir, durability, S3AuthConfig { keys: auth.keys.clone(), strict: auth.strict }, targets.clone())?);
+    let endpoint_host = if local.ip().is_unspecified() { format!("127.0.0.1:{}", local.port()) } else { local.to_string() };
+    let lambda = Arc::new(Lambda::open(data_dir, durability, format!("http://{endpoint_host}"))?);
+    let mut edge = Edge::new(auth);
+    edge.register(sqs.clone());
+    edge.register(lambda.clone());
+    let edge = Arc::new(edge);
     let storage = match data_dir {
         Some(d) => format!("data in {}, durability {}", d.display(), match args.durability {
             DurabilityArg::Default => "default (survives kill -9)",
@@ -82,7 +87,7 @@ async fn serve(args: ServeArgs, started: Instant) -> Result<(), String> {
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let (stream, _) = match accepted {
+                let (stream, peer) = match accepted {
                     Ok(a) => a,
                     Err(e) => {
                         tracing::warn!(error = %e, "accept failed");
@@ -93,7 +98,8 @@ async fn serve(args: ServeArgs, started: Instant) -> Result<(), String> {
                 let edge = edge.clone();
                 let s3 = s3.clone();
                 tokio::spawn(async move {
-                    let service = service_fn(move |req| handle(edge.clone(), s3.clone(), req));
+                    let peer = peer.ip();
+                    let service = service_fn(move |req| handle(edge.clone(), s3.clone(), peer, req));
                     let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service).await;
                 });
             }
@@ -103,14 +109,15 @@ async fn serve(args: ServeArgs, started: Instant) -> Result<(), String> {
     tracing::info!("shutting down");
     sqs.flush().await;
     s3.shutdown().await;
+    lambda.shutdown().await;
     Ok(())
 }
 
-async fn handle(edge: Arc<Edge>, s3: Arc<S3>, req: Request<Incoming>) -> Result<Response<nimbus_s3::Body>, Infallible> {
+async fn handle(edge: Arc<Edge>, s3: Arc<S3>, peer: std::net::IpAddr, req: Request<Incoming>) -> Result<Response<nimbus_s3::Body>, Infallible> {
     // S3 streams its bodies: divert it before the edge collects anything.
     let (parts, body) = req.into_parts();
     if nimbus_s3::is_s3_request(&parts) {
-        return Ok(s3.handle(Request::from_parts(parts, body)).await);
+        return Ok(s3.handle_from(Request::from_parts(parts, body), Some(peer)).await);
     }
     let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),

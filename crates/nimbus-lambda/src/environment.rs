@@ -1,0 +1,288 @@
+//! Execution environments: one process per environment, fed by its own Runtime API
+//! port, kept warm between invocations and reaped when idle.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use nimbus_core::AwsError;
+use parking_lot::Mutex;
+use tokio::sync::oneshot;
+
+use crate::functions::FunctionRecord;
+use crate::logs::LogSink;
+use crate::runtime_api::{self, ApiState};
+use crate::State;
+
+/// Idle environments are stopped after this long.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+
+pub struct Environment {
+    pub id: String,
+    pub function_arn: String,
+    pub revision_id: String,
+    pub api: Arc<ApiState>,
+    pub log: Arc<LogSink>,
+    pub spawned: Instant,
+    pub log_stream: String,
+    /// Output lines nimbus adds before the first invocation (runtime notes).
+    pub preface: Mutex<Vec<String>>,
+    pid: Option<u32>,
+    exited: Arc<AtomicBool>,
+    dir: PathBuf,
+    stop_api: Mutex<Option<oneshot::Sender<()>>>,
+    last_used: Mutex<Instant>,
+}
+
+impl Environment {
+    /// Peak resident memory of the environment's process, in MB.
+    pub fn max_memory_mb(&self) -> u64 {
+        let Some(pid) = self.pid else { return 0 };
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map(|kb| kb.div_ceil(1024))
+            .unwrap_or(0)
+    }
+
+    pub fn has_exited(&self) -> bool {
+        self.exited.load(Ordering::Acquire)
+    }
+
+    /// Stops the process (and anything it started: it leads its own process group).
+    pub fn kill(&self) {
+        if let Some(pid) = self.pid {
+            if !self.exited.load(Ordering::Acquire) {
+                // SAFETY: kill(2) with a negative pid signals the process group.
+                unsafe {
+                    libc::kill(-(pid as i32), libc::SIGKILL);
+                }
+            }
+        }
+        if let Some(stop) = self.stop_api.lock().take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl Drop for Environment {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Starts an environment for `f`.
+pub async fn spawn(state: &Arc<State>, f: &FunctionRecord) -> Result<Arc<Environment>, AwsError> {
+    let python = state
+        .python()
+        .await
+        .map_err(|e| AwsError::new(502, "ServiceException", format!("cannot start the python runtime: {e}")))?;
+    let id = nimbus_core::ids::uuid4().replace('-', "");
+    let dir = state.root.join("envs").join(&id);
+    let tmp = dir.join("tmp");
+    std::fs::create_dir_all(&tmp).map_err(|e| AwsError::internal(format!("cannot create environment directory: {e}")))?;
+    let code_dir = crate::code::code_dir(&state.root, &f.code_hex);
+    let api = ApiState::new();
+    let (port, stop_api) = runtime_api::serve(api.clone())
+        .await
+        .map_err(|e| AwsError::internal(format!("cannot serve the Runtime API: {e}")))?;
+    let log_stream = format!("{}/[$LATEST]{id}", crate::time::date_path(nimbus_core::now_millis()));
+
+    let (reader, writer) = std::io::pipe().map_err(|e| AwsError::internal(format!("cannot create a pipe: {e}")))?;
+    let writer2 = writer.try_clone().map_err(|e| AwsError::internal(format!("cannot create a pipe: {e}")))?;
+    let mut cmd = tokio::process::Command::new(&python.executable);
+    cmd.arg(&state.bootstrap)
+        .current_dir(&code_dir)
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(writer))
+        .stderr(Stdio::from(writer2))
+        .process_group(0);
+    for (k, v) in environment_variables(state, f, port, &log_stream, &tmp, &code_dir) {
+        cmd.env(k, v);
+    }
+    let spawned = Instant::now();
+    let child = cmd.spawn();
+    drop(cmd); // closes our copies of the pipe's write end
+    let mut child = child.map_err(|e| AwsError::internal(format!("cannot start {}: {e}", python.executable.display())))?;
+    let pid = child.id();
+
+    let log = Arc::new(LogSink::new());
+    let sink = log.clone();
+    std::thread::Builder::new()
+        .name(format!("lambda-log-{}", &id[..8]))
+        .spawn(move || sink.read_from(reader))
+        .map_err(|e| AwsError::internal(format!("cannot start log reader: {e}")))?;
+    let exited = Arc::new(AtomicBool::new(false));
+    let (api2, exited2) = (api.clone(), exited.clone());
+    tokio::spawn(async move {
+        let how = match child.wait().await {
+            Ok(s) => describe_exit(s),
+            Err(e) => e.to_string(),
+        };
+        exited2.store(true, Ordering::Release);
+        api2.process_exited(how);
+    });
+
+    let mut preface = Vec::new();
+    let wanted = f.runtime.trim_start_matches("python");
+    if python.minor() != wanted {
+        preface.push(format!(
+            "nimbus: runtime {} runs on this machine's Python {} ({})",
+            f.runtime,
+            python.version,
+            python.executable.display()
+        ));
+    }
+    preface.push(format!("INIT_START Runtime Version: {}\tRuntime Version ARN: nimbus:{}", f.runtime, python.version));
+    Ok(Arc::new(Environment {
+        id,
+        function_arn: f.arn(),
+        revision_id: f.revision_id.clone(),
+        api,
+        log,
+        spawned,
+        log_stream,
+        preface: Mutex::new(preface),
+        pid,
+        exited,
+        dir,
+        stop_api: Mutex::new(Some(stop_api)),
+        last_used: Mutex::new(Instant::now()),
+    }))
+}
+
+fn describe_exit(s: std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (s.code(), s.signal()) {
+        (Some(c), _) => format!("exit status {c}"),
+        (None, Some(9)) => "signal: killed".to_string(),
+        (None, Some(sig)) => format!("signal: {sig}"),
+        (None, None) => "exited".to_string(),
+    }
+}
+
+fn environment_variables(
+    state: &State,
+    f: &FunctionRecord,
+    port: u16,
+    log_stream: &str,
+    tmp: &std::path::Path,
+    code_dir: &std::path::Path,
+) -> Vec<(String, String)> {
+    let task_root = code_dir.display().to_string();
+    let mut vars: Vec<(String, String)> = vec![
+        ("PATH".into(), std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into())),
+        ("LANG".into(), "en_US.UTF-8".into()),
+        ("TZ".into(), ":UTC".into()),
+        ("PYTHONUNBUFFERED".into(), "1".into()),
+        ("TMPDIR".into(), tmp.display().to_string()),
+        ("_HANDLER".into(), f.handler.clone()),
+        ("LAMBDA_TASK_ROOT".into(), task_root),
+        ("LAMBDA_RUNTIME_DIR".into(), state.bootstrap.parent().map(|p| p.display().to_string()).unwrap_or_default()),
+        ("AWS_EXECUTION_ENV".into(), format!("AWS_Lambda_{}", f.runtime)),
+        ("AWS_LAMBDA_RUNTIME_API".into(), format!("127.0.0.1:{port}")),
+        ("AWS_LAMBDA_FUNCTION_NAME".into(), f.name.clone()),
+        ("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into()),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), f.memory_size.to_string()),
+        ("AWS_LAMBDA_LOG_GROUP_NAME".into(), f.log_group()),
+        ("AWS_LAMBDA_LOG_STREAM_NAME".into(), log_stream.to_string()),
+        ("AWS_LAMBDA_INITIALIZATION_TYPE".into(), "on-demand".into()),
+        ("AWS_REGION".into(), f.region.clone()),
+        ("AWS_DEFAULT_REGION".into(), f.region.clone()),
+        ("AWS_ACCESS_KEY_ID".into(), "test".into()),
+        ("AWS_SECRET_ACCESS_KEY".into(), "test".into()),
+        ("AWS_ENDPOINT_URL".into(), state.endpoint_url.clone()),
+    ];
+    if let Some(env) = &f.environment {
+        for (k, v) in env {
+            vars.retain(|(name, _)| name != k);
+            vars.push((k.clone(), v.clone()));
+        }
+    }
+    vars
+}
+
+/// Warm environments by function ARN, and the count of invocations in flight.
+pub struct Pool {
+    idle: Mutex<HashMap<String, Vec<Arc<Environment>>>>,
+    in_flight: AtomicUsize,
+    pub limit: usize,
+}
+
+/// Holds one unit of concurrency while an invocation runs.
+pub struct Slot<'a>(&'a Pool);
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Pool {
+    pub fn new(limit: usize) -> Self {
+        Self { idle: Mutex::new(HashMap::new()), in_flight: AtomicUsize::new(0), limit }
+    }
+
+    pub fn acquire(&self) -> Option<Slot<'_>> {
+        let n = self.in_flight.fetch_add(1, Ordering::AcqRel);
+        if n >= self.limit {
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        Some(Slot(self))
+    }
+
+    /// A warm environment of this revision, most recently used first.
+    pub fn take(&self, arn: &str, revision: &str) -> Option<Arc<Environment>> {
+        let mut idle = self.idle.lock();
+        let list = idle.get_mut(arn)?;
+        list.retain(|e| e.revision_id == revision && !e.has_exited());
+        list.pop()
+    }
+
+    pub fn put(&self, env: Arc<Environment>) {
+        if env.has_exited() {
+            return;
+        }
+        *env.last_used.lock() = Instant::now();
+        self.idle.lock().entry(env.function_arn.clone()).or_default().push(env);
+    }
+
+    /// Stops the idle environments of a function (deleted, or its code or configuration changed).
+    pub fn drop_function(&self, arn: &str) {
+        let gone = self.idle.lock().remove(arn);
+        drop(gone);
+    }
+
+    /// Stops environments idle for longer than `max_idle`.
+    pub fn reap(&self, max_idle: Duration) -> usize {
+        let mut stopped = Vec::new();
+        let mut idle = self.idle.lock();
+        for list in idle.values_mut() {
+            let (keep, old): (Vec<_>, Vec<_>) = list
+                .drain(..)
+                .partition(|e| e.last_used.lock().elapsed() < max_idle && !e.has_exited());
+            *list = keep;
+            stopped.extend(old);
+        }
+        idle.retain(|_, l| !l.is_empty());
+        drop(idle);
+        stopped.len()
+    }
+
+    pub fn idle_count(&self) -> usize {
+        self.idle.lock().values().map(Vec::len).sum()
+    }
+
+    pub fn clear(&self) {
+        let all: Vec<_> = self.idle.lock().drain().collect();
+        drop(all);
+    }
+}

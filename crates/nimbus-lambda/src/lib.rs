@@ -1,0 +1,177 @@
+//! AWS Lambda: function management and invocation in real execution environments
+//! (a process per environment fed by the Lambda Runtime API), served over restJson.
+//!
+//! Function records live in memory and in SQLite (`<data-dir>/lambda/lambda.sqlite`);
+//! each code version is unpacked once under `<data-dir>/lambda/code/<sha256>/`.
+
+mod code;
+mod environment;
+mod errors;
+mod functions;
+mod invoke;
+mod logs;
+mod runtime;
+mod runtime_api;
+mod store;
+mod time;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use nimbus_core::{AwsError, RequestContext};
+use nimbus_store::{Durability, Store};
+use nimbus_wire::{ServiceHandler, ServiceModel, WireSpec};
+use parking_lot::RwLock;
+use serde_json::Value;
+
+use crate::environment::Pool;
+use crate::functions::{FnKey, FunctionRecord};
+
+const MODEL: &str = include_str!("../../../specs/lambda/2015-03-31/service-2.json");
+const PYTHON_BOOTSTRAP: &str = include_str!("../../../runtimes/python/bootstrap.py");
+/// Invocations in flight across all functions (AWS's default account limit).
+const ACCOUNT_CONCURRENCY: usize = 1000;
+
+pub struct Lambda {
+    spec: WireSpec,
+    state: Arc<State>,
+}
+
+pub(crate) struct State {
+    pub store: Store,
+    pub functions: RwLock<HashMap<FnKey, Arc<FunctionRecord>>>,
+    /// `<data-dir>/lambda`, or a temporary directory in memory mode.
+    pub root: PathBuf,
+    temporary: bool,
+    pub endpoint_url: String,
+    pub bootstrap: PathBuf,
+    python: tokio::sync::OnceCell<Result<Arc<runtime::Python>, String>>,
+    pub pool: Pool,
+    /// Serialises changes to function records.
+    pub write_lock: tokio::sync::Mutex<()>,
+}
+
+impl State {
+    /// The machine's Python, resolved on first use.
+    pub async fn python(&self) -> Result<Arc<runtime::Python>, String> {
+        self.python.get_or_init(runtime::resolve_python).await.clone()
+    }
+}
+
+impl Drop for State {
+    fn drop(&mut self) {
+        self.pool.clear();
+        let _ = std::fs::remove_dir_all(self.root.join("envs"));
+        if self.temporary {
+            let _ = std::fs::remove_dir_all(&self.root);
+        }
+    }
+}
+
+impl Lambda {
+    /// Opens Lambda's state under `<data_dir>/lambda` (a temporary directory when
+    /// `None`). `endpoint_url` is the server's own URL, given to functions as
+    /// `AWS_ENDPOINT_URL`. Must run inside a tokio runtime.
+    pub fn open(data_dir: Option<&Path>, durability: Durability, endpoint_url: String) -> Result<Self, String> {
+        let spec = WireSpec {
+            signing_name: "lambda",
+            target_prefix: None,
+            json_error_namespace: "",
+            json: None,
+            query: None,
+            host_prefixes: &["lambda"],
+            url_member: None,
+            rest_json: Some(ServiceModel::from_json(MODEL).map_err(|e| format!("Lambda model: {e}"))?),
+        };
+        let (root, temporary) = match data_dir {
+            Some(d) => (d.join("lambda"), false),
+            None => (
+                std::env::temp_dir().join(format!("nimbus-lambda-{}-{}", std::process::id(), nimbus_core::ids::uuid4())),
+                true,
+            ),
+        };
+        std::fs::create_dir_all(&root).map_err(|e| format!("cannot create {}: {e}", root.display()))?;
+        // Environments of a previous run are gone with its processes.
+        let _ = std::fs::remove_dir_all(root.join("envs"));
+        let (store, records) = if temporary {
+            (Store::in_memory(), Vec::new())
+        } else {
+            Store::open(&root, "lambda", durability, store::SCHEMA, store::load).map_err(|e| format!("Lambda store: {e}"))?
+        };
+        let bootstrap = root.join("runtimes").join("python").join("bootstrap.py");
+        if let Some(dir) = bootstrap.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        std::fs::write(&bootstrap, PYTHON_BOOTSTRAP).map_err(|e| format!("cannot write {}: {e}", bootstrap.display()))?;
+        let functions = records.into_iter().map(|f| (f.key(), Arc::new(f))).collect();
+        let state = Arc::new(State {
+            store,
+            functions: RwLock::new(functions),
+            root,
+            temporary,
+            endpoint_url,
+            bootstrap,
+            python: tokio::sync::OnceCell::new(),
+            pool: Pool::new(ACCOUNT_CONCURRENCY),
+            write_lock: tokio::sync::Mutex::new(()),
+        });
+        tokio::spawn(reaper(Arc::downgrade(&state)));
+        Ok(Lambda { spec, state })
+    }
+
+    pub fn function_count(&self) -> usize {
+        self.state.functions.read().len()
+    }
+
+    /// Warm environments waiting for work.
+    pub fn idle_environments(&self) -> usize {
+        self.state.pool.idle_count()
+    }
+
+    /// Stops every idle environment and waits for pending writes (clean shutdown).
+    pub async fn shutdown(&self) {
+        self.state.pool.clear();
+        let _ = self.state.store.flush().await;
+    }
+}
+
+#[async_trait]
+impl ServiceHandler for Lambda {
+    fn spec(&self) -> &WireSpec {
+        &self.spec
+    }
+
+    async fn call(&self, ctx: &RequestContext, operation: &str, v: Value) -> Result<Value, AwsError> {
+        let s = &self.state;
+        match operation {
+            "CreateFunction" => s.create_function(ctx, v).await,
+            "GetFunction" => s.get_function(ctx, v),
+            "GetFunctionConfiguration" => s.get_function_configuration(ctx, v),
+            "ListFunctions" => s.list_functions(ctx, v),
+            "DeleteFunction" => s.delete_function(ctx, v).await,
+            "UpdateFunctionCode" => s.update_function_code(ctx, v).await,
+            "UpdateFunctionConfiguration" => s.update_function_configuration(ctx, v).await,
+            "Invoke" => invoke::invoke(s, ctx, v).await,
+            other => Err(AwsError::new(
+                501,
+                "NotImplemented",
+                format!("nimbus does not implement the Lambda operation {other} yet."),
+            )),
+        }
+    }
+}
+
+/// Stops environments that have been idle too long.
+async fn reaper(state: std::sync::Weak<State>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
+    loop {
+        tick.tick().await;
+        let Some(state) = state.upgrade() else { return };
+        let n = state.pool.reap(environment::IDLE_TIMEOUT);
+        if n > 0 {
+            tracing::debug!(stopped = n, "reaped idle Lambda environments");
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! CORS: preflight OPTIONS requests answered from a bucket's rules, and the
+//! Access-Control-* headers on actual responses whose Origin a rule allows.
+
+use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
+use s3s::Body;
+
+use crate::config::{find_cors_rule, CorsRule};
+use crate::notify::ReqInfo;
+use crate::routing::parse_virtual_host;
+
+/// The bucket a request addresses (virtual host first, else the first path segment).
+pub fn bucket_of<B>(req: &http::Request<B>) -> Option<String> {
+    let host = req.headers().get("host").and_then(|v| v.to_str().ok()).or_else(|| req.uri().host());
+    if let Some((bucket, _)) = host.and_then(parse_virtual_host) {
+        return Some(bucket.to_string());
+    }
+    let seg = req.uri().path().trim_start_matches('/').split('/').next().unwrap_or("");
+    let seg = percent_encoding::percent_decode_str(seg).decode_utf8().ok()?.into_owned();
+    (!seg.is_empty()).then_some(seg)
+}
+
+fn set(h: &mut HeaderMap, name: &'static str, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        h.insert(name, v);
+    }
+}
+
+fn allow_headers(h: &mut HeaderMap, rule: &CorsRule, origin: &str) {
+    let allow = rule.allow_origin(origin);
+    set(h, "access-control-allow-origin", &allow);
+    set(h, "access-control-allow-methods", &rule.allowed_methods.join(", "));
+    if !rule.expose_headers.is_empty() {
+        set(h, "access-control-expose-headers", &rule.expose_headers.join(", "));
+    }
+    if let Some(age) = rule.max_age_seconds {
+        set(h, "access-control-max-age", &age.to_string());
+    }
+    if allow != "*" {
+        set(h, "access-control-allow-credentials", "true");
+    }
+}
+
+fn error(status: StatusCode, code: &str, message: &str, extra: &str, info: &ReqInfo) -> Response<Body> {
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message>{extra}<RequestId>{}</RequestId><HostId>{}</HostId></Error>",
+        info.request_id, info.host_id
+    );
+    let mut r = Response::new(Body::from(body));
+    *r.status_mut() = status;
+    r.headers_mut().insert("content-type", HeaderValue::from_static("application/xml"));
+    r
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// Answers a preflight request. `rules` is None when the bucket has no CORS
+/// configuration (or does not exist: `exists`).
+pub fn preflight<B>(req: &http::Request<B>, exists: bool, rules: Option<Vec<CorsRule>>, info: &ReqInfo) -> Response<Body> {
+    let header = |n: &str| req.headers().get(n).and_then(|v| v.to_str().ok());
+    let Some(origin) = header("origin") else {
+        return error(StatusCode::BAD_REQUEST, "BadRequest", "Insufficient information. Origin request header needed.", "", info);
+    };
+    let method = header("access-control-request-method").unwrap_or("");
+    if !["GET", "PUT", "HEAD", "POST", "DELETE"].contains(&method) {
+        let shown = if method.is_empty() { "null" } else { method };
+        return error(StatusCode::BAD_REQUEST, "BadRequest", &format!("Invalid Access-Control-Request-Method: {}", xml_escape(shown)), "", info);
+    }
+    let forbidden = |msg: &str| {
+        let resource = if req.uri().path().trim_start_matches('/').contains('/') { "OBJECT" } else { "BUCKET" };
+        let extra = format!("<Method>{method}</Method><ResourceType>{resource}</ResourceType>");
+        error(StatusCode::FORBIDDEN, "AccessForbidden", msg, &extra, info)
+    };
+    if !exists {
+        return forbidden("CORSResponse: Bucket not found");
+    }
+    let Some(rules) = rules else {
+        return forbidden("CORSResponse: CORS is not enabled for this bucket.");
+    };
+    let requested: Vec<String> = header("access-control-request-headers")
+        .unwrap_or("")
+        .split(',')
+        .map(|h| h.trim().to_ascii_lowercase())
+        .filter(|h| !h.is_empty())
+        .collect();
+    let Some(rule) = find_cors_rule(&rules, origin, method, &requested) else {
+        return forbidden("CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.");
+    };
+    let mut r = Response::new(Body::empty());
+    let h = r.headers_mut();
+    allow_headers(h, rule, origin);
+    if !requested.is_empty() {
+        set(h, "access-control-allow-headers", &requested.join(", "));
+    }
+    set(h, "vary", "Origin, Access-Control-Request-Headers, Access-Control-Request-Method");
+    set(h, "content-length", "0");
+    r
+}
+
+/// Adds the Access-Control-* headers to an actual response when a rule allows its origin and method.
+pub fn decorate(resp: &mut Response<Body>, origin: &str, method: &Method, rules: &[CorsRule]) {
+    let Some(rule) = find_cors_rule(rules, origin, method.as_str(), &[]) else { return };
+    let h = resp.headers_mut();
+    allow_headers(h, rule, origin);
+    set(h, "vary", "Origin, Access-Control-Request-Headers, Access-Control-Request-Method");
+}

@@ -1,0 +1,221 @@
+"""Lambda function management and invocation through boto3, as AWS documents them."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import time
+import uuid
+import zipfile
+
+import pytest
+import requests
+from botocore.exceptions import ClientError
+
+import nimbus_helpers as h
+
+ROLE = "arn:aws:iam::000000000000:role/lambda-role"
+
+HANDLER = '''
+import os, sys, time
+COUNT = 0
+print("module init")
+
+def handler(event, context):
+    global COUNT
+    COUNT += 1
+    if event.get("fail"):
+        raise ValueError("it broke")
+    if event.get("sleep"):
+        time.sleep(event["sleep"])
+    print("hello stdout")
+    print("hello stderr", file=sys.stderr)
+    return {
+        "count": COUNT,
+        "event": event,
+        "request_id": context.aws_request_id,
+        "function_name": context.function_name,
+        "function_version": context.function_version,
+        "arn": context.invoked_function_arn,
+        "memory": context.memory_limit_in_mb,
+        "remaining": context.get_remaining_time_in_millis(),
+        "log_group": context.log_group_name,
+        "log_stream": context.log_stream_name,
+        "env": {k: os.environ.get(k) for k in ("GREETING", "AWS_REGION", "AWS_LAMBDA_FUNCTION_NAME",
+                                              "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "_HANDLER", "TZ")},
+    }
+'''
+
+SQS_HANDLER = '''
+import boto3
+
+def handler(event, context):
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName=event["queue"])["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="from lambda " + context.aws_request_id)
+    return {"url": url}
+'''
+
+
+def make_zip(files: dict) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, body in files.items():
+            z.writestr(name, body)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def lam(endpoint):
+    try:
+        services = requests.get(f"{endpoint}/_nimbus/health", timeout=5).json().get("services", [])
+    except Exception:
+        services = []
+    if "lambda" not in services:
+        pytest.skip("this nimbus does not serve Lambda yet")
+    return h.make_client(endpoint, service="lambda")
+
+
+def create(lam, code=HANDLER, **kwargs):
+    name = kwargs.pop("FunctionName", None) or "fn-" + uuid.uuid4().hex[:12]
+    params = dict(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": make_zip({"app.py": code})},
+    )
+    params.update(kwargs)
+    lam.create_function(**params)
+    return name
+
+
+def invoke(lam, name, event=None, **kwargs):
+    resp = lam.invoke(FunctionName=name, Payload=json.dumps(event or {}), **kwargs)
+    resp["Body"] = resp["Payload"].read()
+    return resp
+
+
+def test_create_get_list_delete(lam):
+    name = create(lam, Description="d", Timeout=7, MemorySize=256, Tags={"team": "x"},
+                  Environment={"Variables": {"GREETING": "hello"}})
+    conf = lam.get_function_configuration(FunctionName=name)
+    assert conf["FunctionName"] == name
+    assert conf["FunctionArn"] == f"arn:aws:lambda:{h.REGION}:000000000000:function:{name}"
+    assert (conf["Runtime"], conf["Handler"], conf["Role"]) == ("python3.12", "app.handler", ROLE)
+    assert (conf["Timeout"], conf["MemorySize"], conf["Description"]) == (7, 256, "d")
+    assert conf["State"] == "Active" and conf["LastUpdateStatus"] == "Successful"
+    assert conf["Environment"]["Variables"] == {"GREETING": "hello"}
+    assert conf["Version"] == "$LATEST" and conf["PackageType"] == "Zip"
+    got = lam.get_function(FunctionName=name)
+    assert got["Configuration"]["CodeSha256"] == conf["CodeSha256"]
+    assert got["Tags"] == {"team": "x"}
+    names = [f["FunctionName"] for f in lam.list_functions()["Functions"]]
+    assert name in names
+    with pytest.raises(ClientError) as exc:
+        create(lam, FunctionName=name)
+    assert exc.value.response["Error"]["Code"] == "ResourceConflictException"
+    lam.delete_function(FunctionName=name)
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.get_function(FunctionName=name)
+
+
+def test_update_code_and_configuration(lam):
+    name = create(lam)
+    lam.update_function_configuration(FunctionName=name, Environment={"Variables": {"GREETING": "v2"}})
+    assert json.loads(invoke(lam, name)["Body"])["env"]["GREETING"] == "v2"
+    lam.update_function_code(FunctionName=name, ZipFile=make_zip({"app.py": "def handler(e, c):\n    return 'new'\n"}))
+    assert json.loads(invoke(lam, name)["Body"]) == "new"
+
+
+def test_bad_input(lam):
+    with pytest.raises(ClientError) as exc:
+        create(lam, PackageType="Image", Code={"ImageUri": "x:latest"})
+    assert exc.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    with pytest.raises(ClientError) as exc:
+        create(lam, Runtime="cobol85")
+    assert exc.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.invoke(FunctionName="does-not-exist-" + uuid.uuid4().hex[:6])
+
+
+def test_invoke_cold_then_warm_with_context_and_env(lam):
+    name = create(lam, Environment={"Variables": {"GREETING": "hi"}})
+    first = invoke(lam, name, {"k": "v"})
+    assert first["StatusCode"] == 200 and "FunctionError" not in first
+    assert first["ExecutedVersion"] == "$LATEST"
+    body = json.loads(first["Body"])
+    assert body["count"] == 1 and body["event"] == {"k": "v"}
+    assert body["request_id"] == first["ResponseMetadata"]["RequestId"]
+    assert body["function_name"] == name and body["function_version"] == "$LATEST"
+    assert body["arn"].endswith(f":function:{name}")
+    assert body["memory"] == "128"
+    assert 0 < body["remaining"] <= 3000
+    assert body["log_group"] == f"/aws/lambda/{name}"
+    assert body["env"] == {"GREETING": "hi", "AWS_REGION": h.REGION, "AWS_LAMBDA_FUNCTION_NAME": name,
+                           "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128", "_HANDLER": "app.handler", "TZ": ":UTC"}
+    second = json.loads(invoke(lam, name)["Body"])
+    assert second["count"] == 2, "module-level state survives in a warm environment"
+
+
+def test_tail_log(lam):
+    name = create(lam)
+    resp = invoke(lam, name, LogType="Tail")
+    log = base64.b64decode(resp["LogResult"]).decode()
+    rid = resp["ResponseMetadata"]["RequestId"]
+    assert "module init" in log
+    assert f"START RequestId: {rid} Version: $LATEST" in log
+    assert "hello stdout" in log and "hello stderr" in log
+    assert f"END RequestId: {rid}" in log
+    assert f"REPORT RequestId: {rid}\tDuration: " in log
+    assert "Billed Duration: " in log and "Memory Size: 128 MB" in log and "Max Memory Used: " in log
+    assert "Init Duration: " in log
+
+
+def test_handler_error(lam):
+    name = create(lam)
+    resp = invoke(lam, name, {"fail": True})
+    assert resp["StatusCode"] == 200
+    assert resp["FunctionError"] == "Unhandled"
+    err = json.loads(resp["Body"])
+    assert err["errorType"] == "ValueError"
+    assert err["errorMessage"] == "it broke"
+    assert isinstance(err["stackTrace"], list) and err["stackTrace"]
+
+
+def test_import_error(lam):
+    name = create(lam, Handler="missing.handler")
+    resp = invoke(lam, name)
+    assert resp["FunctionError"] == "Unhandled"
+    assert json.loads(resp["Body"])["errorType"] == "Runtime.ImportModuleError"
+
+
+def test_timeout(lam):
+    name = create(lam, Timeout=1)
+    resp = invoke(lam, name, {"sleep": 3})
+    assert resp["FunctionError"] == "Unhandled"
+    rid = resp["ResponseMetadata"]["RequestId"]
+    msg = json.loads(resp["Body"])["errorMessage"]
+    assert msg.endswith(f"{rid} Task timed out after 1.00 seconds"), msg
+    # The environment was killed: the next invocation starts cold.
+    assert json.loads(invoke(lam, name)["Body"])["count"] == 1
+
+
+def test_event_and_dry_run(lam):
+    name = create(lam)
+    assert lam.invoke(FunctionName=name, InvocationType="Event", Payload=b"{}")["StatusCode"] == 202
+    assert lam.invoke(FunctionName=name, InvocationType="DryRun")["StatusCode"] == 204
+
+
+def test_handler_calls_sqs_with_plain_boto3(lam, sqs):
+    name = create(lam, code=SQS_HANDLER, Timeout=30)
+    queue = "from-lambda-" + uuid.uuid4().hex[:8]
+    resp = invoke(lam, name, {"queue": queue})
+    assert "FunctionError" not in resp, resp["Body"]
+    url = json.loads(resp["Body"])["url"]
+    deadline = time.time() + 10
+    msgs = []
+    while not msgs and time.time() < deadline:
+        msgs = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", [])
+    assert msgs and msgs[0]["Body"] == "from lambda " + resp["ResponseMetadata"]["RequestId"]
