@@ -3,12 +3,14 @@
 //! services deliver to each other by ARN.
 
 pub mod arn;
+pub mod auth;
 pub mod context;
 pub mod error;
 pub mod ids;
 pub mod targets;
 
 pub use arn::Arn;
+pub use auth::AuthConfig;
 pub use context::RequestContext;
 pub use error::AwsError;
 

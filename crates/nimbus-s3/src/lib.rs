@@ -20,6 +20,7 @@ use std::sync::Arc;
 
 use hyper::body::Incoming;
 use nimbus_core::targets::TargetRegistry;
+use nimbus_core::AuthConfig;
 use nimbus_store::{Durability, Store};
 use s3s::auth::{S3Auth, SecretKey};
 use s3s::host::{S3Host, VirtualHost};
@@ -38,26 +39,11 @@ pub struct S3 {
     state: Arc<provider::State>,
 }
 
-/// Access keys and how strictly signatures are enforced (mirrors the edge's AuthConfig).
-#[derive(Debug, Clone)]
-pub struct S3AuthConfig {
-    /// access key id → secret key
-    pub keys: HashMap<String, String>,
-    /// Reject unknown access keys and unsigned requests.
-    pub strict: bool,
-}
-
-impl Default for S3AuthConfig {
-    fn default() -> Self {
-        Self { keys: HashMap::from([("test".to_string(), "test".to_string())]), strict: false }
-    }
-}
-
 impl S3 {
     /// Opens S3's state under `<data_dir>/s3` (or a temporary directory, deleted by
     /// `shutdown`, when `None`).
     /// Event notifications are delivered through `targets`.
-    pub fn open(data_dir: Option<&Path>, durability: Durability, auth: S3AuthConfig, targets: TargetRegistry) -> Result<Self, String> {
+    pub fn open(data_dir: Option<&Path>, durability: Durability, auth: AuthConfig, targets: TargetRegistry) -> Result<Self, String> {
         let (root, temporary) = match data_dir {
             Some(d) => (d.join("s3"), false),
             None => (

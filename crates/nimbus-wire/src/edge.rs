@@ -3,12 +3,12 @@
 //! calls the service, and encodes the answer. Services register a `ServiceHandler`
 //! and never see HTTP.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use http::{HeaderMap, Method, Request, Response, StatusCode};
+pub use nimbus_core::AuthConfig;
 use nimbus_core::{ids, AwsError, RequestContext, DEFAULT_REGION};
 use serde_json::Value;
 
@@ -20,21 +20,6 @@ pub trait ServiceHandler: Send + Sync {
     fn spec(&self) -> &WireSpec;
     /// Runs one operation. `input` uses the model's member names whatever the protocol.
     async fn call(&self, ctx: &RequestContext, operation: &str, input: Value) -> Result<Value, AwsError>;
-}
-
-/// Which access keys exist, and what happens to keys that don't.
-#[derive(Clone)]
-pub struct AuthConfig {
-    /// access key id → secret key
-    pub keys: HashMap<String, String>,
-    /// Reject unknown access keys and unsigned requests.
-    pub strict: bool,
-}
-
-impl Default for AuthConfig {
-    fn default() -> Self {
-        Self { keys: HashMap::from([("test".to_string(), "test".to_string())]), strict: false }
-    }
 }
 
 pub struct Edge {

@@ -14,7 +14,7 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use nimbus_core::targets::TargetRegistry;
 use nimbus_lambda::Lambda;
-use nimbus_s3::{S3AuthConfig, S3};
+use nimbus_s3::S3;
 use nimbus_sqs::Sqs;
 use nimbus_store::Durability;
 use nimbus_wire::{AuthConfig, Edge};
@@ -65,7 +65,7 @@ async fn serve(args: ServeArgs, started: Instant) -> Result<(), String> {
     targets.register("sqs", sqs.clone());
 
     let auth = AuthConfig { strict: args.auth == AuthArg::Strict, ..AuthConfig::default() };
-    let s3 = Arc::new(S3::open(data_dir, durability, S3AuthConfig { keys: auth.keys.clone(), strict: auth.strict }, targets.clone())?);
+    let s3 = Arc::new(S3::open(data_dir, durability, auth.clone(), targets.clone())?);
     let endpoint_host = if local.ip().is_unspecified() { format!("127.0.0.1:{}", local.port()) } else { local.to_string() };
     let lambda = Arc::new(Lambda::open(data_dir, durability, format!("http://{endpoint_host}"))?);
     let mut edge = Edge::new(auth);
