@@ -8,7 +8,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use parking_lot::RwLock;
 
-use crate::{Arn, AwsError};
+use serde_json::Value;
+
+use crate::{Arn, AwsError, RequestContext};
 
 /// What is delivered: a message body with string attributes, as every AWS
 /// integration (S3 notifications, SNS deliveries, Lambda destinations) produces.
@@ -34,6 +36,26 @@ pub trait Target: Send + Sync {
     /// that cannot tell answer true.
     fn exists(&self, _arn: &Arn) -> bool {
         true
+    }
+
+    /// Runs one of the service's own operations on behalf of another service, as AWS
+    /// services call each other's APIs (Lambda's SQS poller calls ReceiveMessage and
+    /// DeleteMessageBatch; Lambda writes its logs with PutLogEvents). Input and output
+    /// are the operation's JSON shapes, as the service's awsJson/restJson codec sees them.
+    async fn call(&self, _ctx: &RequestContext, operation: &str, _input: Value) -> Result<Value, AwsError> {
+        Err(AwsError::new(501, "NotImplemented", format!("this service takes no {operation} calls from other services")))
+    }
+}
+
+/// A request context for a call one service makes to another inside `account`/`region`.
+pub fn internal_context(account: &str, region: &str) -> RequestContext {
+    RequestContext {
+        account: account.to_string(),
+        region: region.to_string(),
+        access_key: "nimbus-internal".to_string(),
+        request_id: crate::ids::uuid4(),
+        host: String::new(),
+        path: String::new(),
     }
 }
 
@@ -62,6 +84,14 @@ impl TargetRegistry {
             ))
         })?;
         target.deliver(&parsed, delivery).await
+    }
+
+    /// Calls `operation` of the service registered for `arn_service` (see [`Target::call`]).
+    pub async fn call(&self, arn_service: &str, ctx: &RequestContext, operation: &str, input: Value) -> Result<Value, AwsError> {
+        let target = self.targets.read().get(arn_service).cloned().ok_or_else(|| {
+            AwsError::new(501, "NotImplemented", format!("nimbus has no {arn_service} service registered"))
+        })?;
+        target.call(ctx, operation, input).await
     }
 
     /// True when `arn` parses, a service is registered for it and that service says

@@ -173,6 +173,11 @@ impl Target for Sqs {
     fn exists(&self, arn: &Arn) -> bool {
         self.state.queue(&arn.account, &arn.region, &arn.resource).is_some()
     }
+
+    /// Lambda's event source pollers receive and delete through SQS's own operations.
+    async fn call(&self, ctx: &RequestContext, operation: &str, input: Value) -> Result<Value, AwsError> {
+        ServiceHandler::call(self, ctx, operation, input).await
+    }
 }
 
 impl State {
