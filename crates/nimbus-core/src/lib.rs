@@ -7,6 +7,7 @@ pub mod auth;
 pub mod context;
 pub mod error;
 pub mod ids;
+pub mod patterns;
 pub mod targets;
 
 pub use arn::Arn;

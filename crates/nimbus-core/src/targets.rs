@@ -38,6 +38,13 @@ pub trait Target: Send + Sync {
         true
     }
 
+    /// Whether the resource policy of `arn` lets the service `principal` (such as
+    /// "s3.amazonaws.com"), acting for `source_arn` in `source_account`, deliver to it.
+    /// Services without resource policies (or that do not enforce them) answer true.
+    fn allows(&self, _arn: &Arn, _principal: &str, _source_arn: &str, _source_account: &str) -> bool {
+        true
+    }
+
     /// Runs one of the service's own operations on behalf of another service, as AWS
     /// services call each other's APIs (Lambda's SQS poller calls ReceiveMessage and
     /// DeleteMessageBatch; Lambda writes its logs with PutLogEvents). Input and output
@@ -92,6 +99,14 @@ impl TargetRegistry {
             AwsError::new(501, "NotImplemented", format!("nimbus has no {arn_service} service registered"))
         })?;
         target.call(ctx, operation, input).await
+    }
+
+    /// True when `arn`'s service is registered and its resource policy lets `principal`
+    /// deliver to it (see [`Target::allows`]).
+    pub fn allows(&self, arn: &str, principal: &str, source_arn: &str, source_account: &str) -> bool {
+        let Some(parsed) = Arn::parse(arn) else { return false };
+        let target = self.targets.read().get(&parsed.service).cloned();
+        target.is_some_and(|t| t.allows(&parsed, principal, source_arn, source_account))
     }
 
     /// True when `arn` parses, a service is registered for it and that service says

@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 use crate::code::{self, StoredCode};
 use crate::errors;
 use crate::runtime::{self, Kind};
+use crate::store::Table;
 use crate::State;
 
 /// Variables a function may not set: Lambda sets them.
@@ -42,6 +43,14 @@ pub struct FunctionRecord {
     pub revision_id: String,
     pub architectures: Vec<String>,
     pub ephemeral_storage: u32,
+    /// DeadLetterConfig.TargetArn: where failed asynchronous events go.
+    #[serde(default)]
+    pub dead_letter_target: Option<String>,
+    #[serde(default)]
+    pub event_invoke_config: Option<crate::async_invoke::EventInvokeConfig>,
+    /// The resource-based policy's statements.
+    #[serde(default)]
+    pub policy: Vec<Value>,
 }
 
 /// (account, region, name)
@@ -84,8 +93,13 @@ impl FunctionRecord {
             "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
             "LoggingConfig": {"LogFormat": "Text", "LogGroup": self.log_group()},
         });
-        if let (Some(vars), Value::Object(m)) = (&self.environment, &mut c) {
-            m.insert("Environment".into(), json!({ "Variables": vars }));
+        if let Value::Object(m) = &mut c {
+            if let Some(vars) = &self.environment {
+                m.insert("Environment".into(), json!({ "Variables": vars }));
+            }
+            if let Some(dlq) = &self.dead_letter_target {
+                m.insert("DeadLetterConfig".into(), json!({ "TargetArn": dlq }));
+            }
         }
         c
     }
@@ -289,10 +303,7 @@ impl State {
     async fn persist(&self, f: &FunctionRecord) -> Result<(), AwsError> {
         let arn = f.arn();
         let json = serde_json::to_string(f).map_err(|e| AwsError::internal(e.to_string()))?;
-        self.store
-            .write(move |tx| crate::store::save(tx, &arn, &json))
-            .await
-            .map_err(|e| AwsError::internal(format!("cannot save function: {e}")))
+        self.save_json(Table::Functions, arn, json).await
     }
 
     /// Drops a code version nothing refers to any more.
@@ -379,6 +390,9 @@ impl State {
             revision_id: nimbus_core::ids::uuid4(),
             architectures,
             ephemeral_storage: ephemeral as u32,
+            dead_letter_target: dead_letter_target(&v)?.flatten(),
+            event_invoke_config: None,
+            policy: Vec::new(),
         };
         self.persist(&f).await?;
         let out = f.configuration();
@@ -443,10 +457,7 @@ impl State {
         let _guard = self.write_lock.lock().await;
         let f = self.function(&r)?;
         let arn = f.arn();
-        self.store
-            .write(move |tx| crate::store::delete(tx, &arn))
-            .await
-            .map_err(|e| AwsError::internal(format!("cannot delete function: {e}")))?;
+        self.delete_record(Table::Functions, &arn).await?;
         self.functions.write().remove(&f.key());
         self.pool.drop_function(&f.arn());
         self.release_code(&f.code_hex);
@@ -495,7 +506,11 @@ impl State {
         if v.get("Layers").and_then(Value::as_array).is_some_and(|l| !l.is_empty()) {
             return Err(errors::invalid_parameter("Layers are not supported by nimbus yet."));
         }
+        let dlq = dead_letter_target(&v)?;
         self.update(&current, move |f| {
+            if let Some(d) = &dlq {
+                f.dead_letter_target = d.clone();
+            }
             if let Some(r) = str_member(&v, "Role") {
                 f.role = r.to_string();
             }
@@ -525,6 +540,23 @@ impl State {
         .await
     }
 
+    /// Applies a change that leaves code and configuration alone (policy, event invoke
+    /// configuration): warm environments stay.
+    pub(crate) async fn update_meta(&self, seen: &FunctionRecord, change: impl FnOnce(&mut FunctionRecord)) -> Result<(), AwsError> {
+        let _guard = self.write_lock.lock().await;
+        let current = self
+            .functions
+            .read()
+            .get(&seen.key())
+            .cloned()
+            .ok_or_else(|| errors::not_found(&seen.arn()))?;
+        let mut f = (*current).clone();
+        change(&mut f);
+        self.persist(&f).await?;
+        self.functions.write().insert(f.key(), Arc::new(f));
+        Ok(())
+    }
+
     /// Applies `change` to the current `$LATEST` (new revision, new LastModified),
     /// persists it, and retires warm environments of the old revision.
     async fn update(
@@ -551,6 +583,20 @@ impl State {
         self.pool.drop_function(&arn);
         self.release_code(&old_hex);
         Ok(out)
+    }
+}
+
+/// DeadLetterConfig: None when absent, Some(None) when cleared, else the queue or topic ARN.
+fn dead_letter_target(v: &Value) -> Result<Option<Option<String>>, AwsError> {
+    let Some(cfg) = v.get("DeadLetterConfig") else { return Ok(None) };
+    match str_member(cfg, "TargetArn") {
+        None | Some("") => Ok(Some(None)),
+        Some(arn) => match nimbus_core::Arn::parse(arn).map(|a| a.service) {
+            Some(s) if s == "sqs" || s == "sns" => Ok(Some(Some(arn.to_string()))),
+            _ => Err(errors::invalid_parameter(format!(
+                "The provided target arn {arn} is invalid. The dead-letter target must be an SQS queue or an SNS topic."
+            ))),
+        },
     }
 }
 

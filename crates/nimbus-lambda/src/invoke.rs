@@ -21,8 +21,6 @@ const MAX_SYNC_PAYLOAD: usize = 6 * 1024 * 1024;
 const MAX_ASYNC_PAYLOAD: usize = 256 * 1024;
 /// How long a cold environment may take to initialise before the invocation's clock starts.
 const INIT_LIMIT: Duration = Duration::from_secs(10);
-/// Event invocations: attempts in all, and the wait before each retry.
-const EVENT_RETRY_DELAYS: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(2)];
 
 /// What one invocation produced.
 #[derive(Debug)]
@@ -63,9 +61,11 @@ pub(crate) async fn invoke(state: &Arc<State>, ctx: &RequestContext, v: Value) -
     match kind {
         "DryRun" => Ok(json!({"StatusCode": 204})),
         "Event" => {
-            let state = state.clone();
-            let request_id = ctx.request_id.clone();
-            tokio::spawn(async move { run_event(state, f, request_id, Bytes::from(payload), client_context).await });
+            let payload = String::from_utf8(payload)
+                .map_err(|_| AwsError::new(400, "InvalidRequestContentException", "Could not decode the request payload."))?;
+            let r = parse_ref(ctx, name, str_member(&v, "Qualifier"))?;
+            state.enqueue_event(r.arn(), ctx.request_id.clone(), payload, client_context).await?;
+            drop(f);
             Ok(json!({"StatusCode": 202}))
         }
         "RequestResponse" => {
@@ -85,31 +85,6 @@ pub(crate) async fn invoke(state: &Arc<State>, ctx: &RequestContext, v: Value) -
         other => Err(errors::validation(format!(
             "1 validation error detected: Value '{other}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]"
         ))),
-    }
-}
-
-async fn run_event(state: Arc<State>, f: Arc<FunctionRecord>, request_id: String, payload: Bytes, cc: Option<String>) {
-    let mut attempt = 0;
-    loop {
-        // The function may have changed or gone since the previous attempt.
-        let current = state.functions.read().get(&f.key()).cloned();
-        let Some(current) = current else { return };
-        let failed = match run(&state, &current, request_id.clone(), payload.clone(), cc.clone()).await {
-            Ok(o) => o.function_error.is_some(),
-            Err(e) => {
-                tracing::debug!(function = %current.name, %request_id, error = %e, "event invocation not run");
-                true
-            }
-        };
-        if !failed {
-            return;
-        }
-        let Some(delay) = EVENT_RETRY_DELAYS.get(attempt) else {
-            tracing::info!(function = %current.name, %request_id, "event invocation failed after {} attempts", attempt + 1);
-            return;
-        };
-        attempt += 1;
-        tokio::time::sleep(*delay).await;
     }
 }
 

@@ -4,12 +4,15 @@
 //! Function records live in memory and in SQLite (`<data-dir>/lambda/lambda.sqlite`);
 //! each code version is unpacked once under `<data-dir>/lambda/code/<sha256>/`.
 
+mod async_invoke;
 mod code;
 mod environment;
 mod errors;
+mod event_sources;
 mod functions;
 mod invoke;
 mod logs;
+mod permissions;
 mod runtime;
 mod runtime_api;
 mod store;
@@ -20,14 +23,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use nimbus_core::{AwsError, RequestContext};
+use nimbus_core::targets::{Delivery, Target, TargetRegistry};
+use nimbus_core::{Arn, AwsError, RequestContext};
 use nimbus_store::{Durability, Store};
 use nimbus_wire::{ServiceHandler, ServiceModel, WireSpec};
 use parking_lot::RwLock;
 use serde_json::Value;
 
 use crate::environment::Pool;
+use crate::event_sources::{MappingRecord, Pollers};
 use crate::functions::{FnKey, FunctionRecord};
+use crate::store::Table;
 
 const MODEL: &str = include_str!("../../../specs/lambda/2015-03-31/service-2.json");
 const PYTHON_BOOTSTRAP: &str = include_str!("../../../runtimes/python/bootstrap.py");
@@ -51,12 +57,37 @@ pub(crate) struct State {
     pub pool: Pool,
     /// Serialises changes to function records.
     pub write_lock: tokio::sync::Mutex<()>,
+    /// Other services, by ARN: event sources, destinations, dead-letter queues.
+    pub targets: TargetRegistry,
+    /// Event source mappings by UUID.
+    pub mappings: RwLock<HashMap<String, MappingRecord>>,
+    pub pollers: Pollers,
 }
 
 impl State {
     /// The machine's Python, resolved on first use.
     pub async fn python(&self) -> Result<Arc<runtime::Python>, String> {
         self.python.get_or_init(runtime::resolve_python).await.clone()
+    }
+
+    pub(crate) async fn save_record<T: serde::Serialize>(&self, table: Table, key: &str, record: &T) -> Result<(), AwsError> {
+        let json = serde_json::to_string(record).map_err(|e| AwsError::internal(e.to_string()))?;
+        self.save_json(table, key.to_string(), json).await
+    }
+
+    pub(crate) async fn save_json(&self, table: Table, key: String, json: String) -> Result<(), AwsError> {
+        self.store
+            .write(move |tx| store::save(tx, table, &key, &json))
+            .await
+            .map_err(|e| AwsError::internal(format!("cannot save Lambda state: {e}")))
+    }
+
+    pub(crate) async fn delete_record(&self, table: Table, key: &str) -> Result<(), AwsError> {
+        let key = key.to_string();
+        self.store
+            .write(move |tx| store::delete(tx, table, &key))
+            .await
+            .map_err(|e| AwsError::internal(format!("cannot save Lambda state: {e}")))
     }
 }
 
@@ -73,8 +104,14 @@ impl Drop for State {
 impl Lambda {
     /// Opens Lambda's state under `<data_dir>/lambda` (a temporary directory when
     /// `None`). `endpoint_url` is the server's own URL, given to functions as
-    /// `AWS_ENDPOINT_URL`. Must run inside a tokio runtime.
-    pub fn open(data_dir: Option<&Path>, durability: Durability, endpoint_url: String) -> Result<Self, String> {
+    /// `AWS_ENDPOINT_URL`; `targets` reaches the other services (event sources,
+    /// destinations). Must run inside a tokio runtime.
+    pub fn open(
+        data_dir: Option<&Path>,
+        durability: Durability,
+        endpoint_url: String,
+        targets: TargetRegistry,
+    ) -> Result<Self, String> {
         let spec = WireSpec {
             signing_name: "lambda",
             target_prefix: None,
@@ -95,8 +132,8 @@ impl Lambda {
         std::fs::create_dir_all(&root).map_err(|e| format!("cannot create {}: {e}", root.display()))?;
         // Environments of a previous run are gone with its processes.
         let _ = std::fs::remove_dir_all(root.join("envs"));
-        let (store, records) = if temporary {
-            (Store::in_memory(), Vec::new())
+        let (store, loaded) = if temporary {
+            (Store::in_memory(), store::Loaded::default())
         } else {
             Store::open(&root, "lambda", durability, store::SCHEMA, store::load).map_err(|e| format!("Lambda store: {e}"))?
         };
@@ -105,7 +142,8 @@ impl Lambda {
             std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
         std::fs::write(&bootstrap, PYTHON_BOOTSTRAP).map_err(|e| format!("cannot write {}: {e}", bootstrap.display()))?;
-        let functions = records.into_iter().map(|f| (f.key(), Arc::new(f))).collect();
+        let functions = loaded.functions.into_iter().map(|f| (f.key(), Arc::new(f))).collect();
+        let mappings = loaded.mappings.into_iter().map(|m| (m.uuid.clone(), m)).collect();
         let state = Arc::new(State {
             store,
             functions: RwLock::new(functions),
@@ -116,8 +154,13 @@ impl Lambda {
             python: tokio::sync::OnceCell::new(),
             pool: Pool::new(ACCOUNT_CONCURRENCY),
             write_lock: tokio::sync::Mutex::new(()),
+            targets,
+            mappings: RwLock::new(mappings),
+            pollers: Pollers::default(),
         });
         tokio::spawn(reaper(Arc::downgrade(&state)));
+        state.start_all_pollers();
+        state.resume_events(loaded.async_events);
         Ok(Lambda { spec, state })
     }
 
@@ -132,6 +175,7 @@ impl Lambda {
 
     /// Stops every idle environment and waits for pending writes (clean shutdown).
     pub async fn shutdown(&self) {
+        self.state.pollers.stop_all();
         self.state.pool.clear();
         let _ = self.state.store.flush().await;
     }
@@ -154,12 +198,54 @@ impl ServiceHandler for Lambda {
             "UpdateFunctionCode" => s.update_function_code(ctx, v).await,
             "UpdateFunctionConfiguration" => s.update_function_configuration(ctx, v).await,
             "Invoke" => invoke::invoke(s, ctx, v).await,
+            "AddPermission" => s.add_permission(ctx, v).await,
+            "RemovePermission" => s.remove_permission(ctx, v).await,
+            "GetPolicy" => s.get_policy(ctx, v),
+            "PutFunctionEventInvokeConfig" => s.put_event_invoke_config(ctx, v, true).await,
+            "UpdateFunctionEventInvokeConfig" => s.put_event_invoke_config(ctx, v, false).await,
+            "GetFunctionEventInvokeConfig" => s.get_event_invoke_config(ctx, v),
+            "DeleteFunctionEventInvokeConfig" => s.delete_event_invoke_config(ctx, v).await,
+            "ListFunctionEventInvokeConfigs" => s.list_event_invoke_configs(ctx, v),
+            "CreateEventSourceMapping" => s.create_event_source_mapping(ctx, v).await,
+            "GetEventSourceMapping" => s.get_event_source_mapping(v),
+            "UpdateEventSourceMapping" => s.update_event_source_mapping(ctx, v).await,
+            "DeleteEventSourceMapping" => s.delete_event_source_mapping(v).await,
+            "ListEventSourceMappings" => s.list_event_source_mappings(ctx, v),
             other => Err(AwsError::new(
                 501,
                 "NotImplemented",
                 format!("nimbus does not implement the Lambda operation {other} yet."),
             )),
         }
+    }
+}
+
+/// Other services invoke functions by ARN: S3 notifications, SNS subscriptions,
+/// destinations of other functions. Each delivery is an asynchronous (Event) invoke.
+#[async_trait]
+impl Target for Lambda {
+    async fn deliver(&self, arn: &Arn, d: Delivery) -> Result<(), AwsError> {
+        let ctx = nimbus_core::targets::internal_context(&arn.account, &arn.region);
+        let full = format!("arn:aws:lambda:{}:{}:{}", arn.region, arn.account, arn.resource);
+        let r = functions::parse_ref(&ctx, &full, None)?;
+        self.state.function(&r)?;
+        self.state.enqueue_event(r.arn(), nimbus_core::ids::uuid4(), d.body, None).await
+    }
+
+    fn exists(&self, arn: &Arn) -> bool {
+        self.function_for(arn).is_some()
+    }
+
+    fn allows(&self, arn: &Arn, principal: &str, source_arn: &str, source_account: &str) -> bool {
+        self.function_for(arn).is_some_and(|f| permissions::allows(&f, principal, source_arn, source_account))
+    }
+}
+
+impl Lambda {
+    fn function_for(&self, arn: &Arn) -> Option<Arc<FunctionRecord>> {
+        let ctx = nimbus_core::targets::internal_context(&arn.account, &arn.region);
+        let full = format!("arn:aws:lambda:{}:{}:{}", arn.region, arn.account, arn.resource);
+        functions::parse_ref(&ctx, &full, None).and_then(|r| self.state.function(&r)).ok()
     }
 }
 

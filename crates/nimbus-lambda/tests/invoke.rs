@@ -95,7 +95,7 @@ async fn invoke(l: &Lambda, name: &str, event: Value, tail: bool) -> (String, Va
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lifecycle_and_invocation() {
-    let l = Lambda::open(None, Durability::Process, "http://127.0.0.1:4566".into()).unwrap();
+    let l = Lambda::open(None, Durability::Process, "http://127.0.0.1:4566".into(), nimbus_core::targets::TargetRegistry::new()).unwrap();
     let conf = create(&l, "f1", json!({"Timeout": 2})).await;
     assert_eq!(conf["State"], "Active");
     assert_eq!(conf["FunctionArn"], "arn:aws:lambda:us-east-1:000000000000:function:f1");
@@ -185,7 +185,7 @@ async fn lifecycle_and_invocation() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn init_errors_and_bad_input() {
-    let l = Lambda::open(None, Durability::Process, "http://127.0.0.1:4566".into()).unwrap();
+    let l = Lambda::open(None, Durability::Process, "http://127.0.0.1:4566".into(), nimbus_core::targets::TargetRegistry::new()).unwrap();
     let base = json!({"Role": ROLE, "Runtime": "python3.12"});
     let mk = |name: &str, handler: &str, files: &[(&str, &str)]| {
         let mut v = base.clone();
@@ -229,7 +229,7 @@ async fn concurrent_invocations_get_their_own_environments_and_functions_persist
     let dir = std::env::temp_dir().join(format!("nimbus-lambda-it-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     {
-        let l = std::sync::Arc::new(Lambda::open(Some(&dir), Durability::Process, "http://127.0.0.1:4566".into()).unwrap());
+        let l = std::sync::Arc::new(Lambda::open(Some(&dir), Durability::Process, "http://127.0.0.1:4566".into(), nimbus_core::targets::TargetRegistry::new()).unwrap());
         create(&l, "conc", json!({})).await;
         let mut tasks = Vec::new();
         for _ in 0..3 {
@@ -244,7 +244,7 @@ async fn concurrent_invocations_get_their_own_environments_and_functions_persist
         assert_eq!(l.idle_environments(), 3);
         l.shutdown().await;
     }
-    let l = Lambda::open(Some(&dir), Durability::Process, "http://127.0.0.1:4566".into()).unwrap();
+    let l = Lambda::open(Some(&dir), Durability::Process, "http://127.0.0.1:4566".into(), nimbus_core::targets::TargetRegistry::new()).unwrap();
     assert_eq!(l.function_count(), 1);
     let (_, out) = invoke(&l, "conc", json!({}), false).await;
     let body: Value = serde_json::from_slice(&unb64(&out["Payload"])).unwrap();

@@ -227,7 +227,15 @@ impl State {
                 };
                 let ok = arn_service(&t.arn) == Some(expected)
                     && !(t.kind == TargetKind::Queue && t.arn.ends_with(".fifo"))
-                    && self.notifier.targets.exists(&t.arn);
+                    && self.notifier.targets.exists(&t.arn)
+                    // A function must also let S3 invoke it for this bucket (its resource policy).
+                    && (t.kind != TargetKind::Lambda
+                        || self.notifier.targets.allows(
+                            &t.arn,
+                            "s3.amazonaws.com",
+                            &format!("arn:aws:s3:::{}", input.bucket),
+                            "",
+                        ));
                 if !ok && !unresolved.contains(&t.arn) {
                     unresolved.push(t.arn.clone());
                 }
