@@ -14,8 +14,9 @@ import requests
 from botocore.exceptions import ClientError
 
 import nimbus_helpers as h
+from lambda_helpers import ROLE, invoke, lam, make_zip  # noqa: F401  (lam is a fixture)
+from lambda_helpers import create as create_function
 
-ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 
 HANDLER = '''
 import os, sys, time
@@ -58,43 +59,8 @@ def handler(event, context):
 '''
 
 
-def make_zip(files: dict) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, body in files.items():
-            z.writestr(name, body)
-    return buf.getvalue()
-
-
-@pytest.fixture(scope="module")
-def lam(endpoint):
-    try:
-        services = requests.get(f"{endpoint}/_nimbus/health", timeout=5).json().get("services", [])
-    except Exception:
-        services = []
-    if "lambda" not in services:
-        pytest.skip("this nimbus does not serve Lambda yet")
-    return h.make_client(endpoint, service="lambda")
-
-
 def create(lam, code=HANDLER, **kwargs):
-    name = kwargs.pop("FunctionName", None) or "fn-" + uuid.uuid4().hex[:12]
-    params = dict(
-        FunctionName=name,
-        Runtime="python3.12",
-        Role=ROLE,
-        Handler="app.handler",
-        Code={"ZipFile": make_zip({"app.py": code})},
-    )
-    params.update(kwargs)
-    lam.create_function(**params)
-    return name
-
-
-def invoke(lam, name, event=None, **kwargs):
-    resp = lam.invoke(FunctionName=name, Payload=json.dumps(event or {}), **kwargs)
-    resp["Body"] = resp["Payload"].read()
-    return resp
+    return create_function(lam, code, **kwargs)
 
 
 def test_create_get_list_delete(lam):

@@ -256,7 +256,8 @@ impl State {
         if !skip {
             let body = notify::test_event(&input.bucket, &ctx.info, now_ms());
             let mut sent: Vec<&str> = Vec::new();
-            for t in &targets {
+            // Queues and topics get the test event; functions are not invoked with it.
+            for t in targets.iter().filter(|t| t.kind != TargetKind::Lambda) {
                 if !sent.contains(&t.arn.as_str()) {
                     self.notifier.send(&t.arn, body.clone(), &input.bucket);
                     sent.push(&t.arn);
