@@ -2,6 +2,7 @@
 //! port, kept warm between invocations and reaped when idle.
 
 use std::collections::HashMap;
+use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -14,6 +15,7 @@ use tokio::sync::oneshot;
 
 use crate::functions::FunctionRecord;
 use crate::logs::LogSink;
+use crate::runtime;
 use crate::runtime_api::{self, ApiState};
 use crate::State;
 
@@ -30,6 +32,9 @@ pub struct Environment {
     pub log_stream: String,
     /// Output lines nimbus adds before the first invocation (runtime notes).
     pub preface: Mutex<Vec<String>>,
+    /// Whether the runtime marks where each invocation's output ends (nimbus's own
+    /// bootstraps do; a custom runtime's does not).
+    pub marks_ends: bool,
     pid: Option<u32>,
     exited: Arc<AtomicBool>,
     dir: PathBuf,
@@ -77,17 +82,71 @@ impl Drop for Environment {
     }
 }
 
+/// Why an environment could not start.
+pub enum SpawnError {
+    /// The function's own fault, reported as the invocation's error (AWS's
+    /// Runtime.InvalidEntrypoint: no `bootstrap`, or not executable).
+    Entrypoint(String),
+    Failed(AwsError),
+}
+
+impl From<AwsError> for SpawnError {
+    fn from(e: AwsError) -> Self {
+        SpawnError::Failed(e)
+    }
+}
+
+/// The program and arguments that start `f`'s runtime, and whether it marks the end
+/// of each invocation's output (nimbus's own bootstraps do).
+async fn runtime_command(state: &State, f: &FunctionRecord, code_dir: &std::path::Path) -> Result<(PathBuf, Vec<PathBuf>, Vec<String>, bool), SpawnError> {
+    let kind = runtime::kind(&f.runtime)?;
+    let interpreter = match state.interpreter(kind).await {
+        Some(Ok(i)) => Some(i),
+        Some(Err(e)) => {
+            return Err(AwsError::new(502, "ServiceException", format!("cannot start the {} runtime: {e}", f.runtime)).into())
+        }
+        None => None,
+    };
+    let mut preface = Vec::new();
+    if let Some(i) = &interpreter {
+        if !i.matches(&f.runtime) {
+            preface.push(format!("nimbus: runtime {} runs on this machine's {} {}", f.runtime, i.executable.display(), i.version));
+        }
+    }
+    let version = interpreter.as_ref().map_or("provided", |i| i.version.as_str());
+    preface.push(format!("INIT_START Runtime Version: {}\tRuntime Version ARN: nimbus:{version}", f.runtime));
+    match (kind, interpreter) {
+        (runtime::Kind::Python, Some(i)) => {
+            Ok((i.executable.clone(), vec![state.runtime_dir.join("python").join("bootstrap.py")], preface, true))
+        }
+        (runtime::Kind::Node, Some(i)) => {
+            Ok((i.executable.clone(), vec![state.runtime_dir.join("node").join("bootstrap.js")], preface, true))
+        }
+        _ => {
+            let bootstrap = code_dir.join("bootstrap");
+            let executable = std::fs::metadata(&bootstrap).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
+            match executable {
+                Ok(true) => {
+                    let (program, args) = runtime::provided_command(&bootstrap);
+                    Ok((program, args, preface, false))
+                }
+                Ok(false) => Err(SpawnError::Entrypoint(
+                    "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap] (the bootstrap file in the package is not executable: zip it with its executable permission, e.g. chmod 755 bootstrap)".into(),
+                )),
+                Err(_) => Err(SpawnError::Entrypoint("Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]".into())),
+            }
+        }
+    }
+}
+
 /// Starts an environment for `f`.
-pub async fn spawn(state: &Arc<State>, f: &FunctionRecord) -> Result<Arc<Environment>, AwsError> {
-    let python = state
-        .python()
-        .await
-        .map_err(|e| AwsError::new(502, "ServiceException", format!("cannot start the python runtime: {e}")))?;
+pub async fn spawn(state: &Arc<State>, f: &FunctionRecord) -> Result<Arc<Environment>, SpawnError> {
+    let code_dir = crate::code::code_dir(&state.root, &f.code_hex);
+    let (program, args, preface, marks_ends) = runtime_command(state, f, &code_dir).await?;
     let id = nimbus_core::ids::uuid4().replace('-', "");
     let dir = state.root.join("envs").join(&id);
     let tmp = dir.join("tmp");
     std::fs::create_dir_all(&tmp).map_err(|e| AwsError::internal(format!("cannot create environment directory: {e}")))?;
-    let code_dir = crate::code::code_dir(&state.root, &f.code_hex);
     let api = ApiState::new();
     let (port, stop_api) = runtime_api::serve(api.clone())
         .await
@@ -96,8 +155,8 @@ pub async fn spawn(state: &Arc<State>, f: &FunctionRecord) -> Result<Arc<Environ
 
     let (reader, writer) = std::io::pipe().map_err(|e| AwsError::internal(format!("cannot create a pipe: {e}")))?;
     let writer2 = writer.try_clone().map_err(|e| AwsError::internal(format!("cannot create a pipe: {e}")))?;
-    let mut cmd = tokio::process::Command::new(&python.executable);
-    cmd.arg(&state.bootstrap)
+    let mut cmd = tokio::process::Command::new(&program);
+    cmd.args(&args)
         .current_dir(&code_dir)
         .env_clear()
         .stdin(Stdio::null())
@@ -110,7 +169,7 @@ pub async fn spawn(state: &Arc<State>, f: &FunctionRecord) -> Result<Arc<Environ
     let spawned = Instant::now();
     let child = cmd.spawn();
     drop(cmd); // closes our copies of the pipe's write end
-    let mut child = child.map_err(|e| AwsError::internal(format!("cannot start {}: {e}", python.executable.display())))?;
+    let mut child = child.map_err(|e| AwsError::internal(format!("cannot start {}: {e}", program.display())))?;
     let pid = child.id();
 
     let log = Arc::new(LogSink::new());
@@ -130,17 +189,6 @@ pub async fn spawn(state: &Arc<State>, f: &FunctionRecord) -> Result<Arc<Environ
         api2.process_exited(how);
     });
 
-    let mut preface = Vec::new();
-    let wanted = f.runtime.trim_start_matches("python");
-    if python.minor() != wanted {
-        preface.push(format!(
-            "nimbus: runtime {} runs on this machine's Python {} ({})",
-            f.runtime,
-            python.version,
-            python.executable.display()
-        ));
-    }
-    preface.push(format!("INIT_START Runtime Version: {}\tRuntime Version ARN: nimbus:{}", f.runtime, python.version));
     Ok(Arc::new(Environment {
         id,
         function_arn: f.arn(),
@@ -150,6 +198,7 @@ pub async fn spawn(state: &Arc<State>, f: &FunctionRecord) -> Result<Arc<Environ
         spawned,
         log_stream,
         preface: Mutex::new(preface),
+        marks_ends,
         pid,
         exited,
         dir,
@@ -185,8 +234,7 @@ fn environment_variables(
         ("TMPDIR".into(), tmp.display().to_string()),
         ("_HANDLER".into(), f.handler.clone()),
         ("LAMBDA_TASK_ROOT".into(), task_root),
-        ("LAMBDA_RUNTIME_DIR".into(), state.bootstrap.parent().map(|p| p.display().to_string()).unwrap_or_default()),
-        ("AWS_EXECUTION_ENV".into(), format!("AWS_Lambda_{}", f.runtime)),
+        ("LAMBDA_RUNTIME_DIR".into(), state.runtime_dir.display().to_string()),
         ("AWS_LAMBDA_RUNTIME_API".into(), format!("127.0.0.1:{port}")),
         ("AWS_LAMBDA_FUNCTION_NAME".into(), f.name.clone()),
         ("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into()),
@@ -200,6 +248,12 @@ fn environment_variables(
         ("AWS_SECRET_ACCESS_KEY".into(), "test".into()),
         ("AWS_ENDPOINT_URL".into(), state.endpoint_url.clone()),
     ];
+    if !f.runtime.starts_with("provided") {
+        vars.push(("AWS_EXECUTION_ENV".into(), format!("AWS_Lambda_{}", f.runtime)));
+    }
+    if f.runtime.starts_with("nodejs") {
+        vars.push(("NODE_PATH".into(), format!("{}/node_modules", code_dir.display())));
+    }
     if let Some(env) = &f.environment {
         for (k, v) in env {
             vars.retain(|(name, _)| name != k);

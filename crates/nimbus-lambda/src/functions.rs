@@ -270,25 +270,26 @@ impl State {
         self.function(&parse_ref(ctx, name, str_member(v, "Qualifier"))?)
     }
 
-    async fn python_for(&self, runtime_id: &str) -> Result<(), AwsError> {
-        match runtime::kind(runtime_id)? {
-            Kind::Python => match self.python().await {
-                Ok(py) => {
-                    let wanted = runtime_id.trim_start_matches("python");
-                    if py.minor() != wanted {
-                        tracing::info!(
-                            runtime = runtime_id,
-                            python = %py.version,
-                            "{runtime_id} functions run on this machine's Python {}",
-                            py.version
-                        );
-                    }
-                    Ok(())
+    /// Checks that this machine can run `runtime_id` (its interpreter is installed).
+    async fn check_runtime(&self, runtime_id: &str) -> Result<(), AwsError> {
+        let kind = runtime::kind(runtime_id)?;
+        match self.interpreter(kind).await {
+            None => Ok(()),
+            Some(Ok(i)) => {
+                if !i.matches(runtime_id) {
+                    tracing::info!(runtime = runtime_id, version = %i.version, "{runtime_id} functions run on this machine's {}", i.executable.display());
                 }
-                Err(e) => Err(errors::invalid_parameter(format!(
-                    "The runtime {runtime_id} needs a Python 3 interpreter, and none was found on this machine ({e}). Install python3 or set NIMBUS_PYTHON."
-                ))),
-            },
+                Ok(())
+            }
+            Some(Err(e)) => {
+                let (what, fix) = match kind {
+                    Kind::Node => ("Node.js", "Install Node.js or set NIMBUS_NODE to its path."),
+                    _ => ("a Python 3 interpreter", "Install python3 or set NIMBUS_PYTHON to its path."),
+                };
+                Err(errors::invalid_parameter(format!(
+                    "The runtime {runtime_id} needs {what}, and none was found on this machine ({e}). {fix}"
+                )))
+            }
         }
     }
 
@@ -354,7 +355,7 @@ impl State {
         if v.get("Layers").and_then(Value::as_array).is_some_and(|l| !l.is_empty()) {
             return Err(errors::invalid_parameter("Layers are not supported by nimbus yet."));
         }
-        self.python_for(runtime_id).await?;
+        self.check_runtime(runtime_id).await?;
         let code_in = v.get("Code").ok_or_else(|| AwsError::missing_parameter("Code"))?;
         let Some(zip_b64) = str_member(code_in, "ZipFile") else {
             if code_in.get("S3Bucket").is_some() {
@@ -498,7 +499,7 @@ impl State {
             check_role(role)?;
         }
         if let Some(rt) = str_member(&v, "Runtime") {
-            self.python_for(rt).await?;
+            self.check_runtime(rt).await?;
         }
         let timeout = int_member(&v, "Timeout")?.map(check_timeout).transpose()?;
         let memory = int_member(&v, "MemorySize")?.map(check_memory).transpose()?;

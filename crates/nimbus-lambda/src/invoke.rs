@@ -88,6 +88,17 @@ pub(crate) async fn invoke(state: &Arc<State>, ctx: &RequestContext, v: Value) -
     }
 }
 
+/// Lets the environment's output of this invocation reach its log: until the end
+/// marker of nimbus's bootstraps, or a moment for a custom runtime, whose output was
+/// written before it posted its response and needs only to cross the pipe.
+async fn wait_output(env: &environment::Environment, request_id: &str) {
+    if env.marks_ends {
+        env.log.wait_end(request_id, Duration::from_millis(200)).await;
+    } else {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 fn error_payload(error_type: &str, message: String) -> Vec<u8> {
     json!({"errorMessage": message, "errorType": error_type}).to_string().into_bytes()
 }
@@ -104,7 +115,21 @@ pub async fn run(
     let arn = f.arn();
     let (env, cold) = match state.pool.take(&arn, &f.revision_id) {
         Some(e) => (e, false),
-        None => (environment::spawn(state, f).await?, true),
+        None => match environment::spawn(state, f).await {
+            Ok(e) => (e, true),
+            Err(environment::SpawnError::Failed(e)) => return Err(e),
+            Err(environment::SpawnError::Entrypoint(message)) => {
+                let msg = format!("RequestId: {request_id} Error: {message}");
+                let log = format!(
+                    "INIT_REPORT Init Duration: 0.00 ms\tPhase: init\tStatus: error\tError Type: Runtime.InvalidEntrypoint\n{msg}\n"
+                );
+                return Ok(InvokeResult {
+                    payload: error_payload("Runtime.InvalidEntrypoint", msg),
+                    function_error: Some("Unhandled"),
+                    log,
+                });
+            }
+        },
     };
     let timeout = Duration::from_secs(u64::from(f.timeout));
     let (picked_tx, picked_rx) = tokio::sync::oneshot::channel();
@@ -159,12 +184,12 @@ pub async fn run(
     let mut keep = false;
     let (payload, function_error) = match outcome {
         Some(Ok(Outcome::Response(body))) => {
-            env.log.wait_end(&request_id, Duration::from_millis(200)).await;
+            wait_output(&env, &request_id).await;
             keep = true;
             (body.to_vec(), None)
         }
         Some(Ok(Outcome::Error(body))) => {
-            env.log.wait_end(&request_id, Duration::from_millis(200)).await;
+            wait_output(&env, &request_id).await;
             keep = true;
             (body.to_vec(), Some("Unhandled"))
         }

@@ -37,6 +37,7 @@ use crate::store::Table;
 
 const MODEL: &str = include_str!("../../../specs/lambda/2015-03-31/service-2.json");
 const PYTHON_BOOTSTRAP: &str = include_str!("../../../runtimes/python/bootstrap.py");
+const NODE_BOOTSTRAP: &str = include_str!("../../../runtimes/node/bootstrap.js");
 /// Invocations in flight across all functions (AWS's default account limit).
 const ACCOUNT_CONCURRENCY: usize = 1000;
 
@@ -52,8 +53,10 @@ pub(crate) struct State {
     pub root: PathBuf,
     temporary: bool,
     pub endpoint_url: String,
-    pub bootstrap: PathBuf,
-    python: tokio::sync::OnceCell<Result<Arc<runtime::Python>, String>>,
+    /// Where nimbus's own bootstraps are written: `python/bootstrap.py`, `node/bootstrap.js`.
+    pub runtime_dir: PathBuf,
+    python: tokio::sync::OnceCell<Result<Arc<runtime::Interpreter>, String>>,
+    node: tokio::sync::OnceCell<Result<Arc<runtime::Interpreter>, String>>,
     pub pool: Pool,
     /// Serialises changes to function records.
     pub write_lock: tokio::sync::Mutex<()>,
@@ -65,9 +68,14 @@ pub(crate) struct State {
 }
 
 impl State {
-    /// The machine's Python, resolved on first use.
-    pub async fn python(&self) -> Result<Arc<runtime::Python>, String> {
-        self.python.get_or_init(runtime::resolve_python).await.clone()
+    /// The machine's interpreter for a runtime kind, resolved on first use (None for
+    /// `provided.*`, which brings its own).
+    pub async fn interpreter(&self, kind: runtime::Kind) -> Option<Result<Arc<runtime::Interpreter>, String>> {
+        match kind {
+            runtime::Kind::Python => Some(self.python.get_or_init(runtime::resolve_python).await.clone()),
+            runtime::Kind::Node => Some(self.node.get_or_init(runtime::resolve_node).await.clone()),
+            runtime::Kind::Provided => None,
+        }
     }
 
     pub(crate) async fn save_record<T: serde::Serialize>(&self, table: Table, key: &str, record: &T) -> Result<(), AwsError> {
@@ -137,11 +145,13 @@ impl Lambda {
         } else {
             Store::open(&root, "lambda", durability, store::SCHEMA, store::load).map_err(|e| format!("Lambda store: {e}"))?
         };
-        let bootstrap = root.join("runtimes").join("python").join("bootstrap.py");
-        if let Some(dir) = bootstrap.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let runtime_dir = root.join("runtimes");
+        for (sub, file, text) in [("python", "bootstrap.py", PYTHON_BOOTSTRAP), ("node", "bootstrap.js", NODE_BOOTSTRAP)] {
+            let dir = runtime_dir.join(sub);
+            std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            let path = dir.join(file);
+            std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         }
-        std::fs::write(&bootstrap, PYTHON_BOOTSTRAP).map_err(|e| format!("cannot write {}: {e}", bootstrap.display()))?;
         let functions = loaded.functions.into_iter().map(|f| (f.key(), Arc::new(f))).collect();
         let mappings = loaded.mappings.into_iter().map(|m| (m.uuid.clone(), m)).collect();
         let state = Arc::new(State {
@@ -150,8 +160,9 @@ impl Lambda {
             root,
             temporary,
             endpoint_url,
-            bootstrap,
+            runtime_dir,
             python: tokio::sync::OnceCell::new(),
+            node: tokio::sync::OnceCell::new(),
             pool: Pool::new(ACCOUNT_CONCURRENCY),
             write_lock: tokio::sync::Mutex::new(()),
             targets,
