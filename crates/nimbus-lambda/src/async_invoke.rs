@@ -224,7 +224,7 @@ async fn process(state: Arc<State>, mut ev: PendingEvent) {
             return;
         }
         let payload = Bytes::from(ev.payload.clone().into_bytes());
-        let result = crate::invoke::run(&state, &f, ev.request_id.clone(), payload, ev.client_context.clone()).await;
+        let result = crate::invoke::run(&state, &f, &ev.function_arn, ev.request_id.clone(), payload, ev.client_context.clone()).await;
         match result {
             Err(e) if e.code == "TooManyRequestsException" => {
                 ev.next_attempt_ms = now_millis() + THROTTLE_RETRY_MS;
@@ -327,14 +327,14 @@ fn invocation_record(f: &FunctionRecord, ev: &PendingEvent, ending: &Ending, out
         "timestamp": crate::time::iso_z(now_millis()),
         "requestContext": {
             "requestId": ev.request_id,
-            "functionArn": format!("{}:$LATEST", f.arn()),
+            "functionArn": f.qualified_arn(),
             "condition": condition,
             "approximateInvokeCount": ev.attempts,
         },
         "requestPayload": request_payload,
     });
     if let (Some(o), Value::Object(m)) = (out, &mut record) {
-        let mut response_context = json!({ "statusCode": 200, "executedVersion": "$LATEST" });
+        let mut response_context = json!({ "statusCode": 200, "executedVersion": f.version });
         if let (Some(fe), Value::Object(rc)) = (o.function_error, &mut response_context) {
             rc.insert("functionError".into(), json!(fe));
         }

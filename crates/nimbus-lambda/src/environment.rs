@@ -151,7 +151,7 @@ pub async fn spawn(state: &Arc<State>, f: &FunctionRecord) -> Result<Arc<Environ
     let (port, stop_api) = runtime_api::serve(api.clone())
         .await
         .map_err(|e| AwsError::internal(format!("cannot serve the Runtime API: {e}")))?;
-    let log_stream = format!("{}/[$LATEST]{id}", crate::time::date_path(nimbus_core::now_millis()));
+    let log_stream = format!("{}/[{}]{id}", crate::time::date_path(nimbus_core::now_millis()), f.version);
 
     let (reader, writer) = std::io::pipe().map_err(|e| AwsError::internal(format!("cannot create a pipe: {e}")))?;
     let writer2 = writer.try_clone().map_err(|e| AwsError::internal(format!("cannot create a pipe: {e}")))?;
@@ -191,7 +191,7 @@ pub async fn spawn(state: &Arc<State>, f: &FunctionRecord) -> Result<Arc<Environ
 
     Ok(Arc::new(Environment {
         id,
-        function_arn: f.arn(),
+        function_arn: f.qualified_arn(),
         revision_id: f.revision_id.clone(),
         api,
         log,
@@ -237,7 +237,7 @@ fn environment_variables(
         ("LAMBDA_RUNTIME_DIR".into(), state.runtime_dir.display().to_string()),
         ("AWS_LAMBDA_RUNTIME_API".into(), format!("127.0.0.1:{port}")),
         ("AWS_LAMBDA_FUNCTION_NAME".into(), f.name.clone()),
-        ("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into()),
+        ("AWS_LAMBDA_FUNCTION_VERSION".into(), f.version.clone()),
         ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), f.memory_size.to_string()),
         ("AWS_LAMBDA_LOG_GROUP_NAME".into(), f.log_group()),
         ("AWS_LAMBDA_LOG_STREAM_NAME".into(), log_stream.to_string()),
@@ -309,9 +309,18 @@ impl Pool {
         self.idle.lock().entry(env.function_arn.clone()).or_default().push(env);
     }
 
-    /// Stops the idle environments of a function (deleted, or its code or configuration changed).
+    /// Stops the idle environments of a function version (its code or configuration
+    /// changed, or it was deleted); an unqualified ARN names every version.
     pub fn drop_function(&self, arn: &str) {
-        let gone = self.idle.lock().remove(arn);
+        let prefix = format!("{arn}:");
+        let mut gone = Vec::new();
+        self.idle.lock().retain(|k, list| {
+            let hit = k == arn || k.starts_with(&prefix);
+            if hit {
+                gone.append(list);
+            }
+            !hit
+        });
         drop(gone);
     }
 

@@ -540,7 +540,7 @@ async fn settle(state: &Arc<State>, ctx: &RequestContext, url: &str, m: &Mapping
     };
     let event = json!({ "Records": records });
     let request_id = nimbus_core::ids::uuid4();
-    let out = crate::invoke::run(state, &f, request_id.clone(), Bytes::from(event.to_string()), None).await;
+    let out = crate::invoke::run(state, &f, &m.function_arn, request_id.clone(), Bytes::from(event.to_string()), None).await;
     let failed: HashSet<String> = match &out {
         Err(e) => {
             tracing::info!(mapping = %m.uuid, function = %f.name, error = %e, "batch not processed; messages return after their visibility timeout");

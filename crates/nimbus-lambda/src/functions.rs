@@ -11,6 +11,7 @@ use crate::code::{self, StoredCode};
 use crate::errors;
 use crate::runtime::{self, Kind};
 use crate::store::Table;
+use crate::versions::LATEST;
 use crate::State;
 
 /// Variables a function may not set: Lambda sets them.
@@ -51,6 +52,21 @@ pub struct FunctionRecord {
     /// The resource-based policy's statements.
     #[serde(default)]
     pub policy: Vec<Value>,
+    /// `$LATEST`, or the number of a published version (a snapshot).
+    #[serde(default = "latest_version")]
+    pub version: String,
+    /// Published versions (kept on `$LATEST` only).
+    #[serde(default)]
+    pub versions: BTreeMap<u32, FunctionRecord>,
+    #[serde(default)]
+    pub aliases: BTreeMap<String, crate::versions::AliasRecord>,
+    /// The highest version number ever published (numbers are never reused).
+    #[serde(default)]
+    pub last_version: u32,
+}
+
+fn latest_version() -> String {
+    LATEST.to_string()
 }
 
 /// (account, region, name)
@@ -65,6 +81,11 @@ impl FunctionRecord {
         format!("arn:aws:lambda:{}:{}:function:{}", self.region, self.account, self.name)
     }
 
+    /// The ARN with the version: the key of this version's warm environments.
+    pub fn qualified_arn(&self) -> String {
+        format!("{}:{}", self.arn(), self.version)
+    }
+
     pub fn log_group(&self) -> String {
         format!("/aws/lambda/{}", self.name)
     }
@@ -72,7 +93,7 @@ impl FunctionRecord {
     pub fn configuration(&self) -> Value {
         let mut c = json!({
             "FunctionName": self.name,
-            "FunctionArn": self.arn(),
+            "FunctionArn": if self.version == LATEST { self.arn() } else { self.qualified_arn() },
             "Runtime": self.runtime,
             "Role": self.role,
             "Handler": self.handler,
@@ -82,7 +103,7 @@ impl FunctionRecord {
             "MemorySize": self.memory_size,
             "LastModified": crate::time::last_modified(self.last_modified),
             "CodeSha256": self.code_sha256,
-            "Version": "$LATEST",
+            "Version": self.version,
             "TracingConfig": {"Mode": "PassThrough"},
             "RevisionId": self.revision_id,
             "State": "Active",
@@ -259,10 +280,23 @@ fn reject_image(v: &Value) -> Result<(), AwsError> {
 impl State {
     pub(crate) fn function(&self, r: &FunctionRef) -> Result<Arc<FunctionRecord>, AwsError> {
         let f = self.functions.read().get(&r.key()).cloned().ok_or_else(|| errors::not_found(&r.arn()))?;
-        match r.qualifier.as_deref() {
-            None | Some("$LATEST") => Ok(f),
-            Some(_) => Err(errors::not_found(&r.arn())),
+        let version = match r.qualifier.as_deref() {
+            None | Some(LATEST) => return Ok(f),
+            Some(q) if q.bytes().all(|b| b.is_ascii_digit()) => q.to_string(),
+            Some(alias) => match f.aliases.get(alias) {
+                Some(a) => a.pick_version().to_string(),
+                None => return Err(errors::not_found(&r.arn())),
+            },
+        };
+        if version == LATEST {
+            return Ok(f);
         }
+        version
+            .parse::<u32>()
+            .ok()
+            .and_then(|n| f.versions.get(&n))
+            .map(|v| Arc::new(v.clone()))
+            .ok_or_else(|| errors::not_found(&r.arn()))
     }
 
     fn lookup(&self, ctx: &RequestContext, v: &Value) -> Result<Arc<FunctionRecord>, AwsError> {
@@ -308,8 +342,12 @@ impl State {
     }
 
     /// Drops a code version nothing refers to any more.
-    fn release_code(&self, hex: &str) {
-        let used = self.functions.read().values().any(|f| f.code_hex == hex);
+    pub(crate) fn release_code(&self, hex: &str) {
+        let used = self
+            .functions
+            .read()
+            .values()
+            .any(|f| f.code_hex == hex || f.versions.values().any(|v| v.code_hex == hex));
         if !used {
             let root = self.root.clone();
             let hex = hex.to_string();
@@ -394,10 +432,20 @@ impl State {
             dead_letter_target: dead_letter_target(&v)?.flatten(),
             event_invoke_config: None,
             policy: Vec::new(),
+            version: LATEST.to_string(),
+            versions: BTreeMap::new(),
+            aliases: BTreeMap::new(),
+            last_version: 0,
         };
         self.persist(&f).await?;
-        let out = f.configuration();
-        self.functions.write().insert(f.key(), Arc::new(f));
+        let mut out = f.configuration();
+        let publish = v.get("Publish").and_then(Value::as_bool) == Some(true);
+        let f = Arc::new(f);
+        self.functions.write().insert(f.key(), f.clone());
+        drop(_guard);
+        if publish {
+            out = self.publish(&f, None).await?;
+        }
         Ok(out)
     }
 
@@ -450,10 +498,13 @@ impl State {
         let name = str_member(&v, "FunctionName").ok_or_else(|| AwsError::missing_parameter("FunctionName"))?;
         let r = parse_ref(ctx, name, str_member(&v, "Qualifier"))?;
         if let Some(q) = r.qualifier.as_deref() {
-            if q == "$LATEST" {
+            if q == LATEST {
                 return Err(errors::invalid_parameter("$LATEST version cannot be deleted without deleting the function."));
             }
-            return Err(errors::not_found(&r.arn()));
+            let mut base = r.clone();
+            base.qualifier = None;
+            let latest = self.function(&base)?;
+            return self.delete_version(&latest, q).await;
         }
         let _guard = self.write_lock.lock().await;
         let f = self.function(&r)?;
@@ -462,6 +513,9 @@ impl State {
         self.functions.write().remove(&f.key());
         self.pool.drop_function(&f.arn());
         self.release_code(&f.code_hex);
+        for v in f.versions.values() {
+            self.release_code(&v.code_hex);
+        }
         Ok(json!({}))
     }
 
@@ -482,13 +536,24 @@ impl State {
             f.code_size = stored.size;
             return Ok(f.configuration());
         }
-        self.update(&current, move |f| {
-            f.code_hex = stored.hex.clone();
-            f.code_sha256 = stored.sha256.clone();
-            f.code_size = stored.size;
-            Ok(())
-        })
-        .await
+        let out = self
+            .update(&current, move |f| {
+                f.code_hex = stored.hex.clone();
+                f.code_sha256 = stored.sha256.clone();
+                f.code_size = stored.size;
+                Ok(())
+            })
+            .await?;
+        if v.get("Publish").and_then(Value::as_bool) == Some(true) {
+            let latest = self.function(&FunctionRef {
+                account: current.account.clone(),
+                region: current.region.clone(),
+                name: current.name.clone(),
+                qualifier: None,
+            })?;
+            return self.publish(&latest, None).await;
+        }
+        Ok(out)
     }
 
     pub(crate) async fn update_function_configuration(&self, ctx: &RequestContext, v: Value) -> Result<Value, AwsError> {
@@ -579,7 +644,7 @@ impl State {
         self.persist(&f).await?;
         let out = f.configuration();
         let old_hex = current.code_hex.clone();
-        let arn = f.arn();
+        let arn = f.qualified_arn();
         self.functions.write().insert(f.key(), Arc::new(f));
         self.pool.drop_function(&arn);
         self.release_code(&old_hex);

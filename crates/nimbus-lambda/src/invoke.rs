@@ -69,7 +69,8 @@ pub(crate) async fn invoke(state: &Arc<State>, ctx: &RequestContext, v: Value) -
             Ok(json!({"StatusCode": 202}))
         }
         "RequestResponse" => {
-            let out = run(state, &f, ctx.request_id.clone(), Bytes::from(payload), client_context).await?;
+            let invoked = parse_ref(ctx, name, str_member(&v, "Qualifier"))?.arn();
+            let out = run(state, &f, &invoked, ctx.request_id.clone(), Bytes::from(payload), client_context).await?;
             let mut m = Map::new();
             m.insert("StatusCode".into(), json!(200));
             if let Some(fe) = out.function_error {
@@ -78,7 +79,7 @@ pub(crate) async fn invoke(state: &Arc<State>, ctx: &RequestContext, v: Value) -
             if str_member(&v, "LogType") == Some("Tail") {
                 m.insert("LogResult".into(), json!(logs::tail(&out.log)));
             }
-            m.insert("ExecutedVersion".into(), json!("$LATEST"));
+            m.insert("ExecutedVersion".into(), json!(f.version));
             m.insert("Payload".into(), json!(base64::engine::general_purpose::STANDARD.encode(&out.payload)));
             Ok(Value::Object(m))
         }
@@ -104,16 +105,19 @@ fn error_payload(error_type: &str, message: String) -> Vec<u8> {
 }
 
 /// Runs one invocation in a warm environment, or a new one.
+///
+/// `invoked_arn` is the ARN as the caller named the function (the runtime reports it
+/// as the invoked function ARN: unqualified, or with the version or alias used).
 pub async fn run(
     state: &Arc<State>,
     f: &FunctionRecord,
+    invoked_arn: &str,
     request_id: String,
     payload: Bytes,
     client_context: Option<String>,
 ) -> Result<InvokeResult, AwsError> {
     let _slot = state.pool.acquire().ok_or_else(errors::throttled)?;
-    let arn = f.arn();
-    let (env, cold) = match state.pool.take(&arn, &f.revision_id) {
+    let (env, cold) = match state.pool.take(&f.qualified_arn(), &f.revision_id) {
         Some(e) => (e, false),
         None => match environment::spawn(state, f).await {
             Ok(e) => (e, true),
@@ -137,7 +141,7 @@ pub async fn run(
         request_id: request_id.clone(),
         payload,
         timeout,
-        function_arn: arn.clone(),
+        function_arn: invoked_arn.to_string(),
         trace_id: format!(
             "Root=1-{:08x}-{};Parent={};Sampled=0",
             now_millis() / 1000,
@@ -230,6 +234,7 @@ pub async fn run(
     let preface = std::mem::take(&mut *env.preface.lock());
     let report = Report {
         request_id: &request_id,
+        version: &f.version,
         duration_ms: duration.as_secs_f64() * 1000.0,
         memory_size: f.memory_size,
         max_memory_used_mb: max_memory,

@@ -17,6 +17,7 @@ mod runtime;
 mod runtime_api;
 mod store;
 mod time;
+mod versions;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -222,6 +223,13 @@ impl ServiceHandler for Lambda {
             "UpdateEventSourceMapping" => s.update_event_source_mapping(ctx, v).await,
             "DeleteEventSourceMapping" => s.delete_event_source_mapping(v).await,
             "ListEventSourceMappings" => s.list_event_source_mappings(ctx, v),
+            "PublishVersion" => s.publish_version(ctx, v).await,
+            "ListVersionsByFunction" => s.list_versions(ctx, v),
+            "CreateAlias" => s.create_alias(ctx, v).await,
+            "GetAlias" => s.get_alias(ctx, v),
+            "UpdateAlias" => s.update_alias(ctx, v).await,
+            "DeleteAlias" => s.delete_alias(ctx, v).await,
+            "ListAliases" => s.list_aliases(ctx, v),
             other => Err(AwsError::new(
                 501,
                 "NotImplemented",

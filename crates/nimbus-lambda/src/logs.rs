@@ -96,6 +96,7 @@ impl LogSink {
 /// The figures of a REPORT line.
 pub struct Report<'a> {
     pub request_id: &'a str,
+    pub version: &'a str,
     pub duration_ms: f64,
     pub memory_size: u32,
     pub max_memory_used_mb: u64,
@@ -123,7 +124,7 @@ pub fn compose(entries: Vec<Entry>, preface: &[String], extra: &[String], r: &Re
         out.push_str(l);
         out.push('\n');
     }
-    out.push_str(&format!("START RequestId: {} Version: $LATEST\n", r.request_id));
+    out.push_str(&format!("START RequestId: {} Version: {}\n", r.request_id, r.version));
     for l in body.iter().chain(extra.iter()) {
         out.push_str(l);
         out.push('\n');
@@ -166,6 +167,7 @@ mod tests {
         let entries = sink.take();
         let r = Report {
             request_id: "r1",
+            version: "$LATEST",
             duration_ms: 1.234,
             memory_size: 128,
             max_memory_used_mb: 20,
