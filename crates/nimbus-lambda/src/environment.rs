@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -263,36 +263,13 @@ fn environment_variables(
     vars
 }
 
-/// Warm environments by function ARN, and the count of invocations in flight.
+/// Warm environments by qualified function ARN.
+#[derive(Default)]
 pub struct Pool {
     idle: Mutex<HashMap<String, Vec<Arc<Environment>>>>,
-    in_flight: AtomicUsize,
-    pub limit: usize,
-}
-
-/// Holds one unit of concurrency while an invocation runs.
-pub struct Slot<'a>(&'a Pool);
-
-impl Drop for Slot<'_> {
-    fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
-    }
 }
 
 impl Pool {
-    pub fn new(limit: usize) -> Self {
-        Self { idle: Mutex::new(HashMap::new()), in_flight: AtomicUsize::new(0), limit }
-    }
-
-    pub fn acquire(&self) -> Option<Slot<'_>> {
-        let n = self.in_flight.fetch_add(1, Ordering::AcqRel);
-        if n >= self.limit {
-            self.in_flight.fetch_sub(1, Ordering::AcqRel);
-            return None;
-        }
-        Some(Slot(self))
-    }
-
     /// A warm environment of this revision, most recently used first.
     pub fn take(&self, arn: &str, revision: &str) -> Option<Arc<Environment>> {
         let mut idle = self.idle.lock();

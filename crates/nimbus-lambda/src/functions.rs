@@ -63,6 +63,9 @@ pub struct FunctionRecord {
     /// The highest version number ever published (numbers are never reused).
     #[serde(default)]
     pub last_version: u32,
+    /// Reserved concurrency (PutFunctionConcurrency), function-wide.
+    #[serde(default)]
+    pub reserved_concurrency: Option<u32>,
 }
 
 fn latest_version() -> String {
@@ -436,6 +439,7 @@ impl State {
             versions: BTreeMap::new(),
             aliases: BTreeMap::new(),
             last_version: 0,
+            reserved_concurrency: None,
         };
         self.persist(&f).await?;
         let mut out = f.configuration();
@@ -458,8 +462,14 @@ impl State {
                 "Location": format!("{}/_nimbus/lambda/code/{}.zip", self.endpoint_url, f.code_hex),
             },
         });
-        if let (false, Value::Object(m)) = (f.tags.is_empty(), &mut out) {
-            m.insert("Tags".into(), json!(f.tags));
+        if let Value::Object(m) = &mut out {
+            if !f.tags.is_empty() {
+                m.insert("Tags".into(), json!(f.tags));
+            }
+            let reserved = self.functions.read().get(&f.key()).and_then(|l| l.reserved_concurrency);
+            if let Some(n) = reserved {
+                m.insert("Concurrency".into(), json!({ "ReservedConcurrentExecutions": n }));
+            }
         }
         Ok(out)
     }

@@ -116,7 +116,10 @@ pub async fn run(
     payload: Bytes,
     client_context: Option<String>,
 ) -> Result<InvokeResult, AwsError> {
-    let _slot = state.pool.acquire().ok_or_else(errors::throttled)?;
+    // Reserved concurrency is the function's, whichever version runs.
+    let reserved = state.functions.read().get(&f.key()).and_then(|latest| latest.reserved_concurrency);
+    let unreserved_pool = crate::concurrency::ACCOUNT_LIMIT.saturating_sub(state.reserved_total(&f.account, &f.region));
+    let _permit = state.limiter.acquire(&f.arn(), reserved, unreserved_pool).ok_or_else(errors::throttled)?;
     let (env, cold) = match state.pool.take(&f.qualified_arn(), &f.revision_id) {
         Some(e) => (e, false),
         None => match environment::spawn(state, f).await {

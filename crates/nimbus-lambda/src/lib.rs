@@ -6,6 +6,7 @@
 
 mod async_invoke;
 mod code;
+mod concurrency;
 mod environment;
 mod errors;
 mod event_sources;
@@ -39,8 +40,6 @@ use crate::store::Table;
 const MODEL: &str = include_str!("../../../specs/lambda/2015-03-31/service-2.json");
 const PYTHON_BOOTSTRAP: &str = include_str!("../../../runtimes/python/bootstrap.py");
 const NODE_BOOTSTRAP: &str = include_str!("../../../runtimes/node/bootstrap.js");
-/// Invocations in flight across all functions (AWS's default account limit).
-const ACCOUNT_CONCURRENCY: usize = 1000;
 
 pub struct Lambda {
     spec: WireSpec,
@@ -59,6 +58,7 @@ pub(crate) struct State {
     python: tokio::sync::OnceCell<Result<Arc<runtime::Interpreter>, String>>,
     node: tokio::sync::OnceCell<Result<Arc<runtime::Interpreter>, String>>,
     pub pool: Pool,
+    pub limiter: concurrency::Limiter,
     /// Serialises changes to function records.
     pub write_lock: tokio::sync::Mutex<()>,
     /// Other services, by ARN: event sources, destinations, dead-letter queues.
@@ -164,7 +164,8 @@ impl Lambda {
             runtime_dir,
             python: tokio::sync::OnceCell::new(),
             node: tokio::sync::OnceCell::new(),
-            pool: Pool::new(ACCOUNT_CONCURRENCY),
+            pool: Pool::default(),
+            limiter: concurrency::Limiter::default(),
             write_lock: tokio::sync::Mutex::new(()),
             targets,
             mappings: RwLock::new(mappings),
@@ -223,6 +224,10 @@ impl ServiceHandler for Lambda {
             "UpdateEventSourceMapping" => s.update_event_source_mapping(ctx, v).await,
             "DeleteEventSourceMapping" => s.delete_event_source_mapping(v).await,
             "ListEventSourceMappings" => s.list_event_source_mappings(ctx, v),
+            "PutFunctionConcurrency" => s.put_function_concurrency(ctx, v).await,
+            "GetFunctionConcurrency" => s.get_function_concurrency(ctx, v),
+            "DeleteFunctionConcurrency" => s.delete_function_concurrency(ctx, v).await,
+            "GetAccountSettings" => s.get_account_settings(ctx),
             "PublishVersion" => s.publish_version(ctx, v).await,
             "ListVersionsByFunction" => s.list_versions(ctx, v),
             "CreateAlias" => s.create_alias(ctx, v).await,

@@ -1,0 +1,73 @@
+"""Lambda concurrency, written from AWS's developer guide ("Lambda function scaling",
+"Configuring reserved concurrency", "Error handling and automatic retries"): reserved
+concurrency caps a function's environments, synchronous invokes past the cap are
+throttled with TooManyRequestsException (429), asynchronous ones wait and are retried,
+and GetAccountSettings reports what is left unreserved."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import nimbus_helpers as h
+from lambda_helpers import create, invoke, lam  # noqa: F401  (lam is a fixture)
+
+SLEEPY = '''
+import time
+def handler(event, context):
+    time.sleep(event.get("sleep", 0))
+    return {"slept": event.get("sleep", 0)}
+'''
+
+
+def test_reserved_concurrency_api_and_account_settings(lam):
+    fn = create(lam, SLEEPY)
+    before = lam.get_account_settings()["AccountLimit"]
+    assert before["ConcurrentExecutions"] == 1000
+    assert lam.get_function_concurrency(FunctionName=fn).get("ReservedConcurrentExecutions") is None
+    assert lam.put_function_concurrency(FunctionName=fn, ReservedConcurrentExecutions=5)["ReservedConcurrentExecutions"] == 5
+    assert lam.get_function_concurrency(FunctionName=fn)["ReservedConcurrentExecutions"] == 5
+    assert lam.get_function(FunctionName=fn)["Concurrency"] == {"ReservedConcurrentExecutions": 5}
+    after = lam.get_account_settings()
+    assert after["AccountLimit"]["UnreservedConcurrentExecutions"] == before["UnreservedConcurrentExecutions"] - 5
+    assert after["AccountUsage"]["FunctionCount"] >= 1
+    # At least 100 must stay unreserved.
+    h.expect_client_error(
+        lambda: lam.put_function_concurrency(FunctionName=fn, ReservedConcurrentExecutions=990),
+        "InvalidParameterValueException",
+    )
+    lam.delete_function_concurrency(FunctionName=fn)
+    assert lam.get_function_concurrency(FunctionName=fn).get("ReservedConcurrentExecutions") is None
+
+
+def test_sync_invokes_past_the_reservation_are_throttled(lam):
+    fn = create(lam, SLEEPY, Timeout=10)
+    lam.put_function_concurrency(FunctionName=fn, ReservedConcurrentExecutions=0)
+    err = h.expect_client_error(lambda: invoke(lam, fn, {}), "TooManyRequestsException", status=429)
+    assert "Rate Exceeded" in err.response["Error"]["Message"]
+
+    lam.put_function_concurrency(FunctionName=fn, ReservedConcurrentExecutions=1)
+    results = {}
+    slow = threading.Thread(target=lambda: results.setdefault("slow", invoke(lam, fn, {"sleep": 2})))
+    slow.start()
+    time.sleep(1.0)  # the slow invocation holds the only unit
+    h.expect_client_error(lambda: invoke(lam, fn, {}), "TooManyRequestsException", status=429)
+    slow.join()
+    assert json.loads(results["slow"]["Body"]) == {"slept": 2}
+    assert json.loads(invoke(lam, fn, {})["Body"]) == {"slept": 0}
+
+
+def test_throttled_async_events_wait_and_run_later(lam, sqs, make_queue, queue_arn):
+    out = make_queue("throttled-dest")
+    fn = create(lam, SLEEPY)
+    lam.put_function_concurrency(FunctionName=fn, ReservedConcurrentExecutions=0)
+    lam.put_function_event_invoke_config(FunctionName=fn, DestinationConfig={"OnSuccess": {"Destination": queue_arn(out)}})
+    assert lam.invoke(FunctionName=fn, InvocationType="Event", Payload=b'{"sleep": 0}')["StatusCode"] == 202
+    time.sleep(1.5)
+    assert h.receive_all(sqs, out, timeout=1) == [], "a throttled event must not run"
+    lam.delete_function_concurrency(FunctionName=fn)
+    got = h.receive_all(sqs, out, expected=1, timeout=10)
+    record = json.loads(got[0]["Body"])
+    assert record["requestContext"]["condition"] == "Success"
+    assert record["requestContext"]["approximateInvokeCount"] == 1
