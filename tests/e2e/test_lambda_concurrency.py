@@ -6,6 +6,7 @@ and GetAccountSettings reports what is left unreserved."""
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -71,3 +72,28 @@ def test_throttled_async_events_wait_and_run_later(lam, sqs, make_queue, queue_a
     record = json.loads(got[0]["Body"])
     assert record["requestContext"]["condition"] == "Success"
     assert record["requestContext"]["approximateInvokeCount"] == 1
+
+
+HUNGRY = '''
+def handler(event, context):
+    hoard = []
+    for _ in range(event["mb"]):
+        hoard.append(bytearray(1024 * 1024))
+    return {"held_mb": len(hoard)}
+'''
+
+
+def test_memory_size_caps_the_environment(lam):
+    """MemorySize is the environment's memory: a handler that outgrows it is killed and
+    the invocation fails with Runtime.OutOfMemory, as AWS reports it."""
+    fn = create(lam, HUNGRY, MemorySize=128, Timeout=20)
+    ok = invoke(lam, fn, {"mb": 20})
+    assert "FunctionError" not in ok and json.loads(ok["Body"]) == {"held_mb": 20}
+    r = invoke(lam, fn, {"mb": 400}, LogType="Tail")
+    assert r["FunctionError"] == "Unhandled"
+    err = json.loads(r["Body"])
+    assert err["errorType"] == "Runtime.OutOfMemory"
+    assert "Runtime exited with error: signal: killed" in err["errorMessage"]
+    assert "Error Type: Runtime.OutOfMemory" in base64.b64decode(r["LogResult"]).decode()
+    # A new environment serves the next invocation.
+    assert json.loads(invoke(lam, fn, {"mb": 1})["Body"]) == {"held_mb": 1}

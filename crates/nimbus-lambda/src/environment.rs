@@ -55,6 +55,16 @@ impl Environment {
             .unwrap_or(0)
     }
 
+    /// Resident memory of the environment's process now, in KiB.
+    pub fn resident_kb(&self) -> Option<u64> {
+        let pid = self.pid?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+    }
+
     pub fn has_exited(&self) -> bool {
         self.exited.load(Ordering::Acquire)
     }

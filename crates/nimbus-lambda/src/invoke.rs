@@ -89,6 +89,20 @@ pub(crate) async fn invoke(state: &Arc<State>, ctx: &RequestContext, v: Value) -
     }
 }
 
+/// Resolves when the environment's resident memory passes the function's MemorySize:
+/// the cap AWS enforces with a cgroup, here sampled every 20 ms (portable, and enough
+/// to catch a handler that keeps growing; a spike shorter than that can slip by).
+async fn exceeds_memory(env: &environment::Environment, memory_size_mb: u32) {
+    let limit_kb = u64::from(memory_size_mb) * 1024;
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    loop {
+        tick.tick().await;
+        if env.resident_kb().is_some_and(|kb| kb > limit_kb) {
+            return;
+        }
+    }
+}
+
 /// Lets the environment's output of this invocation reach its log: until the end
 /// marker of nimbus's bootstraps, or a moment for a custom runtime, whose output was
 /// written before it posted its response and needs only to cross the pipe.
@@ -171,11 +185,19 @@ pub async fn run(
             }
         }
     };
+    let mut out_of_memory = false;
     let outcome = match early {
         Some(o) => Some(o),
         None => {
             let remaining = (started + timeout).saturating_duration_since(Instant::now());
-            tokio::time::timeout(remaining, outcome_rx).await.ok()
+            tokio::select! {
+                o = tokio::time::timeout(remaining, outcome_rx) => o.ok(),
+                _ = exceeds_memory(&env, f.memory_size) => {
+                    out_of_memory = true;
+                    env.kill();
+                    Some(Ok(Outcome::Exited("signal: killed".into())))
+                }
+            }
         }
     };
     let duration = started.elapsed();
@@ -217,10 +239,11 @@ pub async fn run(
         }
         Some(Ok(Outcome::Exited(how))) => {
             env.log.wait_end(logs::EOF, Duration::from_millis(200)).await;
-            status = Some("error");
+            status = Some(if out_of_memory { "error\tError Type: Runtime.OutOfMemory" } else { "error" });
             let msg = format!("RequestId: {request_id} Error: Runtime exited with error: {how}");
             extra.push(msg.clone());
-            (error_payload("Runtime.ExitError", msg), Some("Unhandled"))
+            let error_type = if out_of_memory { "Runtime.OutOfMemory" } else { "Runtime.ExitError" };
+            (error_payload(error_type, msg), Some("Unhandled"))
         }
         Some(Err(_)) => {
             status = Some("error");
