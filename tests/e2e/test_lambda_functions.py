@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 import time
@@ -76,6 +77,11 @@ def test_create_get_list_delete(lam):
     assert conf["Version"] == "$LATEST" and conf["PackageType"] == "Zip"
     got = lam.get_function(FunctionName=name)
     assert got["Configuration"]["CodeSha256"] == conf["CodeSha256"]
+    # Code.Location downloads the deployment package, whose SHA-256 is CodeSha256.
+    package = requests.get(got["Code"]["Location"], timeout=10)
+    assert package.status_code == 200
+    assert base64.b64encode(hashlib.sha256(package.content).digest()).decode() == conf["CodeSha256"]
+    assert zipfile.ZipFile(io.BytesIO(package.content)).namelist() == ["app.py"]
     assert got["Tags"] == {"team": "x"}
     names = [f["FunctionName"] for f in lam.list_functions()["Functions"]]
     assert name in names

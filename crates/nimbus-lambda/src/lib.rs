@@ -177,6 +177,17 @@ impl Lambda {
         Ok(Lambda { spec, state })
     }
 
+    /// The stored deployment package `<sha256-hex>.zip` (GetFunction's Code.Location
+    /// points here), if it exists.
+    pub fn code_package(&self, file_name: &str) -> Option<PathBuf> {
+        let hex = file_name.strip_suffix(".zip")?;
+        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let path = self.state.root.join("code").join(file_name);
+        path.is_file().then_some(path)
+    }
+
     pub fn function_count(&self) -> usize {
         self.state.functions.read().len()
     }

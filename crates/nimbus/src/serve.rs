@@ -98,9 +98,10 @@ async fn serve(args: ServeArgs, started: Instant) -> Result<(), String> {
                 let _ = stream.set_nodelay(true);
                 let edge = edge.clone();
                 let s3 = s3.clone();
+                let lambda = lambda.clone();
                 tokio::spawn(async move {
                     let peer = peer.ip();
-                    let service = service_fn(move |req| handle(edge.clone(), s3.clone(), peer, req));
+                    let service = service_fn(move |req| handle(edge.clone(), s3.clone(), lambda.clone(), peer, req));
                     let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service).await;
                 });
             }
@@ -114,9 +115,18 @@ async fn serve(args: ServeArgs, started: Instant) -> Result<(), String> {
     Ok(())
 }
 
-async fn handle(edge: Arc<Edge>, s3: Arc<S3>, peer: std::net::IpAddr, req: Request<Incoming>) -> Result<Response<nimbus_s3::Body>, Infallible> {
+async fn handle(
+    edge: Arc<Edge>,
+    s3: Arc<S3>,
+    lambda: Arc<Lambda>,
+    peer: std::net::IpAddr,
+    req: Request<Incoming>,
+) -> Result<Response<nimbus_s3::Body>, Infallible> {
     // S3 streams its bodies: divert it before the edge collects anything.
     let (parts, body) = req.into_parts();
+    if let Some(file) = parts.uri.path().strip_prefix("/_nimbus/lambda/code/") {
+        return Ok(code_package(&lambda, file).await);
+    }
     if nimbus_s3::is_s3_request(&parts) {
         return Ok(s3.handle_from(Request::from_parts(parts, body), Some(peer)).await);
     }
@@ -130,6 +140,24 @@ async fn handle(edge: Arc<Edge>, s3: Arc<S3>, peer: std::net::IpAddr, req: Reque
     };
     let resp = edge.handle(Request::from_parts(parts, body)).await;
     Ok(resp.map(nimbus_s3::Body::from))
+}
+
+/// A function's deployment package, where GetFunction's Code.Location points.
+async fn code_package(lambda: &Lambda, file: &str) -> Response<nimbus_s3::Body> {
+    let bytes = match lambda.code_package(file) {
+        Some(path) => tokio::fs::read(path).await.ok(),
+        None => None,
+    };
+    let (status, content_type, body) = match bytes {
+        Some(b) => (StatusCode::OK, "application/zip", Bytes::from(b)),
+        None => (StatusCode::NOT_FOUND, "text/plain", Bytes::from_static(b"no such deployment package\n")),
+    };
+    let mut r = Response::new(nimbus_s3::Body::from(body));
+    *r.status_mut() = status;
+    if let Ok(v) = hyper::header::HeaderValue::from_str(content_type) {
+        r.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
+    }
+    r
 }
 
 async fn shutdown_signal() {
