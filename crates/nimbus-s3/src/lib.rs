@@ -13,6 +13,8 @@ mod ops_config;
 mod persist;
 mod provider;
 mod routing;
+mod versioning;
+mod versions;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
