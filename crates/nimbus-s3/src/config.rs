@@ -22,6 +22,9 @@ pub struct BucketConfig {
     /// None: versioning was never configured (the bucket is unversioned).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub versioning: Option<Versioning>,
+    /// None: no lifecycle configuration (GetBucketLifecycleConfiguration → NoSuchLifecycleConfiguration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<Vec<crate::lifecycle::Rule>>,
 }
 
 /// A bucket's versioning state once configured; a bucket never returns to unversioned.

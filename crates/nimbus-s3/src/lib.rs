@@ -8,6 +8,8 @@
 mod blob;
 mod config;
 mod cors;
+mod expiry;
+mod lifecycle;
 mod notify;
 mod ops_config;
 mod persist;
@@ -62,6 +64,7 @@ impl S3 {
         let notifier = notify::Notifier::start(targets);
         let state = Arc::new(provider::State::new(root, temporary, durability, store, loaded, notifier));
         state.remove_orphans();
+        expiry::start_sweeper(Arc::downgrade(&state), expiry::day_ms_from_env());
         let mut builder = S3ServiceBuilder::new(Provider { state: state.clone() });
         builder.set_auth(Auth { keys: auth.keys.clone(), strict: auth.strict });
         builder.set_access(Access { strict: auth.strict });

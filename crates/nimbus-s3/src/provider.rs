@@ -14,11 +14,12 @@ use s3s::dto::*;
 use s3s::{s3_error, S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 
 use crate::blob;
+use crate::lifecycle;
 use crate::config::{BucketConfig, Versioning};
 use crate::notify::Notifier;
 use crate::ops_config::{self, EventCtx};
 use crate::persist::{self, BucketRow, ObjHeaders, ObjectRow, PartRow, UploadRow};
-use crate::versioning::Found;
+use crate::versioning::{DeleteCause, Found};
 use crate::versions::{self, DeleteMarker, KeyVersions, Version};
 
 const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
@@ -208,6 +209,24 @@ impl State {
 
     pub(crate) async fn commit(&self, op: impl Fn(&rusqlite::Transaction) -> rusqlite::Result<()> + Send + 'static) -> S3Result<()> {
         self.store.write(op).await.map_err(|e| internal(format!("store: {e}")))
+    }
+}
+
+impl State {
+    /// Forgets a multipart upload and deletes its parts.
+    pub(crate) async fn abort_upload(&self, bucket: &str, upload_id: &str) -> S3Result<()> {
+        let id = upload_id.to_string();
+        self.commit(move |tx| persist::delete_upload(tx, &id)).await?;
+        let removed = {
+            let mut buckets = self.buckets.write();
+            buckets.get_mut(bucket).and_then(|b| b.uploads.remove(upload_id))
+        };
+        if let Some(u) = removed {
+            for n in u.parts.keys() {
+                let _ = tokio::fs::remove_file(self.part_path(upload_id, *n)).await;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -678,6 +697,43 @@ impl s3s::S3 for Provider {
         }))
     }
 
+    async fn put_bucket_lifecycle_configuration(
+        &self,
+        req: S3Request<PutBucketLifecycleConfigurationInput>,
+    ) -> S3Result<S3Response<PutBucketLifecycleConfigurationOutput>> {
+        let input = req.input;
+        self.state.require_bucket(&input.bucket)?;
+        let rules = lifecycle::rules_from(input.lifecycle_configuration)?;
+        self.state
+            .update_config(&input.bucket, move |c| {
+                c.lifecycle = Some(rules);
+                Ok(())
+            })
+            .await?;
+        Ok(S3Response::new(PutBucketLifecycleConfigurationOutput::default()))
+    }
+
+    async fn get_bucket_lifecycle_configuration(
+        &self,
+        req: S3Request<GetBucketLifecycleConfigurationInput>,
+    ) -> S3Result<S3Response<GetBucketLifecycleConfigurationOutput>> {
+        let rules = self.state.with_config(&req.input.bucket, |c| c.lifecycle.clone())?;
+        let rules = rules.ok_or_else(|| s3_error!(NoSuchLifecycleConfiguration, "The lifecycle configuration does not exist"))?;
+        Ok(S3Response::new(GetBucketLifecycleConfigurationOutput { rules: Some(lifecycle::rule_dtos(&rules)), ..Default::default() }))
+    }
+
+    async fn delete_bucket_lifecycle(&self, req: S3Request<DeleteBucketLifecycleInput>) -> S3Result<S3Response<DeleteBucketLifecycleOutput>> {
+        self.state
+            .update_config(&req.input.bucket, |c| {
+                c.lifecycle = None;
+                Ok(())
+            })
+            .await?;
+        let mut resp = S3Response::new(DeleteBucketLifecycleOutput {});
+        resp.status = Some(http::StatusCode::NO_CONTENT);
+        Ok(resp)
+    }
+
     async fn put_object_tagging(&self, req: S3Request<PutObjectTaggingInput>) -> S3Result<S3Response<PutObjectTaggingOutput>> {
         let input = req.input;
         let tags = ops_config::tags_from(input.tagging.tag_set, true)?;
@@ -983,7 +1039,7 @@ impl s3s::S3 for Provider {
     async fn delete_object(&self, req: S3Request<DeleteObjectInput>) -> S3Result<S3Response<DeleteObjectOutput>> {
         let ctx = EventCtx::of(&req);
         let input = req.input;
-        let done = self.state.delete_version(&ctx, &input.bucket, &input.key, input.version_id.as_deref()).await?;
+        let done = self.state.delete_version(&ctx, &input.bucket, &input.key, input.version_id.as_deref(), DeleteCause::Request).await?;
         let mut resp = S3Response::new(DeleteObjectOutput {
             delete_marker: done.delete_marker.then_some(true),
             version_id: done.version_id,
@@ -1004,7 +1060,7 @@ impl s3s::S3 for Provider {
         let mut deleted = Vec::new();
         let mut errors = Vec::new();
         for obj in input.delete.objects {
-            match self.state.delete_version(&ctx, &input.bucket, &obj.key, obj.version_id.as_deref()).await {
+            match self.state.delete_version(&ctx, &input.bucket, &obj.key, obj.version_id.as_deref(), DeleteCause::Request).await {
                 Ok(done) => {
                     if !quiet {
                         deleted.push(DeletedObject {
@@ -1385,17 +1441,7 @@ impl s3s::S3 for Provider {
     async fn abort_multipart_upload(&self, req: S3Request<AbortMultipartUploadInput>) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
         let input = req.input;
         self.upload_key(&input.bucket, &input.upload_id, &input.key)?;
-        let id = input.upload_id.clone();
-        self.state.commit(move |tx| persist::delete_upload(tx, &id)).await?;
-        let removed = {
-            let mut buckets = self.state.buckets.write();
-            buckets.get_mut(&input.bucket).and_then(|b| b.uploads.remove(&input.upload_id))
-        };
-        if let Some(u) = removed {
-            for n in u.parts.keys() {
-                let _ = tokio::fs::remove_file(self.state.part_path(&input.upload_id, *n)).await;
-            }
-        }
+        self.state.abort_upload(&input.bucket, &input.upload_id).await?;
         Ok(S3Response::new(AbortMultipartUploadOutput::default()))
     }
 

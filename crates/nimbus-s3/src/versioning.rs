@@ -47,6 +47,30 @@ impl NewVersion {
     }
 }
 
+/// Who deletes: a client's request, or the bucket's lifecycle rules (which report
+/// their own event names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteCause {
+    Request,
+    Lifecycle,
+}
+
+impl DeleteCause {
+    fn removed_event(self) -> &'static str {
+        match self {
+            DeleteCause::Request => "ObjectRemoved:Delete",
+            DeleteCause::Lifecycle => "LifecycleExpiration:Delete",
+        }
+    }
+
+    fn marker_event(self) -> &'static str {
+        match self {
+            DeleteCause::Request => "ObjectRemoved:DeleteMarkerCreated",
+            DeleteCause::Lifecycle => "LifecycleExpiration:DeleteMarkerCreated",
+        }
+    }
+}
+
 /// What a DeleteObject did.
 #[derive(Debug, Default, PartialEq)]
 pub struct DeleteOutcome {
@@ -170,7 +194,14 @@ impl State {
     /// DeleteObject: with `version_id`, removes that version for good (a missing one is
     /// no error); without, removes the null version of an unversioned bucket, or puts a
     /// delete marker on top (a new one when enabled, the null version when suspended).
-    pub(crate) async fn delete_version(&self, ctx: &EventCtx, bucket: &str, key: &str, version_id: Option<&str>) -> S3Result<DeleteOutcome> {
+    pub(crate) async fn delete_version(
+        &self,
+        ctx: &EventCtx,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        cause: DeleteCause,
+    ) -> S3Result<DeleteOutcome> {
         let versioning = self.versioning_of(bucket)?;
         let permanent = match version_id {
             Some(id) => {
@@ -195,7 +226,7 @@ impl State {
                 headers: ObjHeaders::default(),
             };
             self.install_object(row).await?;
-            self.emit(ctx, "ObjectRemoved:DeleteMarkerCreated", bucket, key, None, Some(&new.id));
+            self.emit(ctx, cause.marker_event(), bucket, key, None, Some(&new.id));
             return Ok(DeleteOutcome { version_id: Some(new.id), delete_marker: true, marker_created: true });
         };
         let exists = {
@@ -221,7 +252,7 @@ impl State {
         let was_marker = removed.as_ref().is_some_and(|v| v.is_delete_marker());
         if removed.is_some() {
             self.drop_version_file(removed, "").await;
-            self.emit(ctx, "ObjectRemoved:Delete", bucket, key, None, versioning.map(|_| id.as_str()));
+            self.emit(ctx, cause.removed_event(), bucket, key, None, versioning.map(|_| id.as_str()));
         }
         Ok(DeleteOutcome { version_id: reported, delete_marker: was_marker, marker_created: false })
     }
