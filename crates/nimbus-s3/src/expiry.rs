@@ -136,7 +136,9 @@ impl State {
                 .collect()
         };
         // Lifecycle events are reported as done by S3 itself.
-        let ctx = EventCtx { info: ReqInfo::new(None), principal: "s3.amazonaws.com".into() };
+        let info = ReqInfo { source_ip: "s3.amazonaws.com".into(), ..ReqInfo::new(None) };
+        let ctx = EventCtx { info, principal: "s3.amazonaws.com".into() };
+        let cause = DeleteCause::Lifecycle { day_ms };
         for (bucket, actions) in work {
             for action in actions {
                 let result = match &action {
@@ -144,13 +146,13 @@ impl State {
                         // Only if nothing newer was written since the scan.
                         match self.lookup(&bucket, key, None) {
                             Ok(found) if found.meta.version_id == *version_id => {
-                                self.delete_version(&ctx, &bucket, key, None, DeleteCause::Lifecycle).await.map(|_| ())
+                                self.delete_version(&ctx, &bucket, key, None, cause).await.map(|_| ())
                             }
                             _ => Ok(()),
                         }
                     }
                     Action::RemoveVersion { key, version_id } => {
-                        self.delete_version(&ctx, &bucket, key, Some(version_id), DeleteCause::Lifecycle).await.map(|_| ())
+                        self.delete_version(&ctx, &bucket, key, Some(version_id), cause).await.map(|_| ())
                     }
                     Action::AbortUpload { upload_id } => self.abort_upload(&bucket, upload_id).await,
                 };

@@ -52,21 +52,31 @@ impl NewVersion {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeleteCause {
     Request,
-    Lifecycle,
+    /// With the length of a lifecycle day in ms.
+    Lifecycle { day_ms: u64 },
 }
 
 impl DeleteCause {
+    /// When a delete marker made now is dated: lifecycle dates its markers at the
+    /// start (00:00 UTC) of the current day.
+    fn marker_time(self, now_ms: u64) -> u64 {
+        match self {
+            DeleteCause::Request => now_ms,
+            DeleteCause::Lifecycle { day_ms } => now_ms / day_ms.max(1) * day_ms.max(1),
+        }
+    }
+
     fn removed_event(self) -> &'static str {
         match self {
             DeleteCause::Request => "ObjectRemoved:Delete",
-            DeleteCause::Lifecycle => "LifecycleExpiration:Delete",
+            DeleteCause::Lifecycle { .. } => "LifecycleExpiration:Delete",
         }
     }
 
     fn marker_event(self) -> &'static str {
         match self {
             DeleteCause::Request => "ObjectRemoved:DeleteMarkerCreated",
-            DeleteCause::Lifecycle => "LifecycleExpiration:DeleteMarkerCreated",
+            DeleteCause::Lifecycle { .. } => "LifecycleExpiration:DeleteMarkerCreated",
         }
     }
 }
@@ -221,7 +231,7 @@ impl State {
                 delete_marker: true,
                 size: 0,
                 etag: String::new(),
-                modified: now_ms(),
+                modified: cause.marker_time(now_ms()),
                 file: String::new(),
                 headers: ObjHeaders::default(),
             };
