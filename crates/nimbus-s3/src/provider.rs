@@ -951,7 +951,7 @@ impl s3s::S3 for Provider {
         let (found, file) = self.open_object(&input.bucket, &input.key, input.version_id.as_deref()).await?;
         let meta = &found.meta;
         check_read_conditions(
-            &meta,
+            meta,
             input.if_match.as_ref(),
             input.if_none_match.as_ref(),
             input.if_modified_since.as_ref(),
@@ -998,7 +998,7 @@ impl s3s::S3 for Provider {
         let found = self.state.lookup(&input.bucket, &input.key, input.version_id.as_deref())?;
         let meta = &found.meta;
         check_read_conditions(
-            &meta,
+            meta,
             input.if_match.as_ref(),
             input.if_none_match.as_ref(),
             input.if_modified_since.as_ref(),

@@ -5,7 +5,7 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use s3s::dto::{Timestamp, TimestampFormat};
+use s3s::dto::TimestampFormat;
 use s3s::{s3_error, S3Error, S3Result};
 
 use crate::config::Versioning;
@@ -108,7 +108,7 @@ fn delete_marker_error(mut err: S3Error, marker: &DeleteMarker, versioned: bool,
     }
     if last_modified {
         let mut buf = Vec::new();
-        if Timestamp::from(crate::provider::ts(marker.modified)).format(TimestampFormat::HttpDate, &mut buf).is_ok() {
+        if crate::provider::ts(marker.modified).format(TimestampFormat::HttpDate, &mut buf).is_ok() {
             if let Some(v) = std::str::from_utf8(&buf).ok().and_then(header_value) {
                 h.insert(http::header::LAST_MODIFIED, v);
             }
