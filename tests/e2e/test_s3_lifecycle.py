@@ -232,3 +232,15 @@ def test_incomplete_multipart_uploads_are_aborted(fast_days):
     with pytest.raises(ClientError) as e:
         c.list_parts(Bucket="mpu", Key="uploads/big", UploadId=doomed)
     assert code(e.value) == "NoSuchUpload"
+
+
+@pytest.mark.own_server
+def test_configuration_survives_restart(nimbus_factory):
+    srv = nimbus_factory()
+    c = s3_client(srv.endpoint)
+    c.create_bucket(Bucket="lc-durable")
+    c.put_bucket_lifecycle_configuration(Bucket="lc-durable", LifecycleConfiguration={"Rules": RULES})
+    srv.kill()  # kill -9
+    srv.restart()
+    c = s3_client(srv.endpoint)
+    assert c.get_bucket_lifecycle_configuration(Bucket="lc-durable")["Rules"] == RULES

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import signal
 import uuid
+import xml.etree.ElementTree as ET
 
 import pytest
 from botocore.exceptions import ClientError
@@ -18,6 +19,7 @@ from test_s3_basics import s3_client
 
 # A well-formed version id that no object has (the shape S3's ids have: 32 URL-safe characters).
 UNKNOWN_VERSION = "v5n1PPUjOCMHLyyfq0ayjoZ5RZLfVQKA"
+S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 
 
 @pytest.fixture(scope="module")
@@ -272,6 +274,23 @@ def test_list_object_versions_paging_prefix_delimiter(s3, vbucket):
     with pytest.raises(ClientError) as e:
         s3.list_object_versions(Bucket=f"missing-{uuid.uuid4().hex[:8]}")
     assert code(e.value) == "NoSuchBucket"
+
+
+def test_listing_xml_interleaves_versions_and_markers(endpoint, vbucket):
+    # The wire format lists <Version> and <DeleteMarker> elements together, in key
+    # order and newest first (boto3 then splits them into two lists).
+    c = s3_client(endpoint)
+    bodies = []
+    c.meta.events.register("before-parse.s3.ListObjectVersions", lambda response_dict, **_: bodies.append(response_dict["body"]))
+    v1 = c.put_object(Bucket=vbucket, Key="k", Body=b"1")["VersionId"]
+    m1 = c.delete_object(Bucket=vbucket, Key="k")["VersionId"]
+    v2 = c.put_object(Bucket=vbucket, Key="k", Body=b"2")["VersionId"]
+    m2 = c.delete_object(Bucket=vbucket, Key="z")["VersionId"]
+    c.list_object_versions(Bucket=vbucket)
+    root = ET.fromstring(bodies[-1])
+    entries = [(el.tag.split("}")[-1], el.find(f"{{{S3_NS}}}VersionId").text) for el in root
+               if el.tag.split("}")[-1] in ("Version", "DeleteMarker")]
+    assert entries == [("Version", v2), ("DeleteMarker", m1), ("Version", v1), ("DeleteMarker", m2)]
 
 
 def test_list_object_versions_encoding_type_url(s3, vbucket):

@@ -654,6 +654,7 @@ impl s3s::S3 for Provider {
             versions::list_versions(&b.objects, &prefix, input.delimiter.as_deref(), key_marker, version_marker, max)
         };
         let enc = |s: String| if encode { url_encode(&s) } else { s };
+        let order = versions::ListingOrder(page.entries.iter().map(|(_, v, _)| v.is_delete_marker()).collect());
         let mut object_versions = Vec::new();
         let mut markers = Vec::new();
         for (key, v, is_latest) in page.entries {
@@ -678,7 +679,7 @@ impl s3s::S3 for Provider {
                 }),
             }
         }
-        Ok(S3Response::new(ListObjectVersionsOutput {
+        let mut resp = S3Response::new(ListObjectVersionsOutput {
             name: Some(input.bucket),
             prefix: Some(enc(prefix)),
             key_marker: Some(input.key_marker.map(enc).unwrap_or_default()),
@@ -694,7 +695,10 @@ impl s3s::S3 for Provider {
             delimiter: input.delimiter.map(enc),
             encoding_type: input.encoding_type,
             request_charged: None,
-        }))
+        });
+        // For the response writer, which interleaves versions and markers as S3 does.
+        resp.extensions.insert(order);
+        Ok(resp)
     }
 
     async fn put_bucket_lifecycle_configuration(

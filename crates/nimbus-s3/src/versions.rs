@@ -213,6 +213,55 @@ pub fn list_versions(
     page
 }
 
+/// The kinds of a ListObjectVersions page's entries in listing order (true: a delete
+/// marker), handed from the operation to the response writer.
+#[derive(Debug, Clone)]
+pub struct ListingOrder(pub Vec<bool>);
+
+/// S3 lists `<Version>` and `<DeleteMarker>` elements interleaved in listing order;
+/// s3s writes all markers, then all versions. Re-interleaves them per `order`; None
+/// when the document does not hold the entries `order` describes.
+pub fn interleave_versions(xml: &str, order: &[bool]) -> Option<String> {
+    let blocks = |open: &str, close: &str| -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        while let Some(i) = xml[at..].find(open) {
+            let start = at + i;
+            let Some(j) = xml[start..].find(close) else { break };
+            let end = start + j + close.len();
+            out.push((start, end));
+            at = end;
+        }
+        out
+    };
+    let versions = blocks("<Version>", "</Version>");
+    let markers = blocks("<DeleteMarker>", "</DeleteMarker>");
+    if versions.len() + markers.len() != order.len() || order.iter().filter(|m| **m).count() != markers.len() {
+        return None;
+    }
+    let mut all: Vec<(usize, usize)> = versions.iter().chain(markers.iter()).copied().collect();
+    all.sort();
+    let (mut v, mut m) = (versions.iter(), markers.iter());
+    let mut merged = String::new();
+    for is_marker in order {
+        let (s, e) = if *is_marker { m.next()? } else { v.next()? };
+        merged.push_str(&xml[*s..*e]);
+    }
+    // The entries go where the first of them was; the elements s3s wrote between
+    // the two lists (Delimiter, IsTruncated, ...) stay, in front of them.
+    let mut out = String::with_capacity(xml.len());
+    let mut at = 0;
+    for (i, (s, e)) in all.iter().enumerate() {
+        out.push_str(&xml[at..*s]);
+        if i == 0 {
+            out.push_str(&merged);
+        }
+        at = *e;
+    }
+    out.push_str(&xml[at..]);
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,6 +347,26 @@ mod tests {
         assert_eq!(p.prefixes, ["d/"]);
         let p = list_versions(&keys, "d/", None, None, None, 1000);
         assert_eq!(ids(&p), ["d/1:d1*", "d/2:d2*"]);
+    }
+
+    #[test]
+    fn interleaves_versions_and_markers() {
+        let xml = "<R><Name>b</Name><Version><Key>a</Key></Version><Version><Key>c</Key></Version><DeleteMarker><Key>a</Key></DeleteMarker><MaxKeys>3</MaxKeys></R>";
+        let out = interleave_versions(xml, &[true, false, false]);
+        assert_eq!(
+            out.as_deref(),
+            Some("<R><Name>b</Name><DeleteMarker><Key>a</Key></DeleteMarker><Version><Key>a</Key></Version><Version><Key>c</Key></Version><MaxKeys>3</MaxKeys></R>")
+        );
+        assert_eq!(interleave_versions(xml, &[false, false, true]).as_deref(), Some(xml));
+        assert!(interleave_versions(xml, &[true, true, false]).is_none());
+        assert!(interleave_versions(xml, &[false]).is_none());
+        // s3s writes DeleteMarkers, then other members, then Versions.
+        let apart = "<R><DeleteMarker><Key>a</Key></DeleteMarker><Name>b</Name><Version><Key>a</Key></Version></R>";
+        assert_eq!(
+            interleave_versions(apart, &[false, true]).as_deref(),
+            Some("<R><Version><Key>a</Key></Version><DeleteMarker><Key>a</Key></DeleteMarker><Name>b</Name></R>")
+        );
+        assert_eq!(interleave_versions("<R></R>", &[]).as_deref(), Some("<R></R>"));
     }
 
     #[test]
