@@ -78,6 +78,9 @@ def test_versioning_configuration(s3, bucket):
     with pytest.raises(ClientError) as e:
         s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Disabled"})
     assert code(e.value) == "MalformedXML" and status(e.value) == 400
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={})
+    assert code(e.value) == "MalformedXML"
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Suspended"
     with pytest.raises(ClientError) as e:
         s3.get_bucket_versioning(Bucket=f"missing-{uuid.uuid4().hex[:8]}")

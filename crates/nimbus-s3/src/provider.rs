@@ -612,12 +612,8 @@ impl s3s::S3 for Provider {
             Some("Enabled") => return Err(s3_error!(NotImplemented, "MFA delete is not supported by nimbus")),
             Some(_) => return Err(malformed()),
         }
-        let status = c.status.as_ref().map(|s| s.as_str());
-        let versioning = match status {
-            Some(s) => Versioning::parse(s).ok_or_else(malformed)?,
-            // No Status: nothing to change (an unversioned bucket stays unversioned).
-            None => return Ok(S3Response::new(PutBucketVersioningOutput {})),
-        };
+        // Status is Enabled or Suspended: a bucket never goes back to unversioned.
+        let versioning = c.status.as_ref().and_then(|s| Versioning::parse(s.as_str())).ok_or_else(malformed)?;
         self.state
             .update_config(&input.bucket, move |cfg| {
                 cfg.versioning = Some(versioning);
