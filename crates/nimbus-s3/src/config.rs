@@ -19,6 +19,36 @@ pub struct BucketConfig {
     /// An EventBridgeConfiguration was set (stored and returned; nothing is sent).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub event_bridge: bool,
+    /// None: versioning was never configured (the bucket is unversioned).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versioning: Option<Versioning>,
+    /// None: no lifecycle configuration (GetBucketLifecycleConfiguration → NoSuchLifecycleConfiguration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<Vec<crate::lifecycle::Rule>>,
+}
+
+/// A bucket's versioning state once configured; a bucket never returns to unversioned.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum Versioning {
+    Enabled,
+    Suspended,
+}
+
+impl Versioning {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Versioning::Enabled => "Enabled",
+            Versioning::Suspended => "Suspended",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "Enabled" => Some(Versioning::Enabled),
+            "Suspended" => Some(Versioning::Suspended),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]

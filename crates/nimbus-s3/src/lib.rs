@@ -8,11 +8,15 @@
 mod blob;
 mod config;
 mod cors;
+mod expiry;
+mod lifecycle;
 mod notify;
 mod ops_config;
 mod persist;
 mod provider;
 mod routing;
+mod versioning;
+mod versions;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -60,6 +64,7 @@ impl S3 {
         let notifier = notify::Notifier::start(targets);
         let state = Arc::new(provider::State::new(root, temporary, durability, store, loaded, notifier));
         state.remove_orphans();
+        expiry::start_sweeper(Arc::downgrade(&state), expiry::day_ms_from_env());
         let mut builder = S3ServiceBuilder::new(Provider { state: state.clone() });
         builder.set_auth(Auth { keys: auth.keys.clone(), strict: auth.strict });
         builder.set_access(Access { strict: auth.strict });
@@ -92,6 +97,7 @@ impl S3 {
             cors::preflight(&req, exists, rules, &info)
         } else {
             let mut resp = self.call(req).await;
+            interleave_version_listing(&mut resp);
             if let (Some(origin), Some(rules)) = (origin.as_deref(), bucket.as_deref().and_then(|b| self.state.cors_rules(b))) {
                 cors::decorate(&mut resp, origin, &method, &rules);
             }
@@ -133,6 +139,17 @@ impl S3 {
     pub fn root(&self) -> PathBuf {
         self.state.root.clone()
     }
+}
+
+/// Puts a ListObjectVersions body's versions and delete markers in listing order.
+fn interleave_version_listing(resp: &mut http::Response<Body>) {
+    let Some(versions::ListingOrder(order)) = resp.extensions_mut().remove::<versions::ListingOrder>() else { return };
+    let Some(bytes) = resp.body().bytes() else { return };
+    let Some(xml) = std::str::from_utf8(&bytes).ok().and_then(|x| versions::interleave_versions(x, &order)) else { return };
+    if let Ok(len) = http::HeaderValue::from_str(&xml.len().to_string()) {
+        resp.headers_mut().insert(http::header::CONTENT_LENGTH, len);
+    }
+    *resp.body_mut() = Body::from(xml);
 }
 
 struct Auth {

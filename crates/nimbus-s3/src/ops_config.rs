@@ -1,15 +1,13 @@
 //! Bucket sub-resources (notification configuration, tagging, policy, CORS), object
 //! tagging, and the emission of event notifications.
 
-use std::sync::Arc;
-
 use s3s::dto::*;
 use s3s::{s3_error, S3Error, S3Request, S3Result};
 
 use crate::config::{self, BucketConfig, CorsRule, NotificationTarget, TargetKind};
 use crate::notify::{self, ObjectEvent, ReqInfo};
-use crate::persist::{self, ObjectRow};
-use crate::provider::{internal, no_such_bucket, no_such_key, now_ms, ObjMeta, State};
+use crate::persist;
+use crate::provider::{no_such_bucket, now_ms, ObjMeta, State};
 
 /// Who made a request, for its event notifications.
 #[derive(Debug, Clone)]
@@ -59,7 +57,8 @@ impl State {
     }
 
     /// Queues the notifications an object event triggers (call after the change is committed).
-    pub(crate) fn emit(&self, ctx: &EventCtx, name: &'static str, bucket: &str, key: &str, meta: Option<&ObjMeta>) {
+    /// `version_id` is reported for buckets with a versioning state.
+    pub(crate) fn emit(&self, ctx: &EventCtx, name: &'static str, bucket: &str, key: &str, meta: Option<&ObjMeta>, version_id: Option<&str>) {
         let (targets, region, account) = {
             let buckets = self.buckets.read();
             let Some(b) = buckets.get(bucket) else { return };
@@ -85,7 +84,7 @@ impl State {
             key: key.to_string(),
             size: meta.map(|m| m.size),
             etag: meta.map(|m| m.etag.clone()),
-            version_id: None,
+            version_id: version_id.map(str::to_string),
             principal: ctx.principal.clone(),
             owner: format!("A{account}"),
             time_ms: now_ms(),
@@ -94,45 +93,6 @@ impl State {
         for (id, arn) in targets {
             self.notifier.send(&arn, notify::event_message(&ev, &ctx.info, &id), bucket);
         }
-    }
-
-    /// Rewrites an object's stored headers (tags) without touching its body.
-    pub(crate) async fn update_object_headers(&self, bucket: &str, key: &str, f: impl Fn(&mut persist::ObjHeaders)) -> S3Result<()> {
-        for _ in 0..5 {
-            let current = {
-                let buckets = self.buckets.read();
-                let b = buckets.get(bucket).ok_or_else(|| no_such_bucket(bucket))?;
-                b.objects.get(key).cloned().ok_or_else(no_such_key)?
-            };
-            let mut headers = current.headers.clone();
-            f(&mut headers);
-            let row = ObjectRow {
-                bucket: bucket.to_string(),
-                key: key.to_string(),
-                size: current.size,
-                etag: current.etag.clone(),
-                modified: current.modified,
-                file: current.file.clone(),
-                headers: headers.clone(),
-            };
-            let r = row.clone();
-            self.commit(move |tx| persist::put_object(tx, &r)).await?;
-            let mut buckets = self.buckets.write();
-            let Some(b) = buckets.get_mut(bucket) else { return Err(no_such_bucket(bucket)) };
-            match b.objects.get(key) {
-                Some(now) if Arc::ptr_eq(now, &current) => {
-                    b.objects.insert(
-                        key.to_string(),
-                        Arc::new(ObjMeta { size: row.size, etag: row.etag, modified: row.modified, file: row.file, headers }),
-                    );
-                    return Ok(());
-                }
-                // Replaced meanwhile: apply the change to the newer object.
-                Some(_) => continue,
-                None => return Err(no_such_key()),
-            }
-        }
-        Err(internal("object changed too often while tagging".into()))
     }
 
     pub fn bucket_exists(&self, bucket: &str) -> bool {

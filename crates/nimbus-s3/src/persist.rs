@@ -43,6 +43,24 @@ CREATE TABLE IF NOT EXISTS bucket_configs (
     bucket TEXT PRIMARY KEY,
     config TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS object_versions (
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    version TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    delete_marker INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    modified INTEGER NOT NULL,
+    file TEXT NOT NULL,
+    headers TEXT NOT NULL,
+    PRIMARY KEY (bucket, key, version)
+) WITHOUT ROWID;
+-- Data directories from before versioning kept one row per key in `objects`:
+-- each becomes its key's null version (a no-op once `objects` is empty).
+INSERT OR IGNORE INTO object_versions (bucket, key, version, seq, delete_marker, size, etag, modified, file, headers)
+    SELECT bucket, key, 'null', modified, 0, size, etag, modified, file, headers FROM objects;
+DELETE FROM objects;
 ";
 
 /// The headers an object keeps and returns.
@@ -70,10 +88,16 @@ pub struct ObjHeaders {
     pub tags: Vec<(String, String)>,
 }
 
+/// One version of an object, or a delete marker (then size 0, no etag, no file).
 #[derive(Debug, Clone)]
 pub struct ObjectRow {
     pub bucket: String,
     pub key: String,
+    /// "null" for the null version.
+    pub version_id: String,
+    /// Orders a key's versions (greater is newer).
+    pub seq: u64,
+    pub delete_marker: bool,
     pub size: u64,
     pub etag: String,
     pub modified: u64,
@@ -129,17 +153,22 @@ pub fn load(c: &Connection) -> rusqlite::Result<Loaded> {
             Ok(BucketRow { name: r.get(0)?, account: r.get(1)?, region: r.get(2)?, created: r.get::<_, i64>(3)? as u64 })
         })?
         .collect::<rusqlite::Result<_>>()?;
-    let mut st = c.prepare("SELECT bucket, key, size, etag, modified, file, headers FROM objects")?;
+    let mut st = c.prepare(
+        "SELECT bucket, key, version, seq, delete_marker, size, etag, modified, file, headers FROM object_versions",
+    )?;
     out.objects = st
         .query_map([], |r| {
             Ok(ObjectRow {
                 bucket: r.get(0)?,
                 key: r.get(1)?,
-                size: r.get::<_, i64>(2)? as u64,
-                etag: r.get(3)?,
-                modified: r.get::<_, i64>(4)? as u64,
-                file: r.get(5)?,
-                headers: serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or_default(),
+                version_id: r.get(2)?,
+                seq: r.get::<_, i64>(3)? as u64,
+                delete_marker: r.get::<_, i64>(4)? != 0,
+                size: r.get::<_, i64>(5)? as u64,
+                etag: r.get(6)?,
+                modified: r.get::<_, i64>(7)? as u64,
+                file: r.get(8)?,
+                headers: serde_json::from_str(&r.get::<_, String>(9)?).unwrap_or_default(),
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
@@ -196,22 +225,42 @@ pub fn put_bucket(tx: &Transaction, b: &BucketRow) -> rusqlite::Result<()> {
 pub fn delete_bucket(tx: &Transaction, name: &str) -> rusqlite::Result<()> {
     tx.prepare_cached("DELETE FROM parts WHERE upload IN (SELECT id FROM uploads WHERE bucket = ?1)")?.execute([name])?;
     tx.prepare_cached("DELETE FROM uploads WHERE bucket = ?1")?.execute([name])?;
-    tx.prepare_cached("DELETE FROM objects WHERE bucket = ?1")?.execute([name])?;
+    tx.prepare_cached("DELETE FROM object_versions WHERE bucket = ?1")?.execute([name])?;
     tx.prepare_cached("DELETE FROM bucket_configs WHERE bucket = ?1")?.execute([name])?;
     tx.prepare_cached("DELETE FROM buckets WHERE name = ?1")?.execute([name])?;
     Ok(())
 }
 
+/// Stores a version (replacing one with the same id: the null version).
 pub fn put_object(tx: &Transaction, o: &ObjectRow) -> rusqlite::Result<()> {
     tx.prepare_cached(
-        "INSERT OR REPLACE INTO objects (bucket, key, size, etag, modified, file, headers) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT OR REPLACE INTO object_versions (bucket, key, version, seq, delete_marker, size, etag, modified, file, headers) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
-    .execute(params![o.bucket, o.key, o.size as i64, o.etag, o.modified as i64, o.file, headers_json(&o.headers)])?;
+    .execute(params![
+        o.bucket,
+        o.key,
+        o.version_id,
+        o.seq as i64,
+        o.delete_marker as i64,
+        o.size as i64,
+        o.etag,
+        o.modified as i64,
+        o.file,
+        headers_json(&o.headers)
+    ])?;
     Ok(())
 }
 
-pub fn delete_object(tx: &Transaction, bucket: &str, key: &str) -> rusqlite::Result<()> {
-    tx.prepare_cached("DELETE FROM objects WHERE bucket = ?1 AND key = ?2")?.execute([bucket, key])?;
+/// Changes the headers of a version if it still has body `file`.
+pub fn update_object_headers(tx: &Transaction, bucket: &str, key: &str, version_id: &str, file: &str, headers: &ObjHeaders) -> rusqlite::Result<()> {
+    tx.prepare_cached("UPDATE object_versions SET headers = ?5 WHERE bucket = ?1 AND key = ?2 AND version = ?3 AND file = ?4")?
+        .execute(params![bucket, key, version_id, file, headers_json(headers)])?;
+    Ok(())
+}
+
+pub fn delete_object_version(tx: &Transaction, bucket: &str, key: &str, version_id: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached("DELETE FROM object_versions WHERE bucket = ?1 AND key = ?2 AND version = ?3")?.execute([bucket, key, version_id])?;
     Ok(())
 }
 
@@ -231,4 +280,60 @@ pub fn put_part(tx: &Transaction, p: &PartRow) -> rusqlite::Result<()> {
     tx.prepare_cached("INSERT OR REPLACE INTO parts (upload, number, size, etag, modified) VALUES (?1, ?2, ?3, ?4, ?5)")?
         .execute(params![p.upload, p.number, p.size as i64, p.etag, p.modified as i64])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn objects_from_before_versioning_become_null_versions() {
+        let c = Connection::open_in_memory().unwrap();
+        // The schema of the previous release, with one object in it.
+        c.execute_batch(
+            "CREATE TABLE objects (bucket TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL, \
+             modified INTEGER NOT NULL, file TEXT NOT NULL, headers TEXT NOT NULL, PRIMARY KEY (bucket, key)) WITHOUT ROWID;
+             INSERT INTO objects VALUES ('b', 'k', 3, 'e', 1000, 'f', '{\"content_type\":\"text/plain\"}');",
+        )
+        .unwrap();
+        c.execute_batch(SCHEMA).unwrap();
+        // Applying the schema again (every open does) changes nothing.
+        c.execute_batch(SCHEMA).unwrap();
+        let loaded = load(&c).unwrap();
+        assert_eq!(loaded.objects.len(), 1);
+        let o = &loaded.objects[0];
+        assert_eq!((o.bucket.as_str(), o.key.as_str(), o.version_id.as_str()), ("b", "k", "null"));
+        assert!(!o.delete_marker);
+        assert_eq!((o.size, o.etag.as_str(), o.file.as_str()), (3, "e", "f"));
+        assert_eq!(o.headers.content_type.as_deref(), Some("text/plain"));
+    }
+
+    #[test]
+    fn versions_and_markers_round_trip() {
+        let mut c = Connection::open_in_memory().unwrap();
+        c.execute_batch(SCHEMA).unwrap();
+        let row = |v: &str, seq: u64, marker: bool| ObjectRow {
+            bucket: "b".into(),
+            key: "k".into(),
+            version_id: v.into(),
+            seq,
+            delete_marker: marker,
+            size: if marker { 0 } else { 1 },
+            etag: String::new(),
+            modified: seq,
+            file: if marker { String::new() } else { format!("f{seq}") },
+            headers: ObjHeaders::default(),
+        };
+        let tx = c.transaction().unwrap();
+        put_object(&tx, &row("null", 1, false)).unwrap();
+        put_object(&tx, &row("v2", 2, false)).unwrap();
+        put_object(&tx, &row("m3", 3, true)).unwrap();
+        // A second null version replaces the first.
+        put_object(&tx, &row("null", 4, false)).unwrap();
+        delete_object_version(&tx, "b", "k", "v2").unwrap();
+        tx.commit().unwrap();
+        let mut got: Vec<(String, u64, bool)> = load(&c).unwrap().objects.into_iter().map(|o| (o.version_id, o.seq, o.delete_marker)).collect();
+        got.sort();
+        assert_eq!(got, vec![("m3".to_string(), 3, true), ("null".to_string(), 4, false)]);
+    }
 }

@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use base64::Engine;
@@ -13,10 +14,13 @@ use s3s::dto::*;
 use s3s::{s3_error, S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 
 use crate::blob;
-use crate::config::BucketConfig;
+use crate::lifecycle;
+use crate::config::{BucketConfig, Versioning};
 use crate::notify::Notifier;
 use crate::ops_config::{self, EventCtx};
 use crate::persist::{self, BucketRow, ObjHeaders, ObjectRow, PartRow, UploadRow};
+use crate::versioning::{DeleteCause, Found};
+use crate::versions::{self, DeleteMarker, KeyVersions, Version};
 
 const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
 const OWNER_ID: &str = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a";
@@ -28,12 +32,24 @@ pub struct ObjMeta {
     pub modified: u64,
     pub file: String,
     pub headers: ObjHeaders,
+    /// "null" for the null version.
+    pub version_id: String,
+    /// Orders a key's versions (greater is newer).
+    pub seq: u64,
 }
 
 impl ObjMeta {
     /// The fields an event message reports.
     pub fn event(size: u64, etag: &str) -> Self {
-        ObjMeta { size, etag: etag.to_string(), modified: 0, file: String::new(), headers: ObjHeaders::default() }
+        ObjMeta {
+            size,
+            etag: etag.to_string(),
+            modified: 0,
+            file: String::new(),
+            headers: ObjHeaders::default(),
+            version_id: String::new(),
+            seq: 0,
+        }
     }
 }
 
@@ -56,7 +72,8 @@ pub struct BucketState {
     pub account: String,
     pub region: String,
     pub created: u64,
-    pub objects: BTreeMap<String, Arc<ObjMeta>>,
+    /// Every key with at least one version or delete marker.
+    pub objects: BTreeMap<String, KeyVersions>,
     pub uploads: BTreeMap<String, Upload>,
     pub config: BucketConfig,
 }
@@ -70,6 +87,8 @@ pub struct State {
     pub(crate) notifier: Notifier,
     /// Serialises read-modify-write changes of bucket configurations.
     pub(crate) config_lock: tokio::sync::Mutex<()>,
+    /// The sequence number of the next version written (orders a key's versions).
+    pub(crate) next_seq: AtomicU64,
 }
 
 impl State {
@@ -93,13 +112,24 @@ impl State {
                 b.config = config;
             }
         }
+        let mut next_seq = 1;
         for o in loaded.objects {
-            if let Some(b) = buckets.get_mut(&o.bucket) {
-                b.objects.insert(
-                    o.key,
-                    Arc::new(ObjMeta { size: o.size, etag: o.etag, modified: o.modified, file: o.file, headers: o.headers }),
-                );
-            }
+            next_seq = next_seq.max(o.seq + 1);
+            let Some(b) = buckets.get_mut(&o.bucket) else { continue };
+            let v = if o.delete_marker {
+                Version::DeleteMarker(Arc::new(DeleteMarker { version_id: o.version_id, seq: o.seq, modified: o.modified }))
+            } else {
+                Version::Object(Arc::new(ObjMeta {
+                    size: o.size,
+                    etag: o.etag,
+                    modified: o.modified,
+                    file: o.file,
+                    headers: o.headers,
+                    version_id: o.version_id,
+                    seq: o.seq,
+                }))
+            };
+            b.objects.entry(o.key).or_default().put(v);
         }
         let mut upload_bucket = HashMap::new();
         for u in loaded.uploads {
@@ -122,6 +152,7 @@ impl State {
             buckets: RwLock::new(buckets),
             notifier,
             config_lock: tokio::sync::Mutex::new(()),
+            next_seq: AtomicU64::new(next_seq),
         }
     }
 
@@ -133,7 +164,7 @@ impl State {
     /// between publishing a file and committing its row).
     pub fn remove_orphans(&self) {
         let buckets = self.buckets.read();
-        let files: HashSet<&str> = buckets.values().flat_map(|b| b.objects.values().map(|o| o.file.as_str())).collect();
+        let files: HashSet<&str> = buckets.values().flat_map(|b| b.objects.values().flat_map(|k| k.iter().filter_map(|v| v.file()))).collect();
         if let Ok(entries) = std::fs::read_dir(self.root.join("objects")) {
             for e in entries.flatten() {
                 let name = e.file_name();
@@ -155,7 +186,7 @@ impl State {
         }
     }
 
-    fn object_path(&self, file: &str) -> PathBuf {
+    pub(crate) fn object_path(&self, file: &str) -> PathBuf {
         self.root.join("objects").join(file)
     }
 
@@ -163,10 +194,9 @@ impl State {
         self.root.join("parts").join(part_name(upload, n))
     }
 
+    /// The current (latest, not deleted) object of a key.
     pub(crate) fn object(&self, bucket: &str, key: &str) -> S3Result<Arc<ObjMeta>> {
-        let buckets = self.buckets.read();
-        let b = buckets.get(bucket).ok_or_else(|| no_such_bucket(bucket))?;
-        b.objects.get(key).cloned().ok_or_else(no_such_key)
+        self.lookup(bucket, key, None).map(|f| f.meta)
     }
 
     pub(crate) fn require_bucket(&self, bucket: &str) -> S3Result<()> {
@@ -180,24 +210,20 @@ impl State {
     pub(crate) async fn commit(&self, op: impl Fn(&rusqlite::Transaction) -> rusqlite::Result<()> + Send + 'static) -> S3Result<()> {
         self.store.write(op).await.map_err(|e| internal(format!("store: {e}")))
     }
+}
 
-    /// Commits `row`, then makes it visible and removes the file it replaced.
-    async fn install_object(&self, row: ObjectRow) -> S3Result<()> {
-        let r = row.clone();
-        self.commit(move |tx| persist::put_object(tx, &r)).await?;
-        let old = {
+impl State {
+    /// Forgets a multipart upload and deletes its parts.
+    pub(crate) async fn abort_upload(&self, bucket: &str, upload_id: &str) -> S3Result<()> {
+        let id = upload_id.to_string();
+        self.commit(move |tx| persist::delete_upload(tx, &id)).await?;
+        let removed = {
             let mut buckets = self.buckets.write();
-            let Some(b) = buckets.get_mut(&row.bucket) else {
-                return Err(no_such_bucket(&row.bucket));
-            };
-            b.objects.insert(
-                row.key.clone(),
-                Arc::new(ObjMeta { size: row.size, etag: row.etag, modified: row.modified, file: row.file.clone(), headers: row.headers }),
-            )
+            buckets.get_mut(bucket).and_then(|b| b.uploads.remove(upload_id))
         };
-        if let Some(old) = old {
-            if old.file != row.file {
-                let _ = tokio::fs::remove_file(self.object_path(&old.file)).await;
+        if let Some(u) = removed {
+            for n in u.parts.keys() {
+                let _ = tokio::fs::remove_file(self.part_path(upload_id, *n)).await;
             }
         }
         Ok(())
@@ -212,7 +238,7 @@ pub(crate) fn now_ms() -> u64 {
     nimbus_core::now_millis()
 }
 
-fn ts(ms: u64) -> Timestamp {
+pub(crate) fn ts(ms: u64) -> Timestamp {
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     Timestamp::from(t)
 }
@@ -357,7 +383,8 @@ struct Page {
     last: Option<String>,
 }
 
-fn list_page(objects: &BTreeMap<String, Arc<ObjMeta>>, prefix: &str, delimiter: Option<&str>, after: Option<&str>, max: usize) -> Page {
+/// Lists current objects only: keys whose latest version is a delete marker are skipped.
+fn list_page(objects: &BTreeMap<String, KeyVersions>, prefix: &str, delimiter: Option<&str>, after: Option<&str>, max: usize) -> Page {
     use std::ops::Bound;
     let mut page = Page { contents: Vec::new(), prefixes: Vec::new(), truncated: false, last: None };
     let start = match after {
@@ -365,10 +392,11 @@ fn list_page(objects: &BTreeMap<String, Arc<ObjMeta>>, prefix: &str, delimiter: 
         _ => Bound::Included(prefix.to_string()),
     };
     let delimiter = delimiter.filter(|d| !d.is_empty());
-    for (key, meta) in objects.range((start, Bound::Unbounded)) {
+    for (key, versions) in objects.range((start, Bound::Unbounded)) {
         if !key.starts_with(prefix) {
             break;
         }
+        let Some(meta) = versions.current() else { continue };
         let rest = &key[prefix.len()..];
         let common = delimiter.and_then(|d| rest.find(d).map(|i| key[..prefix.len() + i + d.len()].to_string()));
         if let Some(cp) = &common {
@@ -437,12 +465,12 @@ pub struct Provider {
 }
 
 impl Provider {
-    async fn open_object(&self, bucket: &str, key: &str) -> S3Result<(Arc<ObjMeta>, tokio::fs::File)> {
+    async fn open_object(&self, bucket: &str, key: &str, version_id: Option<&str>) -> S3Result<(Found, tokio::fs::File)> {
         // A concurrent overwrite may unlink the file between lookup and open: look again.
         for _ in 0..3 {
-            let meta = self.state.object(bucket, key)?;
-            match tokio::fs::File::open(self.state.object_path(&meta.file)).await {
-                Ok(f) => return Ok((meta, f)),
+            let found = self.state.lookup(bucket, key, version_id)?;
+            match tokio::fs::File::open(self.state.object_path(&found.meta.file)).await {
+                Ok(f) => return Ok((found, f)),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(internal(format!("open object: {e}"))),
             }
@@ -573,22 +601,156 @@ impl s3s::S3 for Provider {
         Ok(S3Response::new(DeleteBucketCorsOutput {}))
     }
 
+    async fn put_bucket_versioning(&self, req: S3Request<PutBucketVersioningInput>) -> S3Result<S3Response<PutBucketVersioningOutput>> {
+        let input = req.input;
+        self.state.require_bucket(&input.bucket)?;
+        let malformed = || s3_error!(MalformedXML, "The XML you provided was not well-formed or did not validate against our published schema");
+        let c = input.versioning_configuration;
+        match c.mfa_delete.as_ref().map(|m| m.as_str()) {
+            None | Some("Disabled") => {}
+            // MFA delete needs the root account's MFA device, which nimbus has no notion of.
+            Some("Enabled") => return Err(s3_error!(NotImplemented, "MFA delete is not supported by nimbus")),
+            Some(_) => return Err(malformed()),
+        }
+        // Status is Enabled or Suspended: a bucket never goes back to unversioned.
+        let versioning = c.status.as_ref().and_then(|s| Versioning::parse(s.as_str())).ok_or_else(malformed)?;
+        self.state
+            .update_config(&input.bucket, move |cfg| {
+                cfg.versioning = Some(versioning);
+                Ok(())
+            })
+            .await?;
+        Ok(S3Response::new(PutBucketVersioningOutput {}))
+    }
+
+    async fn get_bucket_versioning(&self, req: S3Request<GetBucketVersioningInput>) -> S3Result<S3Response<GetBucketVersioningOutput>> {
+        let versioning = self.state.versioning_of(&req.input.bucket)?;
+        Ok(S3Response::new(GetBucketVersioningOutput {
+            mfa_delete: None,
+            status: versioning.map(|v| BucketVersioningStatus::from(v.as_str().to_string())),
+        }))
+    }
+
+    async fn list_object_versions(&self, req: S3Request<ListObjectVersionsInput>) -> S3Result<S3Response<ListObjectVersionsOutput>> {
+        let input = req.input;
+        let max = max_keys(input.max_keys)?;
+        let encode = input.encoding_type.as_ref().is_some_and(|e| e.as_str() == EncodingType::URL);
+        let prefix = input.prefix.clone().unwrap_or_default();
+        let key_marker = input.key_marker.as_deref().filter(|k| !k.is_empty());
+        let version_marker = input.version_id_marker.as_deref().filter(|v| !v.is_empty());
+        if let Some(v) = version_marker {
+            if key_marker.is_none() {
+                return Err(s3_error!(InvalidArgument, "A version-id marker cannot be specified without a key marker."));
+            }
+            versions::check_version_id(v)?;
+        }
+        let page = {
+            let buckets = self.state.buckets.read();
+            let b = buckets.get(&input.bucket).ok_or_else(|| no_such_bucket(&input.bucket))?;
+            versions::list_versions(&b.objects, &prefix, input.delimiter.as_deref(), key_marker, version_marker, max)
+        };
+        let enc = |s: String| if encode { url_encode(&s) } else { s };
+        let order = versions::ListingOrder(page.entries.iter().map(|(_, v, _)| v.is_delete_marker()).collect());
+        let mut object_versions = Vec::new();
+        let mut markers = Vec::new();
+        for (key, v, is_latest) in page.entries {
+            match v {
+                Version::Object(m) => object_versions.push(ObjectVersion {
+                    key: Some(enc(key)),
+                    version_id: Some(m.version_id.clone()),
+                    is_latest: Some(is_latest),
+                    e_tag: Some(etag(&m.etag)),
+                    last_modified: Some(ts(m.modified)),
+                    size: Some(m.size as i64),
+                    storage_class: Some(ObjectVersionStorageClass::from_static(ObjectVersionStorageClass::STANDARD)),
+                    owner: Some(owner()),
+                    ..Default::default()
+                }),
+                Version::DeleteMarker(m) => markers.push(DeleteMarkerEntry {
+                    key: Some(enc(key)),
+                    version_id: Some(m.version_id.clone()),
+                    is_latest: Some(is_latest),
+                    last_modified: Some(ts(m.modified)),
+                    owner: Some(owner()),
+                }),
+            }
+        }
+        let mut resp = S3Response::new(ListObjectVersionsOutput {
+            name: Some(input.bucket),
+            prefix: Some(enc(prefix)),
+            key_marker: Some(input.key_marker.map(enc).unwrap_or_default()),
+            version_id_marker: Some(input.version_id_marker.unwrap_or_default()),
+            max_keys: Some(max as i32),
+            is_truncated: Some(page.truncated),
+            next_key_marker: page.next_key_marker.map(enc),
+            next_version_id_marker: page.next_version_id_marker,
+            versions: (!object_versions.is_empty()).then_some(object_versions),
+            delete_markers: (!markers.is_empty()).then_some(markers),
+            common_prefixes: (!page.prefixes.is_empty())
+                .then(|| page.prefixes.into_iter().map(|p| CommonPrefix { prefix: Some(enc(p)) }).collect()),
+            delimiter: input.delimiter.map(enc),
+            encoding_type: input.encoding_type,
+            request_charged: None,
+        });
+        // For the response writer, which interleaves versions and markers as S3 does.
+        resp.extensions.insert(order);
+        Ok(resp)
+    }
+
+    async fn put_bucket_lifecycle_configuration(
+        &self,
+        req: S3Request<PutBucketLifecycleConfigurationInput>,
+    ) -> S3Result<S3Response<PutBucketLifecycleConfigurationOutput>> {
+        let input = req.input;
+        self.state.require_bucket(&input.bucket)?;
+        let rules = lifecycle::rules_from(input.lifecycle_configuration)?;
+        self.state
+            .update_config(&input.bucket, move |c| {
+                c.lifecycle = Some(rules);
+                Ok(())
+            })
+            .await?;
+        Ok(S3Response::new(PutBucketLifecycleConfigurationOutput::default()))
+    }
+
+    async fn get_bucket_lifecycle_configuration(
+        &self,
+        req: S3Request<GetBucketLifecycleConfigurationInput>,
+    ) -> S3Result<S3Response<GetBucketLifecycleConfigurationOutput>> {
+        let rules = self.state.with_config(&req.input.bucket, |c| c.lifecycle.clone())?;
+        let rules = rules.ok_or_else(|| s3_error!(NoSuchLifecycleConfiguration, "The lifecycle configuration does not exist"))?;
+        Ok(S3Response::new(GetBucketLifecycleConfigurationOutput { rules: Some(lifecycle::rule_dtos(&rules)), ..Default::default() }))
+    }
+
+    async fn delete_bucket_lifecycle(&self, req: S3Request<DeleteBucketLifecycleInput>) -> S3Result<S3Response<DeleteBucketLifecycleOutput>> {
+        self.state
+            .update_config(&req.input.bucket, |c| {
+                c.lifecycle = None;
+                Ok(())
+            })
+            .await?;
+        let mut resp = S3Response::new(DeleteBucketLifecycleOutput {});
+        resp.status = Some(http::StatusCode::NO_CONTENT);
+        Ok(resp)
+    }
+
     async fn put_object_tagging(&self, req: S3Request<PutObjectTaggingInput>) -> S3Result<S3Response<PutObjectTaggingOutput>> {
         let input = req.input;
         let tags = ops_config::tags_from(input.tagging.tag_set, true)?;
-        self.state.update_object_headers(&input.bucket, &input.key, move |h| h.tags = tags.clone()).await?;
-        Ok(S3Response::new(PutObjectTaggingOutput::default()))
+        let found = self.state.update_object_headers(&input.bucket, &input.key, input.version_id.as_deref(), move |h| h.tags = tags.clone()).await?;
+        Ok(S3Response::new(PutObjectTaggingOutput { version_id: found.version_header() }))
     }
 
     async fn get_object_tagging(&self, req: S3Request<GetObjectTaggingInput>) -> S3Result<S3Response<GetObjectTaggingOutput>> {
-        let meta = self.state.object(&req.input.bucket, &req.input.key)?;
-        Ok(S3Response::new(GetObjectTaggingOutput { tag_set: ops_config::tag_dtos(&meta.headers.tags), version_id: None }))
+        let input = &req.input;
+        let found = self.state.lookup(&input.bucket, &input.key, input.version_id.as_deref())?;
+        Ok(S3Response::new(GetObjectTaggingOutput { tag_set: ops_config::tag_dtos(&found.meta.headers.tags), version_id: found.version_header() }))
     }
 
     async fn delete_object_tagging(&self, req: S3Request<DeleteObjectTaggingInput>) -> S3Result<S3Response<DeleteObjectTaggingOutput>> {
         let input = req.input;
-        self.state.update_object_headers(&input.bucket, &input.key, |h| h.tags.clear()).await?;
-        let mut resp = S3Response::new(DeleteObjectTaggingOutput::default());
+        let found = self.state.update_object_headers(&input.bucket, &input.key, input.version_id.as_deref(), |h| h.tags.clear()).await?;
+        let mut resp = S3Response::new(DeleteObjectTaggingOutput { version_id: found.version_header() });
         resp.status = Some(http::StatusCode::NO_CONTENT);
         Ok(resp)
     }
@@ -746,9 +908,19 @@ impl s3s::S3 for Provider {
             input.metadata,
         );
         headers.tags = tags;
+        let version = match self.state.next_version(&input.bucket) {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(self.state.object_path(&file)).await;
+                return Err(e);
+            }
+        };
         let row = ObjectRow {
             bucket: input.bucket,
             key: input.key,
+            version_id: version.id.clone(),
+            seq: version.seq,
+            delete_marker: false,
             size: written.size,
             etag: etag_hex.clone(),
             modified: now_ms(),
@@ -760,9 +932,10 @@ impl s3s::S3 for Provider {
             let _ = tokio::fs::remove_file(self.state.object_path(&file)).await;
             return Err(e);
         }
-        self.state.emit(&ctx, event, &bucket, &key, Some(&ObjMeta::event(size, &etag_hex)));
+        self.state.emit(&ctx, event, &bucket, &key, Some(&ObjMeta::event(size, &etag_hex)), version.event_id());
         Ok(S3Response::new(PutObjectOutput {
             e_tag: Some(etag(&etag_hex)),
+            version_id: version.header(),
             checksum_crc32: input.checksum_crc32,
             checksum_crc32c: input.checksum_crc32c,
             checksum_crc64nvme: input.checksum_crc64nvme,
@@ -775,9 +948,10 @@ impl s3s::S3 for Provider {
 
     async fn get_object(&self, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
         let input = req.input;
-        let (meta, file) = self.open_object(&input.bucket, &input.key).await?;
+        let (found, file) = self.open_object(&input.bucket, &input.key, input.version_id.as_deref()).await?;
+        let meta = &found.meta;
         check_read_conditions(
-            &meta,
+            meta,
             input.if_match.as_ref(),
             input.if_none_match.as_ref(),
             input.if_modified_since.as_ref(),
@@ -809,6 +983,7 @@ impl s3s::S3 for Provider {
             metadata: metadata_of(h),
             parts_count: h.parts_count,
             tag_count: (!h.tags.is_empty()).then_some(h.tags.len() as i32),
+            version_id: found.version_header(),
             ..Default::default()
         };
         let mut resp = S3Response::new(output);
@@ -820,9 +995,10 @@ impl s3s::S3 for Provider {
 
     async fn head_object(&self, req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
         let input = req.input;
-        let meta = self.state.object(&input.bucket, &input.key)?;
+        let found = self.state.lookup(&input.bucket, &input.key, input.version_id.as_deref())?;
+        let meta = &found.meta;
         check_read_conditions(
-            &meta,
+            meta,
             input.if_match.as_ref(),
             input.if_none_match.as_ref(),
             input.if_modified_since.as_ref(),
@@ -850,6 +1026,7 @@ impl s3s::S3 for Provider {
             last_modified: Some(ts(meta.modified)),
             metadata: metadata_of(h),
             parts_count: h.parts_count,
+            version_id: found.version_header(),
             ..Default::default()
         };
         let mut resp = S3Response::new(output);
@@ -862,8 +1039,14 @@ impl s3s::S3 for Provider {
     async fn delete_object(&self, req: S3Request<DeleteObjectInput>) -> S3Result<S3Response<DeleteObjectOutput>> {
         let ctx = EventCtx::of(&req);
         let input = req.input;
-        self.delete_one(&ctx, &input.bucket, &input.key).await?;
-        Ok(S3Response::new(DeleteObjectOutput::default()))
+        let done = self.state.delete_version(&ctx, &input.bucket, &input.key, input.version_id.as_deref(), DeleteCause::Request).await?;
+        let mut resp = S3Response::new(DeleteObjectOutput {
+            delete_marker: done.delete_marker.then_some(true),
+            version_id: done.version_id,
+            ..Default::default()
+        });
+        resp.status = Some(http::StatusCode::NO_CONTENT);
+        Ok(resp)
     }
 
     async fn delete_objects(&self, req: S3Request<DeleteObjectsInput>) -> S3Result<S3Response<DeleteObjectsOutput>> {
@@ -877,10 +1060,16 @@ impl s3s::S3 for Provider {
         let mut deleted = Vec::new();
         let mut errors = Vec::new();
         for obj in input.delete.objects {
-            match self.delete_one(&ctx, &input.bucket, &obj.key).await {
-                Ok(()) => {
+            match self.state.delete_version(&ctx, &input.bucket, &obj.key, obj.version_id.as_deref(), DeleteCause::Request).await {
+                Ok(done) => {
                     if !quiet {
-                        deleted.push(DeletedObject { key: Some(obj.key), version_id: obj.version_id, ..Default::default() });
+                        deleted.push(DeletedObject {
+                            key: Some(obj.key),
+                            delete_marker: done.delete_marker.then_some(true),
+                            // The marker's id: the one created, or the one removed by id.
+                            delete_marker_version_id: done.delete_marker.then(|| done.version_id.clone()).flatten(),
+                            version_id: obj.version_id,
+                        });
                     }
                 }
                 Err(e) => errors.push(Error {
@@ -904,13 +1093,20 @@ impl s3s::S3 for Provider {
         let replace_tags = input.tagging_directive.as_ref().is_some_and(|d| d.as_str() == TaggingDirective::REPLACE);
         let new_tags = ops_config::tags_header(input.tagging.as_deref())?;
         validate_key(&input.key)?;
-        let (src_bucket, src_key) = match &input.copy_source {
-            CopySource::Bucket { bucket, key, .. } => (bucket.to_string(), key.to_string()),
+        let (src_bucket, src_key, src_version) = match &input.copy_source {
+            CopySource::Bucket { bucket, key, version_id } => (bucket.to_string(), key.to_string(), version_id.as_deref().map(str::to_string)),
             _ => return Err(s3_error!(InvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey.")),
         };
         self.state.require_bucket(&input.bucket)?;
-        let (meta, file) = self.open_object(&src_bucket, &src_key).await?;
+        let (found, file) = self.open_object(&src_bucket, &src_key, src_version.as_deref()).await.map_err(|e| {
+            if *e.code() == S3ErrorCode::MethodNotAllowed {
+                s3_error!(InvalidRequest, "The source of a copy request may not specifically refer to a delete marker by version id.")
+            } else {
+                e
+            }
+        })?;
         drop(file);
+        let meta = found.meta.clone();
         // Copy-source conditions: a failed one is 412 either way.
         if let Some(c) = &input.copy_source_if_match {
             if !etag_matches(c, &meta.etag) {
@@ -930,7 +1126,7 @@ impl s3s::S3 for Provider {
             return Err(precondition_failed());
         }
         let replace = input.metadata_directive.as_ref().is_some_and(|d| d.as_str() == MetadataDirective::REPLACE);
-        if src_bucket == input.bucket && src_key == input.key && !replace {
+        if src_bucket == input.bucket && src_key == input.key && src_version.is_none() && !replace {
             return Err(s3_error!(
                 InvalidRequest,
                 "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."
@@ -956,9 +1152,19 @@ impl s3s::S3 for Provider {
         let new_file = blob::new_id();
         blob::publish(&written.tmp, &self.state.object_path(&new_file), self.state.sync).await.map_err(internal)?;
         let now = now_ms();
+        let version = match self.state.next_version(&input.bucket) {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(self.state.object_path(&new_file)).await;
+                return Err(e);
+            }
+        };
         let row = ObjectRow {
             bucket: input.bucket,
             key: input.key,
+            version_id: version.id.clone(),
+            seq: version.seq,
+            delete_marker: false,
             size: written.size,
             etag: meta.etag.clone(),
             modified: now,
@@ -970,9 +1176,11 @@ impl s3s::S3 for Provider {
             let _ = tokio::fs::remove_file(self.state.object_path(&new_file)).await;
             return Err(e);
         }
-        self.state.emit(&ctx, "ObjectCreated:Copy", &bucket, &key, Some(&ObjMeta::event(size, &meta.etag)));
+        self.state.emit(&ctx, "ObjectCreated:Copy", &bucket, &key, Some(&ObjMeta::event(size, &meta.etag)), version.event_id());
         Ok(S3Response::new(CopyObjectOutput {
             copy_object_result: Some(CopyObjectResult { e_tag: Some(etag(&meta.etag)), last_modified: Some(ts(now)), ..Default::default() }),
+            copy_source_version_id: found.version_header(),
+            version_id: version.header(),
             ..Default::default()
         }))
     }
@@ -1173,9 +1381,19 @@ impl s3s::S3 for Provider {
         blob::publish(&written.tmp, &self.state.object_path(&file), self.state.sync).await.map_err(internal)?;
         let mut headers = upload.headers.clone();
         headers.parts_count = Some(count as i32);
+        let version = match self.state.next_version(&input.bucket) {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(self.state.object_path(&file)).await;
+                return Err(e);
+            }
+        };
         let row = ObjectRow {
             bucket: input.bucket.clone(),
             key: input.key.clone(),
+            version_id: version.id.clone(),
+            seq: version.seq,
+            delete_marker: false,
             size: written.size,
             etag: etag_value.clone(),
             modified: now_ms(),
@@ -1194,31 +1412,28 @@ impl s3s::S3 for Provider {
             let _ = tokio::fs::remove_file(self.state.object_path(&file)).await;
             return Err(e);
         }
-        let old = {
-            let mut buckets = self.state.buckets.write();
-            match buckets.get_mut(&input.bucket) {
-                Some(b) => {
-                    b.uploads.remove(&input.upload_id);
-                    b.objects.insert(
-                        row.key.clone(),
-                        Arc::new(ObjMeta { size: row.size, etag: row.etag.clone(), modified: row.modified, file: row.file.clone(), headers: row.headers.clone() }),
-                    )
-                }
-                None => None,
-            }
-        };
-        if let Some(old) = old {
-            let _ = tokio::fs::remove_file(self.state.object_path(&old.file)).await;
+        if let Some(b) = self.state.buckets.write().get_mut(&input.bucket) {
+            b.uploads.remove(&input.upload_id);
         }
+        let replaced = self.state.show_version(&row)?;
+        self.state.drop_version_file(replaced, &row.file).await;
         for n in upload.parts.keys() {
             let _ = tokio::fs::remove_file(self.state.part_path(&input.upload_id, *n)).await;
         }
-        self.state.emit(&ctx, "ObjectCreated:CompleteMultipartUpload", &input.bucket, &input.key, Some(&ObjMeta::event(row.size, &etag_value)));
+        self.state.emit(
+            &ctx,
+            "ObjectCreated:CompleteMultipartUpload",
+            &input.bucket,
+            &input.key,
+            Some(&ObjMeta::event(row.size, &etag_value)),
+            version.event_id(),
+        );
         Ok(S3Response::new(CompleteMultipartUploadOutput {
             bucket: Some(input.bucket.clone()),
             key: Some(input.key.clone()),
             e_tag: Some(etag(&etag_value)),
             location: Some(format!("/{}/{}", input.bucket, input.key)),
+            version_id: version.header(),
             ..Default::default()
         }))
     }
@@ -1226,17 +1441,7 @@ impl s3s::S3 for Provider {
     async fn abort_multipart_upload(&self, req: S3Request<AbortMultipartUploadInput>) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
         let input = req.input;
         self.upload_key(&input.bucket, &input.upload_id, &input.key)?;
-        let id = input.upload_id.clone();
-        self.state.commit(move |tx| persist::delete_upload(tx, &id)).await?;
-        let removed = {
-            let mut buckets = self.state.buckets.write();
-            buckets.get_mut(&input.bucket).and_then(|b| b.uploads.remove(&input.upload_id))
-        };
-        if let Some(u) = removed {
-            for n in u.parts.keys() {
-                let _ = tokio::fs::remove_file(self.state.part_path(&input.upload_id, *n)).await;
-            }
-        }
+        self.state.abort_upload(&input.bucket, &input.upload_id).await?;
         Ok(S3Response::new(AbortMultipartUploadOutput::default()))
     }
 
@@ -1324,38 +1529,26 @@ impl Provider {
         let b = buckets.get(bucket).ok_or_else(|| no_such_bucket(bucket))?;
         b.uploads.get(upload_id).filter(|u| u.key == key).map(|_| ()).ok_or_else(no_such_upload)
     }
-
-    async fn delete_one(&self, ctx: &EventCtx, bucket: &str, key: &str) -> S3Result<()> {
-        let exists = {
-            let buckets = self.state.buckets.read();
-            let b = buckets.get(bucket).ok_or_else(|| no_such_bucket(bucket))?;
-            b.objects.contains_key(key)
-        };
-        if !exists {
-            return Ok(());
-        }
-        let (b, k) = (bucket.to_string(), key.to_string());
-        self.state.commit(move |tx| persist::delete_object(tx, &b, &k)).await?;
-        let removed = {
-            let mut buckets = self.state.buckets.write();
-            buckets.get_mut(bucket).and_then(|b| b.objects.remove(key))
-        };
-        if let Some(m) = removed {
-            let _ = tokio::fs::remove_file(self.state.object_path(&m.file)).await;
-            self.state.emit(ctx, "ObjectRemoved:Delete", bucket, key, None);
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn objs(keys: &[&str]) -> BTreeMap<String, Arc<ObjMeta>> {
+    fn objs(keys: &[&str]) -> BTreeMap<String, KeyVersions> {
         keys.iter()
             .map(|k| {
-                (k.to_string(), Arc::new(ObjMeta { size: 1, etag: "e".into(), modified: 0, file: "f".into(), headers: ObjHeaders::default() }))
+                let mut versions = KeyVersions::default();
+                versions.put(Version::Object(Arc::new(ObjMeta {
+                    size: 1,
+                    etag: "e".into(),
+                    modified: 0,
+                    file: "f".into(),
+                    headers: ObjHeaders::default(),
+                    version_id: versions::NULL_VERSION.into(),
+                    seq: 1,
+                })));
+                (k.to_string(), versions)
             })
             .collect()
     }
@@ -1381,6 +1574,22 @@ mod tests {
         assert_eq!(p4.prefixes, ["c/x/"]);
         assert_eq!(p4.contents.len(), 1);
         assert_eq!(list_page(&o, "", None, None, 0).contents.len(), 0);
+    }
+
+    #[test]
+    fn listing_skips_keys_whose_latest_version_is_a_delete_marker() {
+        let mut o = objs(&["a", "d/x", "e"]);
+        for key in ["a", "d/x"] {
+            if let Some(k) = o.get_mut(key) {
+                k.put(Version::DeleteMarker(Arc::new(DeleteMarker { version_id: "m".into(), seq: 2, modified: 0 })));
+            }
+        }
+        let p = list_page(&o, "", Some("/"), None, 1000);
+        assert_eq!(p.contents.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(), ["e"]);
+        assert!(p.prefixes.is_empty());
+        let p = list_page(&o, "", None, None, 1);
+        assert_eq!(p.contents.first().map(|c| c.0.as_str()), Some("e"));
+        assert!(!p.truncated);
     }
 
     #[test]
