@@ -1,5 +1,10 @@
 //! PutLogEvents: AWS's batch rules, then the events that are neither too old, expired
 //! nor too new are stored (durably before the answer).
+//!
+//! The rules are today's API reference: events more than 14 days old, older than the
+//! group's retention or more than 2 hours ahead are rejected while the rest are kept;
+//! only the valid events must fit in 24 hours; an event may be up to 1 MB, which the
+//! batch's 1,048,576 bytes (26 per event included) already bounds.
 
 use std::sync::Arc;
 
@@ -13,7 +18,6 @@ use crate::{errors, validate, State};
 
 pub const MAX_BATCH_EVENTS: usize = 10_000;
 pub const MAX_BATCH_BYTES: usize = 1_048_576;
-pub const MAX_EVENT_BYTES: usize = 262_144;
 const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 24 * HOUR_MS;
 pub const MAX_SPAN_MS: i64 = DAY_MS;
@@ -100,13 +104,7 @@ pub fn check_batch(events: &[InputEvent]) -> Result<(), AwsError> {
                 "Member must have value greater than or equal to 0",
             ));
         }
-        let size = e.message.len() + EVENT_OVERHEAD;
-        if size > MAX_EVENT_BYTES {
-            return Err(errors::invalid_parameter(format!(
-                "Log event too large: {size} bytes exceeds limit of {MAX_EVENT_BYTES}"
-            )));
-        }
-        total += size;
+        total += e.message.len() + EVENT_OVERHEAD;
     }
     if total > MAX_BATCH_BYTES {
         return Err(errors::invalid_parameter(format!(
@@ -118,7 +116,12 @@ pub fn check_batch(events: &[InputEvent]) -> Result<(), AwsError> {
             "Log events in a single PutLogEvents request must be in chronological order.",
         ));
     }
-    if let (Some(first), Some(last)) = (events.first(), events.last()) {
+    Ok(())
+}
+
+/// The valid (accepted) events of a batch may not span more than 24 hours.
+pub fn check_span(accepted: &[InputEvent]) -> Result<(), AwsError> {
+    if let (Some(first), Some(last)) = (accepted.first(), accepted.last()) {
         if last.timestamp - first.timestamp > MAX_SPAN_MS {
             return Err(errors::invalid_parameter(
                 "The batch of log events in a single PutLogEvents request cannot span more than 24 hours.",
@@ -154,6 +157,7 @@ impl State {
             let timestamps: Vec<i64> = req.log_events.iter().map(|e| e.timestamp).collect();
             let rejections = classify(&timestamps, now as i64, retention);
             let (from, to) = rejections.accepted(req.log_events.len());
+            check_span(&req.log_events[from..to])?;
             let batch: Vec<Event> = req.log_events[from..to]
                 .iter()
                 .map(|e| Event {
@@ -199,9 +203,9 @@ mod tests {
         assert!(check_batch(&[]).is_err());
         let e = check_batch(&[ev(now, "b"), ev(now - 1, "a")]).unwrap_err();
         assert!(e.message.contains("chronological"), "{}", e.message);
-        let e = check_batch(&[ev(now, "a"), ev(now + DAY_MS + 1, "b")]).unwrap_err();
+        let e = check_span(&[ev(now, "a"), ev(now + DAY_MS + 1, "b")]).unwrap_err();
         assert!(e.message.contains("24 hours"));
-        assert!(check_batch(&[ev(now, "a"), ev(now + DAY_MS, "b")]).is_ok());
+        assert!(check_span(&[ev(now, "a"), ev(now + DAY_MS, "b")]).is_ok());
         let many: Vec<InputEvent> = (0..=MAX_BATCH_EVENTS).map(|_| ev(now, "x")).collect();
         assert!(check_batch(&many).is_err());
         assert!(check_batch(&many[..MAX_BATCH_EVENTS]).is_ok());
@@ -212,13 +216,16 @@ mod tests {
     fn batch_size_counts_26_bytes_per_event() {
         let now = 1_800_000_000_000;
         // 4 events of (262,118 + 26) = 262,144 bytes each: exactly 1,048,576.
-        let big = "x".repeat(MAX_EVENT_BYTES - EVENT_OVERHEAD);
+        let big = "x".repeat(262_144 - EVENT_OVERHEAD);
         let four: Vec<InputEvent> = (0..4).map(|_| ev(now, &big)).collect();
         assert!(check_batch(&four).is_ok());
         let mut five = four;
         five.push(ev(now, "y"));
         assert!(check_batch(&five).unwrap_err().message.contains("Upload too large"));
-        assert!(check_batch(&[ev(now, &"x".repeat(MAX_EVENT_BYTES))]).is_err());
+        // one event of the whole batch size is allowed (up to 1 MB each) ...
+        assert!(check_batch(&[ev(now, &"x".repeat(MAX_BATCH_BYTES - EVENT_OVERHEAD))]).is_ok());
+        // ... one byte more is not
+        assert!(check_batch(&[ev(now, &"x".repeat(MAX_BATCH_BYTES - EVENT_OVERHEAD + 1))]).is_err());
     }
 
     #[test]
