@@ -638,3 +638,30 @@ def test_nimbus_logs_errors(endpoint):
     proc = nimbus_logs("fn", "--endpoint-url", f"http://127.0.0.1:{port}")
     assert proc.returncode != 0
     assert "is `nimbus serve` running?" in proc.stderr.lower()
+
+
+# --------------------------------------------------------------------------
+# bad input is a 400, never a 5xx
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("operation,body", [
+    ("PutLogEvents", {"logGroupName": "/g", "logStreamName": "s", "logEvents": "not a list"}),
+    ("PutLogEvents", {"logGroupName": "/g", "logStreamName": "s", "logEvents": [{"timestamp": "x", "message": "m"}]}),
+    ("FilterLogEvents", {"logGroupName": "/g", "filterPattern": "(" * 5000}),
+    ("FilterLogEvents", {"logGroupName": "/g", "filterPattern": "{ " + "(" * 600 + "$.a = 1" + ")" * 600 + " }"}),
+    ("GetLogEvents", {"logGroupName": "/g", "logStreamName": "s", "nextToken": "f/" + "9" * 56 + "/s"}),
+    ("DescribeLogGroups", {"nextToken": "ff" * 30}),
+    ("DescribeLogStreams", {}),
+    ("CreateLogGroup", {"logGroupName": "é" * 10}),
+])
+def test_bad_input_is_a_client_error(endpoint, operation, body):
+    res = h.json_request(endpoint, None, body, target=f"{TARGET}.{operation}",
+                         content_type="application/x-amz-json-1.1")
+    assert 400 <= res.status < 500, res
+    assert res.error_type, res
+
+
+def test_invalid_filter_patterns_are_rejected(logs, group):
+    for bad in ['"unterminated', "{ $.a = }", "{ level = 1 }"]:
+        expect_logs_error(lambda: logs.filter_log_events(logGroupName=group, filterPattern=bad),
+                          "InvalidParameterException")

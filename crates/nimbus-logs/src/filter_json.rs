@@ -150,7 +150,11 @@ fn parse_selector(s: &str) -> Result<Selector, String> {
 struct Parser {
     toks: Vec<Tok>,
     at: usize,
+    /// Open parentheses around the current position, bounded so input cannot exhaust the stack.
+    depth: usize,
 }
+
+const MAX_DEPTH: usize = 32;
 
 impl Parser {
     fn peek(&self) -> Option<&Tok> {
@@ -184,7 +188,12 @@ impl Parser {
     fn primary(&mut self) -> Result<JsonPattern, String> {
         match self.next() {
             Some(Tok::Open) => {
+                self.depth += 1;
+                if self.depth > MAX_DEPTH {
+                    return Err(format!("parentheses nest deeper than {MAX_DEPTH}"));
+                }
                 let inner = self.or()?;
+                self.depth -= 1;
                 match self.next() {
                     Some(Tok::Close) => Ok(inner),
                     _ => Err("missing ')'".into()),
@@ -238,7 +247,7 @@ impl JsonPattern {
             .strip_prefix('{')
             .and_then(|r| r.strip_suffix('}'))
             .ok_or("a JSON filter pattern is enclosed in { }")?;
-        let mut parser = Parser { toks: tokenize(body)?, at: 0 };
+        let mut parser = Parser { toks: tokenize(body)?, at: 0, depth: 0 };
         let pattern = parser.or()?;
         if parser.at < parser.toks.len() {
             return Err(format!("unexpected {:?}", parser.toks[parser.at]));
@@ -375,6 +384,14 @@ mod tests {
         for bad in ["{ $.a = }", "{ level = 1 }", "{ $.a > \"x\" }", "{ ($.a = 1 }", "{ $.a = 1 & $.b = 2 }", "$.a = 1", "{ $ = 1 }"] {
             assert!(JsonPattern::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let deep = format!("{{ {}$.a = 1{} }}", "(".repeat(500), ")".repeat(500));
+        assert!(JsonPattern::parse(&deep).is_err());
+        let ok = format!("{{ {}$.a = 1{} }}", "(".repeat(10), ")".repeat(10));
+        assert!(m(&ok, r#"{"a":1}"#));
     }
 
     #[test]

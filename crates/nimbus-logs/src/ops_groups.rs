@@ -159,7 +159,7 @@ impl State {
             .collect();
         let page: Vec<Value> = matching.iter().skip(offset).take(limit).map(|g| g.describe()).collect();
         let mut out = json!({ "logGroups": page });
-        if offset + limit < matching.len() {
+        if offset.saturating_add(limit) < matching.len() {
             out["nextToken"] = tokens::encode_offset(offset + limit).into();
         }
         Ok(out)

@@ -13,6 +13,8 @@ use crate::{errors, validate, State};
 /// Most events one read returns (AWS: up to 10,000, or 1 MB).
 const MAX_EVENTS: i64 = 10_000;
 const MAX_RESPONSE_BYTES: usize = 1_048_576;
+/// The model's limit on `filterPattern`.
+const MAX_PATTERN_CHARS: usize = 1024;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -123,7 +125,15 @@ impl State {
         let limit = validate::limit(req.limit, 1, MAX_EVENTS, MAX_EVENTS)?;
         let start = time(req.start_time, "startTime")?;
         let end = time(req.end_time, "endTime")?;
-        let pattern = Pattern::parse(req.filter_pattern.as_deref().unwrap_or(""))
+        let pattern_text = req.filter_pattern.as_deref().unwrap_or("");
+        if pattern_text.chars().count() > MAX_PATTERN_CHARS {
+            return Err(errors::constraint(
+                pattern_text,
+                "filterPattern",
+                &format!("Member must have length less than or equal to {MAX_PATTERN_CHARS}"),
+            ));
+        }
+        let pattern = Pattern::parse(pattern_text)
             .map_err(|e| errors::invalid_parameter(format!("Invalid filter pattern: {e}")))?;
         let after: Option<EventKey> = req.next_token.as_deref().map(tokens::decode_filter_token).transpose()?;
         let g = self.group_named(ctx, req.log_group_name.as_deref(), req.log_group_identifier.as_deref())?;

@@ -101,7 +101,7 @@ impl State {
         }
         let page: Vec<Value> = streams.iter().skip(offset).take(limit).map(|s| s.describe(&g.arn)).collect();
         let mut out = json!({ "logStreams": page });
-        if offset + limit < streams.len() {
+        if offset.saturating_add(limit) < streams.len() {
             out["nextToken"] = tokens::encode_offset(offset + limit).into();
         }
         Ok(out)

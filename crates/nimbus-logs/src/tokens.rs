@@ -115,7 +115,7 @@ pub fn stream_page(
 
 /// FilterLogEvents' `nextToken`: the boundary after the last event returned.
 pub fn encode_filter_token(after: EventKey) -> String {
-    format!("{}", encode_key(after))
+    encode_key(after)
 }
 
 pub fn decode_filter_token(token: &str) -> Result<EventKey, nimbus_core::AwsError> {

@@ -44,7 +44,7 @@ pub fn group_name(value: &str, member: &str) -> Result<(), AwsError> {
 /// A name CreateLogGroup accepts: valid, and not in AWS's reserved `aws/` namespace.
 pub fn new_group_name(value: &str) -> Result<(), AwsError> {
     group_name(value, "logGroupName")?;
-    if value.len() >= 4 && value[..4].eq_ignore_ascii_case("aws/") {
+    if value.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws/")) {
         return Err(crate::errors::invalid_parameter("Log groups starting with AWS/ are reserved for AWS."));
     }
     Ok(())
