@@ -92,7 +92,7 @@ impl State {
         let inner = g.inner.lock();
         let stream = inner.streams.get(&req.log_stream_name).ok_or_else(errors::stream_not_found)?;
         let from_head = req.start_from_head.unwrap_or(false);
-        let page = tokens::stream_page(&stream.events, start, end, token, limit, from_head);
+        let page = tokens::stream_page(&stream.events, start, end, token, limit, from_head, MAX_RESPONSE_BYTES);
         let events: Vec<Value> = page
             .events
             .iter()
@@ -171,9 +171,9 @@ impl State {
                 })
             })
             .collect();
-        let searched: Vec<Value> =
-            streams.iter().map(|s| json!({ "logStreamName": s.name, "searchedCompletely": true })).collect();
-        let mut out = json!({ "events": events, "searchedLogStreams": searched });
+        // "As of May 15, 2020, this parameter is no longer supported. This parameter
+        // returns an empty list." (API reference, FilterLogEvents)
+        let mut out = json!({ "events": events, "searchedLogStreams": [] });
         if let (true, Some((_, last))) = (n < hits.len(), n.checked_sub(1).and_then(|i| hits.get(i))) {
             out["nextToken"] = tokens::encode_filter_token((last.timestamp, last.seq + 1)).into();
         }
