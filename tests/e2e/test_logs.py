@@ -125,6 +125,10 @@ def test_describe_log_groups_prefix_pattern_and_pages(logs):
     token_part = base.rsplit("-", 1)[-1].upper()
     found = [g["logGroupName"] for g in logs.describe_log_groups(logGroupNamePattern=token_part)["logGroups"]]
     assert sorted(found) == sorted(names + [f"{base}-other"])
+    # logGroupIdentifiers: names or ARNs
+    arn = logs.describe_log_groups(logGroupNamePrefix=names[1])["logGroups"][0]["logGroupArn"]
+    picked = logs.describe_log_groups(logGroupIdentifiers=[names[0], arn])["logGroups"]
+    assert [g["logGroupName"] for g in picked] == names[:2]
     expect_logs_error(lambda: logs.describe_log_groups(logGroupNamePrefix=base, logGroupNamePattern="x"),
                       "InvalidParameterException")
     expect_logs_error(lambda: logs.describe_log_groups(limit=51), "InvalidParameterException")
@@ -165,6 +169,23 @@ def test_retention_removes_older_events(logs, stream):
     h.wait_until(lambda: [e["message"] for e in logs.get_log_events(
         logGroupName=group, logStreamName=s, startFromHead=True)["events"]] == ["fresh"],
         timeout=90, interval=1, message="the sweeper to drop events past retention")
+
+
+def test_deletion_protection(logs, group):
+    name = unique()
+    logs.create_log_group(logGroupName=name, deletionProtectionEnabled=True)
+    logs.create_log_stream(logGroupName=name, logStreamName="s")
+    [g] = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+    assert g["deletionProtectionEnabled"] is True
+    expect_logs_error(lambda: logs.delete_log_group(logGroupName=name), "ValidationException",
+                      "Cannot delete log group with deletion protection enabled. Disable deletion protection first.")
+    # "deletion protection blocks all deletion operations until it is explicitly disabled"
+    expect_logs_error(lambda: logs.delete_log_stream(logGroupName=name, logStreamName="s"), "ValidationException")
+    logs.put_log_group_deletion_protection(logGroupIdentifier=name, deletionProtectionEnabled=False)
+    logs.delete_log_group(logGroupName=name)
+    # and on an existing group
+    logs.put_log_group_deletion_protection(logGroupIdentifier=group, deletionProtectionEnabled=True)
+    expect_logs_error(lambda: logs.delete_log_group(logGroupName=group), "ValidationException")
 
 
 # --------------------------------------------------------------------------

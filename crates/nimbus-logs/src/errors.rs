@@ -30,6 +30,15 @@ pub fn constraint(value: &str, member: &str, constraint: &str) -> AwsError {
     ))
 }
 
+/// DeleteLogGroup's answer when deletion protection is on (CloudWatch Logs User Guide,
+/// "Protecting log groups from deletion").
+pub fn deletion_protected() -> AwsError {
+    AwsError::bad_request(
+        "ValidationException",
+        "Cannot delete log group with deletion protection enabled. Disable deletion protection first.",
+    )
+}
+
 pub fn invalid_token() -> AwsError {
     invalid_parameter("The specified nextToken is invalid.")
 }

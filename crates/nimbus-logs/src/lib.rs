@@ -109,6 +109,7 @@ impl ServiceHandler for Logs {
             "DescribeLogGroups" => s.describe_log_groups(ctx, input(v)?),
             "PutRetentionPolicy" => s.put_retention_policy(ctx, input(v)?).await,
             "DeleteRetentionPolicy" => s.delete_retention_policy(ctx, input(v)?).await,
+            "PutLogGroupDeletionProtection" => s.put_log_group_deletion_protection(ctx, input(v)?).await,
             "TagResource" => s.tag_resource(input(v)?).await,
             "UntagResource" => s.untag_resource(input(v)?).await,
             "ListTagsForResource" => s.list_tags_for_resource(input(v)?),

@@ -116,6 +116,8 @@ pub struct GroupInner {
     pub tags: BTreeMap<String, String>,
     pub kms_key_id: Option<String>,
     pub class: Option<String>,
+    /// Blocks DeleteLogGroup and DeleteLogStream until turned off.
+    pub deletion_protection: bool,
     pub streams: BTreeMap<String, Stream>,
 }
 
@@ -154,6 +156,7 @@ impl Group {
             "logGroupArn": self.arn,
             "storedBytes": stored,
             "logGroupClass": inner.class.as_deref().unwrap_or("STANDARD"),
+            "deletionProtectionEnabled": inner.deletion_protection,
         });
         if let Value::Object(m) = &mut v {
             if let Some(days) = inner.retention_days {

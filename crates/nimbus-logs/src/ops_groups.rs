@@ -23,6 +23,15 @@ pub struct CreateLogGroupInput {
     tags: Option<BTreeMap<String, String>>,
     #[serde(default)]
     log_group_class: Option<String>,
+    #[serde(default)]
+    deletion_protection_enabled: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeletionProtectionInput {
+    log_group_identifier: String,
+    deletion_protection_enabled: bool,
 }
 
 #[derive(Deserialize)]
@@ -44,6 +53,9 @@ pub struct DescribeLogGroupsInput {
     limit: Option<i64>,
     #[serde(default)]
     log_group_class: Option<String>,
+    /// Names or ARNs; when given, only these groups are described.
+    #[serde(default)]
+    log_group_identifiers: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -113,7 +125,13 @@ impl State {
             if groups.contains_key(&key) {
                 return Err(errors::group_exists());
             }
-            let inner = GroupInner { tags, kms_key_id: req.kms_key_id, class: req.log_group_class, ..Default::default() };
+            let inner = GroupInner {
+                tags,
+                kms_key_id: req.kms_key_id,
+                class: req.log_group_class,
+                deletion_protection: req.deletion_protection_enabled.unwrap_or(false),
+                ..Default::default()
+            };
             let g = Arc::new(Group::new(&ctx.account, &ctx.region, &req.log_group_name, now_millis(), inner));
             let row = GroupRow::of(&g, &g.inner.lock());
             groups.insert(key, g);
@@ -126,7 +144,14 @@ impl State {
     pub async fn delete_log_group(&self, ctx: &RequestContext, req: GroupNameInput) -> Result<Value, AwsError> {
         validate::group_name(&req.log_group_name, "logGroupName")?;
         let key = (ctx.account.clone(), ctx.region.clone(), req.log_group_name);
-        let removed = self.groups.write().remove(&key).ok_or_else(errors::group_not_found)?;
+        let removed = {
+            let mut groups = self.groups.write();
+            let g = groups.get(&key).ok_or_else(errors::group_not_found)?;
+            if g.inner.lock().deletion_protection {
+                return Err(errors::deletion_protected());
+            }
+            groups.remove(&key).ok_or_else(errors::group_not_found)?
+        };
         let arn = removed.arn.clone();
         self.store.write(move |tx| persist::delete_group(tx, &arn)).await.map_err(errors::store)?;
         Ok(empty())
@@ -144,6 +169,10 @@ impl State {
         let limit = validate::limit(req.limit, 1, 50, 50)?;
         let offset = req.next_token.as_deref().map(tokens::decode_offset).transpose()?.unwrap_or(0);
         let pattern = req.log_group_name_pattern.as_deref().map(str::to_ascii_lowercase);
+        // An identifier is a name or an ARN (with or without the trailing `:*`).
+        let identifiers: Option<Vec<&str>> = req.log_group_identifiers.as_ref().map(|ids| {
+            ids.iter().map(|id| id.strip_suffix(":*").unwrap_or(id)).collect()
+        });
         let groups = self.groups.read();
         let first = (ctx.account.clone(), ctx.region.clone(), req.log_group_name_prefix.clone().unwrap_or_default());
         let matching: Vec<&Arc<Group>> = groups
@@ -153,6 +182,7 @@ impl State {
             .take_while(|g| req.log_group_name_prefix.as_deref().is_none_or(|p| g.name.starts_with(p)))
             // logGroupNamePattern: a case-insensitive substring.
             .filter(|g| pattern.as_deref().is_none_or(|p| g.name.to_ascii_lowercase().contains(p)))
+            .filter(|g| identifiers.as_ref().is_none_or(|ids| ids.iter().any(|id| *id == g.name || *id == g.arn)))
             .filter(|g| {
                 req.log_group_class.as_deref().is_none_or(|c| g.inner.lock().class.as_deref().unwrap_or("STANDARD") == c)
             })
@@ -176,6 +206,21 @@ impl State {
         };
         self.store.write(move |tx| persist::save_group(tx, &row)).await.map_err(errors::store)?;
         expire_group(self, &g, now_millis());
+        Ok(empty())
+    }
+
+    pub async fn put_log_group_deletion_protection(
+        &self,
+        ctx: &RequestContext,
+        req: DeletionProtectionInput,
+    ) -> Result<Value, AwsError> {
+        let g = self.group_named(ctx, None, Some(&req.log_group_identifier))?;
+        let row = {
+            let mut inner = g.inner.lock();
+            inner.deletion_protection = req.deletion_protection_enabled;
+            GroupRow::of(&g, &inner)
+        };
+        self.store.write(move |tx| persist::save_group(tx, &row)).await.map_err(errors::store)?;
         Ok(empty())
     }
 

@@ -57,7 +57,20 @@ impl State {
         validate::group_name(&req.log_group_name, "logGroupName")?;
         validate::stream_name(&req.log_stream_name, "logStreamName")?;
         let g = self.group(ctx, &req.log_group_name)?;
-        g.inner.lock().streams.remove(&req.log_stream_name).ok_or_else(errors::stream_not_found)?;
+        {
+            let mut inner = g.inner.lock();
+            if !inner.streams.contains_key(&req.log_stream_name) {
+                return Err(errors::stream_not_found());
+            }
+            // "deletion protection blocks all deletion operations until it is explicitly disabled"
+            if inner.deletion_protection {
+                return Err(AwsError::bad_request(
+                    "ValidationException",
+                    "Cannot delete log stream in a log group with deletion protection enabled. Disable deletion protection first.",
+                ));
+            }
+            inner.streams.remove(&req.log_stream_name);
+        }
         let (arn, name) = (g.arn.clone(), req.log_stream_name);
         self.store.write(move |tx| persist::delete_stream(tx, &arn, &name)).await.map_err(errors::store)?;
         Ok(empty())

@@ -17,7 +17,8 @@ CREATE TABLE IF NOT EXISTS log_groups (
     retention_days INTEGER,
     tags TEXT NOT NULL,
     kms_key_id TEXT,
-    class TEXT
+    class TEXT,
+    deletion_protection INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS log_streams (
     group_arn TEXT NOT NULL,
@@ -51,6 +52,7 @@ pub struct GroupRow {
     pub tags: String,
     pub kms_key_id: Option<String>,
     pub class: Option<String>,
+    pub deletion_protection: bool,
 }
 
 impl GroupRow {
@@ -65,16 +67,28 @@ impl GroupRow {
             tags: serde_json::to_string(&inner.tags).unwrap_or_else(|_| "{}".into()),
             kms_key_id: inner.kms_key_id.clone(),
             class: inner.class.clone(),
+            deletion_protection: inner.deletion_protection,
         }
     }
 }
 
 pub fn save_group(tx: &Transaction, g: &GroupRow) -> rusqlite::Result<()> {
     tx.prepare_cached(
-        "INSERT OR REPLACE INTO log_groups (arn, account, region, name, created, retention_days, tags, kms_key_id, class)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT OR REPLACE INTO log_groups (arn, account, region, name, created, retention_days, tags, kms_key_id, class, deletion_protection)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
-    .execute(params![g.arn, g.account, g.region, g.name, g.created as i64, g.retention_days, g.tags, g.kms_key_id, g.class])?;
+    .execute(params![
+        g.arn,
+        g.account,
+        g.region,
+        g.name,
+        g.created as i64,
+        g.retention_days,
+        g.tags,
+        g.kms_key_id,
+        g.class,
+        g.deletion_protection
+    ])?;
     Ok(())
 }
 
@@ -154,7 +168,7 @@ pub fn expire_events(tx: &Transaction, group_arn: &str, cutoff: u64) -> rusqlite
 pub fn load(conn: &Connection) -> rusqlite::Result<(Vec<Arc<Group>>, u64)> {
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     let mut stmt = conn.prepare(
-        "SELECT arn, account, region, name, created, retention_days, tags, kms_key_id, class FROM log_groups",
+        "SELECT arn, account, region, name, created, retention_days, tags, kms_key_id, class, deletion_protection FROM log_groups",
     )?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
@@ -167,6 +181,7 @@ pub fn load(conn: &Connection) -> rusqlite::Result<(Vec<Arc<Group>>, u64)> {
             tags: serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or_default(),
             kms_key_id: r.get(7)?,
             class: r.get(8)?,
+            deletion_protection: r.get(9)?,
             streams: BTreeMap::new(),
         };
         groups.insert(arn, Group::new(&account, &region, &name, r.get::<_, i64>(4)? as u64, inner));

@@ -3,6 +3,7 @@
 //! and with `--follow`, polled every second for new events.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -85,7 +86,10 @@ async fn follow(args: LogsArgs) -> Result<(), String> {
                         continue;
                     }
                     let message = e["message"].as_str().unwrap_or_default().trim_end_matches(['\n', '\r']);
-                    println!("{} {message}", format_time(ts));
+                    // A closed stdout (`nimbus logs f | head`) ends the command quietly.
+                    if writeln!(std::io::stdout().lock(), "{} {message}", format_time(ts)).is_err() {
+                        return Ok(());
+                    }
                     printed.insert(id, ts);
                 }
                 if let Some(newest) = printed.values().max().copied() {
