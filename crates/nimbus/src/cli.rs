@@ -18,6 +18,27 @@ pub enum Command {
     /// Print the shell exports that point AWS SDKs and the aws CLI at nimbus:
     /// eval "$(nimbus env)"
     Env(EndpointArgs),
+    /// Show a function's logs (/aws/lambda/<name>) or any log group's (a name starting
+    /// with '/'), from a running server.
+    Logs(LogsArgs),
+}
+
+#[derive(Args)]
+pub struct LogsArgs {
+    /// A Lambda function name, or a log group name starting with '/'.
+    pub target: String,
+    /// Keep polling for new events (every second) until interrupted.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+    /// How far back to start: 30s, 10m, 2h, 1d, 1w.
+    #[arg(long, default_value = "10m")]
+    pub since: String,
+    /// The nimbus server to read from (default http://127.0.0.1:4566).
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    pub endpoint_url: Option<String>,
+    /// The region whose log groups to read.
+    #[arg(long, default_value = "us-east-1", env = "AWS_DEFAULT_REGION")]
+    pub region: String,
 }
 
 #[derive(Args, Clone)]

@@ -14,6 +14,7 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use nimbus_core::targets::TargetRegistry;
 use nimbus_lambda::Lambda;
+use nimbus_logs::Logs;
 use nimbus_s3::S3;
 use nimbus_sqs::Sqs;
 use nimbus_store::Durability;
@@ -63,6 +64,8 @@ async fn serve(args: ServeArgs, started: Instant) -> Result<(), String> {
     let sqs = Arc::new(Sqs::open(data_dir, durability)?);
     let targets = TargetRegistry::new();
     targets.register("sqs", sqs.clone());
+    let logs = Arc::new(Logs::open(data_dir, durability)?);
+    targets.register("logs", logs.clone());
 
     let auth = AuthConfig { strict: args.auth == AuthArg::Strict, ..AuthConfig::default() };
     let s3 = Arc::new(S3::open(data_dir, durability, auth.clone(), targets.clone())?);
@@ -72,6 +75,7 @@ async fn serve(args: ServeArgs, started: Instant) -> Result<(), String> {
     let mut edge = Edge::new(auth);
     edge.register(sqs.clone());
     edge.register(lambda.clone());
+    edge.register(logs.clone());
     let edge = Arc::new(edge);
     let storage = match data_dir {
         Some(d) => format!("data in {}, durability {}", d.display(), match args.durability {
@@ -110,6 +114,7 @@ async fn serve(args: ServeArgs, started: Instant) -> Result<(), String> {
     }
     tracing::info!("shutting down");
     sqs.flush().await;
+    logs.flush().await;
     s3.shutdown().await;
     lambda.shutdown().await;
     Ok(())
