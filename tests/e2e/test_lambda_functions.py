@@ -191,3 +191,40 @@ def test_handler_calls_sqs_with_plain_boto3(lam, sqs):
     while not msgs and time.time() < deadline:
         msgs = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", [])
     assert msgs and msgs[0]["Body"] == "from lambda " + resp["ResponseMetadata"]["RequestId"]
+
+
+def test_function_logs_reach_cloudwatch_logs(lam, endpoint):
+    """Each environment writes to /aws/lambda/<name>, stream YYYY/MM/DD/[$LATEST]<id>,
+    with START / END / REPORT lines, readable through the Logs API and `nimbus logs`."""
+    import os
+    import re
+    import subprocess
+
+    logs = h.make_client(endpoint, service="logs")
+    name = create(lam)
+    resp = invoke(lam, name, {"n": 1})
+    request_id = resp["ResponseMetadata"]["RequestId"]
+    group = f"/aws/lambda/{name}"
+
+    def messages():
+        try:
+            return [e["message"] for e in logs.filter_log_events(logGroupName=group)["events"]]
+        except logs.exceptions.ResourceNotFoundException:
+            return []
+
+    got = h.wait_until(lambda: (m := messages()) and any(x.startswith("REPORT") for x in m) and m, timeout=10,
+                       message="the function's log events")
+    assert f"START RequestId: {request_id} Version: $LATEST" in got
+    assert "hello stdout" in got and "hello stderr" in got
+    assert f"END RequestId: {request_id}" in got
+    report = next(x for x in got if x.startswith("REPORT"))
+    assert "Billed Duration" in report and "Init Duration" in report
+    streams = logs.describe_log_streams(logGroupName=group)["logStreams"]
+    assert len(streams) == 1
+    assert re.fullmatch(r"\d{4}/\d{2}/\d{2}/\[\$LATEST\][0-9a-f]{32}", streams[0]["logStreamName"])
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    out = subprocess.run([h.nimbus_bin(), "logs", name, "--endpoint-url", endpoint],
+                         capture_output=True, text=True, timeout=20, env=env)
+    assert out.returncode == 0, out.stderr
+    assert f"START RequestId: {request_id}" in out.stdout and "hello stdout" in out.stdout

@@ -35,6 +35,8 @@ pub struct Environment {
     /// Whether the runtime marks where each invocation's output ends (nimbus's own
     /// bootstraps do; a custom runtime's does not).
     pub marks_ends: bool,
+    /// Each invocation's log, in order, to the environment's CloudWatch Logs stream.
+    cloudwatch: tokio::sync::mpsc::UnboundedSender<String>,
     pid: Option<u32>,
     exited: Arc<AtomicBool>,
     dir: PathBuf,
@@ -63,6 +65,11 @@ impl Environment {
             .lines()
             .find_map(|l| l.strip_prefix("VmRSS:"))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+    }
+
+    /// Queues an invocation's log for the environment's CloudWatch Logs stream.
+    pub fn publish_log(&self, log: String) {
+        let _ = self.cloudwatch.send(log);
     }
 
     pub fn has_exited(&self) -> bool {
@@ -199,6 +206,7 @@ pub async fn spawn(state: &Arc<State>, f: &FunctionRecord) -> Result<Arc<Environ
         api2.process_exited(how);
     });
 
+    let cloudwatch = crate::cloudwatch::writer(state.targets.clone(), f, log_stream.clone());
     Ok(Arc::new(Environment {
         id,
         function_arn: f.qualified_arn(),
@@ -209,6 +217,7 @@ pub async fn spawn(state: &Arc<State>, f: &FunctionRecord) -> Result<Arc<Environ
         log_stream,
         preface: Mutex::new(preface),
         marks_ends,
+        cloudwatch,
         pid,
         exited,
         dir,

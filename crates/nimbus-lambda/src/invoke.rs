@@ -268,6 +268,7 @@ pub async fn run(
         status,
     };
     let log = logs::compose(env.log.take(), &preface, &extra, &report);
+    env.publish_log(log.clone());
     tracing::debug!(function = %f.name, %request_id, cold, environment = %env.id, stream = %env.log_stream, "invoked");
     if keep && !env.has_exited() {
         state.pool.put(env);

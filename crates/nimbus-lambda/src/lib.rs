@@ -5,6 +5,7 @@
 //! each code version is unpacked once under `<data-dir>/lambda/code/<sha256>/`.
 
 mod async_invoke;
+mod cloudwatch;
 mod code;
 mod concurrency;
 mod environment;
