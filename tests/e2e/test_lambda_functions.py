@@ -228,3 +228,24 @@ def test_function_logs_reach_cloudwatch_logs(lam, endpoint):
                          capture_output=True, text=True, timeout=20, env=env)
     assert out.returncode == 0, out.stderr
     assert f"START RequestId: {request_id}" in out.stdout and "hello stdout" in out.stdout
+
+
+def test_code_from_s3(lam, endpoint):
+    """CreateFunction and UpdateFunctionCode take the package from S3 (S3Bucket/S3Key),
+    as SAM and CloudFormation deploy it."""
+    from test_s3_basics import s3_client
+
+    s3 = s3_client(endpoint)
+    bucket = f"code-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="v1.zip", Body=make_zip({"app.py": "def handler(e, c):\n    return 'one'\n"}))
+    s3.put_object(Bucket=bucket, Key="v2.zip", Body=make_zip({"app.py": "def handler(e, c):\n    return 'two'\n"}))
+    name = create(lam, Code={"S3Bucket": bucket, "S3Key": "v1.zip"})
+    assert json.loads(invoke(lam, name)["Body"]) == "one"
+    lam.update_function_code(FunctionName=name, S3Bucket=bucket, S3Key="v2.zip")
+    assert json.loads(invoke(lam, name)["Body"]) == "two"
+    err = h.expect_client_error(
+        lambda: lam.update_function_code(FunctionName=name, S3Bucket=bucket, S3Key="missing.zip"),
+        "InvalidParameterValueException",
+    )
+    assert "NoSuchKey" in err.response["Error"]["Message"]

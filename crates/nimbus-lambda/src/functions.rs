@@ -330,12 +330,40 @@ impl State {
         }
     }
 
-    async fn store_code(&self, b64: &str, operation: &str) -> Result<StoredCode, AwsError> {
-        let zip = code::decode_zip(b64, operation)?;
+    /// Stores the package `source` names: `ZipFile`, or `S3Bucket`/`S3Key`
+    /// (/`S3ObjectVersion`) read from S3 through the target registry.
+    async fn store_code(&self, ctx: &RequestContext, source: &Value, operation: &str) -> Result<StoredCode, AwsError> {
+        let zip = match (str_member(source, "ZipFile"), str_member(source, "S3Bucket"), str_member(source, "S3Key")) {
+            (Some(b64), _, _) => code::decode_zip(b64, operation)?,
+            (None, Some(bucket), Some(key)) => self.code_from_s3(ctx, bucket, key, str_member(source, "S3ObjectVersion")).await?,
+            (None, Some(_), None) | (None, None, Some(_)) => {
+                return Err(errors::invalid_parameter("Please provide both S3Bucket and S3Key to use code from S3."))
+            }
+            (None, None, None) => return Err(errors::invalid_parameter("Please provide a source for function code.")),
+        };
         let root = self.root.clone();
         tokio::task::spawn_blocking(move || code::store(&root, &zip))
             .await
             .map_err(|e| AwsError::internal(format!("code store task failed: {e}")))?
+    }
+
+    async fn code_from_s3(&self, ctx: &RequestContext, bucket: &str, key: &str, version: Option<&str>) -> Result<Vec<u8>, AwsError> {
+        let mut input = json!({ "Bucket": bucket, "Key": key });
+        if let Some(v) = version {
+            input["VersionId"] = json!(v);
+        }
+        let out = self.targets.call("s3", ctx, "GetObject", input).await.map_err(|e| {
+            errors::invalid_parameter(format!(
+                "Error occurred while GetObject. S3 Error Code: {}. S3 Error Message: {}",
+                e.code, e.message
+            ))
+        })?;
+        // Packages from S3 may exceed the 50 MB direct-upload limit; the unzipped limit
+        // still applies when the package is stored.
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .decode(str_member(&out, "Body").unwrap_or("").as_bytes())
+            .map_err(|_| AwsError::internal("S3 returned an unreadable object body"))
     }
 
     async fn persist(&self, f: &FunctionRecord) -> Result<(), AwsError> {
@@ -398,16 +426,10 @@ impl State {
         }
         self.check_runtime(runtime_id).await?;
         let code_in = v.get("Code").ok_or_else(|| AwsError::missing_parameter("Code"))?;
-        let Some(zip_b64) = str_member(code_in, "ZipFile") else {
-            if code_in.get("S3Bucket").is_some() {
-                return Err(errors::invalid_parameter("Code from S3 (S3Bucket/S3Key) is not supported by nimbus yet; pass ZipFile."));
-            }
-            return Err(errors::invalid_parameter("Please provide a source for function code."));
-        };
         if self.functions.read().contains_key(&r.key()) {
             return Err(errors::conflict(format!("Function already exist: {}", r.name)));
         }
-        let stored = self.store_code(zip_b64, "CreateFunction").await?;
+        let stored = self.store_code(ctx, code_in, "CreateFunction").await?;
 
         let _guard = self.write_lock.lock().await;
         if self.functions.read().contains_key(&r.key()) {
@@ -533,13 +555,7 @@ impl State {
         reject_image(&v)?;
         let current = self.lookup(ctx, &v)?;
         check_revision(&v, &current)?;
-        let Some(zip_b64) = str_member(&v, "ZipFile") else {
-            if v.get("S3Bucket").is_some() {
-                return Err(errors::invalid_parameter("Code from S3 (S3Bucket/S3Key) is not supported by nimbus yet; pass ZipFile."));
-            }
-            return Err(errors::invalid_parameter("Please provide a source for function code."));
-        };
-        let stored = self.store_code(zip_b64, "UpdateFunctionCode").await?;
+        let stored = self.store_code(ctx, &v, "UpdateFunctionCode").await?;
         if v.get("DryRun").and_then(Value::as_bool) == Some(true) {
             let mut f = (*current).clone();
             f.code_sha256 = stored.sha256;

@@ -15,6 +15,7 @@ mod ops_config;
 mod persist;
 mod provider;
 mod routing;
+mod target;
 mod versioning;
 mod versions;
 

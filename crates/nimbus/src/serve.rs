@@ -69,6 +69,7 @@ async fn serve(args: ServeArgs, started: Instant) -> Result<(), String> {
 
     let auth = AuthConfig { strict: args.auth == AuthArg::Strict, ..AuthConfig::default() };
     let s3 = Arc::new(S3::open(data_dir, durability, auth.clone(), targets.clone())?);
+    targets.register("s3", s3.clone());
     let endpoint_host = if local.ip().is_unspecified() { format!("127.0.0.1:{}", local.port()) } else { local.to_string() };
     let lambda = Arc::new(Lambda::open(data_dir, durability, format!("http://{endpoint_host}"), targets.clone())?);
     targets.register("lambda", lambda.clone());
