@@ -140,7 +140,8 @@ async fn runtime_command(state: &State, f: &FunctionRecord, code_dir: &std::path
             Ok((i.executable.clone(), vec![state.runtime_dir.join("node").join("bootstrap.js")], preface, true))
         }
         _ => {
-            let bootstrap = code_dir.join("bootstrap");
+            let own = code_dir.join("bootstrap");
+            let bootstrap = if own.exists() { own } else { crate::layers::bootstrap(&state.root, &f.layers).unwrap_or(own) };
             let executable = std::fs::metadata(&bootstrap).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
             match executable {
                 Ok(true) => {
@@ -272,6 +273,20 @@ fn environment_variables(
     }
     if f.runtime.starts_with("nodejs") {
         vars.push(("NODE_PATH".into(), format!("{}/node_modules", code_dir.display())));
+    }
+    // Layers: where /opt's content would be found.
+    let python_minor = f.runtime.strip_prefix("python");
+    for (name, paths) in crate::layers::search_paths(&state.root, &f.layers, python_minor) {
+        let mut joined: Vec<String> = paths.iter().filter(|p| p.is_dir()).map(|p| p.display().to_string()).collect();
+        if joined.is_empty() {
+            continue;
+        }
+        if let Some((_, existing)) = vars.iter().find(|(k, _)| k == name) {
+            // /opt comes after the system's directories on PATH, as on AWS.
+            joined.insert(0, existing.clone());
+        }
+        vars.retain(|(k, _)| k != name);
+        vars.push((name.to_string(), joined.join(":")));
     }
     if let Some(env) = &f.environment {
         for (k, v) in env {

@@ -66,6 +66,9 @@ pub struct FunctionRecord {
     /// Reserved concurrency (PutFunctionConcurrency), function-wide.
     #[serde(default)]
     pub reserved_concurrency: Option<u32>,
+    /// The layer versions the function uses, in order.
+    #[serde(default)]
+    pub layers: Vec<crate::layers::LayerRef>,
 }
 
 fn latest_version() -> String {
@@ -123,6 +126,10 @@ impl FunctionRecord {
             }
             if let Some(dlq) = &self.dead_letter_target {
                 m.insert("DeadLetterConfig".into(), json!({ "TargetArn": dlq }));
+            }
+            if !self.layers.is_empty() {
+                let layers: Vec<Value> = self.layers.iter().map(|l| json!({ "Arn": l.arn, "CodeSize": l.code_size })).collect();
+                m.insert("Layers".into(), json!(layers));
             }
         }
         c
@@ -332,7 +339,7 @@ impl State {
 
     /// Stores the package `source` names: `ZipFile`, or `S3Bucket`/`S3Key`
     /// (/`S3ObjectVersion`) read from S3 through the target registry.
-    async fn store_code(&self, ctx: &RequestContext, source: &Value, operation: &str) -> Result<StoredCode, AwsError> {
+    pub(crate) async fn store_code(&self, ctx: &RequestContext, source: &Value, operation: &str) -> Result<StoredCode, AwsError> {
         let zip = match (str_member(source, "ZipFile"), str_member(source, "S3Bucket"), str_member(source, "S3Key")) {
             (Some(b64), _, _) => code::decode_zip(b64, operation)?,
             (None, Some(bucket), Some(key)) => self.code_from_s3(ctx, bucket, key, str_member(source, "S3ObjectVersion")).await?,
@@ -378,7 +385,11 @@ impl State {
             .functions
             .read()
             .values()
-            .any(|f| f.code_hex == hex || f.versions.values().any(|v| v.code_hex == hex));
+            .any(|f| {
+                let uses = |r: &FunctionRecord| r.code_hex == hex || r.layers.iter().any(|l| l.code_hex == hex);
+                uses(f) || f.versions.values().any(uses)
+            })
+            || self.layers.read().values().any(|l| l.versions.values().any(|v| v.code_hex == hex));
         if !used {
             let root = self.root.clone();
             let hex = hex.to_string();
@@ -421,9 +432,7 @@ impl State {
             Some(_) => return Err(errors::validation("Architectures must hold exactly one architecture")),
             None => vec!["x86_64".to_string()],
         };
-        if v.get("Layers").and_then(Value::as_array).is_some_and(|l| !l.is_empty()) {
-            return Err(errors::invalid_parameter("Layers are not supported by nimbus yet."));
-        }
+        let layers = self.resolve_layers(ctx, &v)?.unwrap_or_default();
         self.check_runtime(runtime_id).await?;
         let code_in = v.get("Code").ok_or_else(|| AwsError::missing_parameter("Code"))?;
         if self.functions.read().contains_key(&r.key()) {
@@ -462,6 +471,7 @@ impl State {
             aliases: BTreeMap::new(),
             last_version: 0,
             reserved_concurrency: None,
+            layers: layers.iter().map(crate::layers::LayerRef::from).collect(),
         };
         self.persist(&f).await?;
         let mut out = f.configuration();
@@ -595,11 +605,12 @@ impl State {
         let timeout = int_member(&v, "Timeout")?.map(check_timeout).transpose()?;
         let memory = int_member(&v, "MemorySize")?.map(check_memory).transpose()?;
         let env = environment(&v)?;
-        if v.get("Layers").and_then(Value::as_array).is_some_and(|l| !l.is_empty()) {
-            return Err(errors::invalid_parameter("Layers are not supported by nimbus yet."));
-        }
+        let layers = self.resolve_layers(ctx, &v)?;
         let dlq = dead_letter_target(&v)?;
         self.update(&current, move |f| {
+            if let Some(l) = &layers {
+                f.layers = l.iter().map(crate::layers::LayerRef::from).collect();
+            }
             if let Some(d) = &dlq {
                 f.dead_letter_target = d.clone();
             }

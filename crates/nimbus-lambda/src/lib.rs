@@ -13,6 +13,7 @@ mod errors;
 mod event_sources;
 mod functions;
 mod invoke;
+mod layers;
 mod logs;
 mod permissions;
 mod runtime;
@@ -64,6 +65,7 @@ pub(crate) struct State {
     pub write_lock: tokio::sync::Mutex<()>,
     /// Other services, by ARN: event sources, destinations, dead-letter queues.
     pub targets: TargetRegistry,
+    pub layers: RwLock<HashMap<layers::LayerKey, layers::LayerRecord>>,
     /// Event source mappings by UUID.
     pub mappings: RwLock<HashMap<String, MappingRecord>>,
     pub pollers: Pollers,
@@ -156,6 +158,7 @@ impl Lambda {
         }
         let functions = loaded.functions.into_iter().map(|f| (f.key(), Arc::new(f))).collect();
         let mappings = loaded.mappings.into_iter().map(|m| (m.uuid.clone(), m)).collect();
+        let layer_records = loaded.layers.into_iter().map(|l| (l.key(), l)).collect();
         let state = Arc::new(State {
             store,
             functions: RwLock::new(functions),
@@ -170,6 +173,7 @@ impl Lambda {
             write_lock: tokio::sync::Mutex::new(()),
             targets,
             mappings: RwLock::new(mappings),
+            layers: RwLock::new(layer_records),
             pollers: Pollers::default(),
         });
         tokio::spawn(reaper(Arc::downgrade(&state)));
@@ -240,6 +244,12 @@ impl ServiceHandler for Lambda {
             "GetFunctionConcurrency" => s.get_function_concurrency(ctx, v),
             "DeleteFunctionConcurrency" => s.delete_function_concurrency(ctx, v).await,
             "GetAccountSettings" => s.get_account_settings(ctx),
+            "PublishLayerVersion" => s.publish_layer_version(ctx, v).await,
+            "GetLayerVersion" => s.get_layer_version(ctx, v),
+            "GetLayerVersionByArn" => s.get_layer_version_by_arn(ctx, v),
+            "ListLayerVersions" => s.list_layer_versions(ctx, v),
+            "ListLayers" => s.list_layers(ctx, v),
+            "DeleteLayerVersion" => s.delete_layer_version(ctx, v).await,
             "PublishVersion" => s.publish_version(ctx, v).await,
             "ListVersionsByFunction" => s.list_versions(ctx, v),
             "CreateAlias" => s.create_alias(ctx, v).await,

@@ -16,6 +16,10 @@ CREATE TABLE IF NOT EXISTS event_source_mappings (
     arn TEXT PRIMARY KEY,
     record TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS layers (
+    arn TEXT PRIMARY KEY,
+    record TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS async_events (
     arn TEXT PRIMARY KEY,
     record TEXT NOT NULL
@@ -28,6 +32,7 @@ pub enum Table {
     Functions,
     EventSourceMappings,
     AsyncEvents,
+    Layers,
 }
 
 impl Table {
@@ -36,6 +41,7 @@ impl Table {
             Table::Functions => "functions",
             Table::EventSourceMappings => "event_source_mappings",
             Table::AsyncEvents => "async_events",
+            Table::Layers => "layers",
         }
     }
 }
@@ -46,6 +52,7 @@ pub struct Loaded {
     pub functions: Vec<FunctionRecord>,
     pub mappings: Vec<MappingRecord>,
     pub async_events: Vec<crate::async_invoke::PendingEvent>,
+    pub layers: Vec<crate::layers::LayerRecord>,
 }
 
 pub fn load(conn: &Connection) -> rusqlite::Result<Loaded> {
@@ -53,6 +60,7 @@ pub fn load(conn: &Connection) -> rusqlite::Result<Loaded> {
         functions: load_table(conn, Table::Functions)?,
         mappings: load_table(conn, Table::EventSourceMappings)?,
         async_events: load_table(conn, Table::AsyncEvents)?,
+        layers: load_table(conn, Table::Layers)?,
     })
 }
 

@@ -57,7 +57,7 @@ impl AliasRecord {
 /// instead of a new one when nothing changed since it was published.
 fn fingerprint(f: &FunctionRecord) -> Value {
     json!([f.code_sha256, f.runtime, f.handler, f.role, f.timeout, f.memory_size, f.environment, f.architectures,
-           f.ephemeral_storage, f.dead_letter_target])
+           f.ephemeral_storage, f.dead_letter_target, f.layers])
 }
 
 fn valid_alias_name(name: &str) -> bool {
