@@ -97,3 +97,49 @@ def test_memory_size_caps_the_environment(lam):
     assert "Error Type: Runtime.OutOfMemory" in base64.b64decode(r["LogResult"]).decode()
     # A new environment serves the next invocation.
     assert json.loads(invoke(lam, fn, {"mb": 1})["Body"]) == {"held_mb": 1}
+
+
+PROVISIONED = '''
+import os, time
+INIT_AT = time.time()
+def handler(event, context):
+    return {"type": os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"], "init_at": INIT_AT}
+'''
+
+
+def test_provisioned_concurrency_initialises_environments_ahead(lam):
+    fn = create(lam, PROVISIONED)
+    version = lam.publish_version(FunctionName=fn)["Version"]
+    h.expect_client_error(
+        lambda: lam.put_provisioned_concurrency_config(FunctionName=fn, Qualifier="$LATEST",
+                                                       ProvisionedConcurrentExecutions=1),
+        "InvalidParameterValueException",
+    )
+    err = h.expect_client_error(
+        lambda: lam.get_provisioned_concurrency_config(FunctionName=fn, Qualifier=version),
+        "ProvisionedConcurrencyConfigNotFoundException",
+        status=404,
+    )
+    assert err
+    put = lam.put_provisioned_concurrency_config(FunctionName=fn, Qualifier=version, ProvisionedConcurrentExecutions=2)
+    assert put["RequestedProvisionedConcurrentExecutions"] == 2
+    assert put["Status"] in ("IN_PROGRESS", "READY")
+    ready = h.wait_until(
+        lambda: (c := lam.get_provisioned_concurrency_config(FunctionName=fn, Qualifier=version))["Status"] == "READY" and c,
+        timeout=15, message="provisioned concurrency to be READY",
+    )
+    assert ready["AllocatedProvisionedConcurrentExecutions"] == 2
+    assert ready["AvailableProvisionedConcurrentExecutions"] == 2
+    ready_at = time.time()
+    r = invoke(lam, fn, {}, Qualifier=version, LogType="Tail")
+    body = json.loads(r["Body"])
+    assert body["type"] == "provisioned-concurrency"
+    assert body["init_at"] < ready_at, "init ran before the invocation"
+    assert "Init Duration" not in base64.b64decode(r["LogResult"]).decode()
+    listed = lam.list_provisioned_concurrency_configs(FunctionName=fn)["ProvisionedConcurrencyConfigs"]
+    assert [c["FunctionArn"].rsplit(":", 1)[1] for c in listed] == [version]
+    lam.delete_provisioned_concurrency_config(FunctionName=fn, Qualifier=version)
+    h.expect_client_error(
+        lambda: lam.get_provisioned_concurrency_config(FunctionName=fn, Qualifier=version),
+        "ProvisionedConcurrencyConfigNotFoundException",
+    )

@@ -35,6 +35,8 @@ pub struct Environment {
     /// Whether the runtime marks where each invocation's output ends (nimbus's own
     /// bootstraps do; a custom runtime's does not).
     pub marks_ends: bool,
+    /// Initialised ahead of invocations by provisioned concurrency: never reaped.
+    pub provisioned: bool,
     /// Each invocation's log, in order, to the environment's CloudWatch Logs stream.
     cloudwatch: tokio::sync::mpsc::UnboundedSender<String>,
     pid: Option<u32>,
@@ -157,8 +159,14 @@ async fn runtime_command(state: &State, f: &FunctionRecord, code_dir: &std::path
     }
 }
 
-/// Starts an environment for `f`.
+/// Starts an environment for `f` on demand (an invocation is waiting for it).
 pub async fn spawn(state: &Arc<State>, f: &FunctionRecord) -> Result<Arc<Environment>, SpawnError> {
+    spawn_as(state, f, false).await
+}
+
+/// Starts an environment for `f`; a `provisioned` one is initialised ahead of any
+/// invocation (provisioned concurrency) and never reaped for idling.
+pub async fn spawn_as(state: &Arc<State>, f: &FunctionRecord, provisioned: bool) -> Result<Arc<Environment>, SpawnError> {
     let code_dir = crate::code::code_dir(&state.root, &f.code_hex);
     let (program, args, preface, marks_ends) = runtime_command(state, f, &code_dir).await?;
     let id = nimbus_core::ids::uuid4().replace('-', "");
@@ -181,7 +189,7 @@ pub async fn spawn(state: &Arc<State>, f: &FunctionRecord) -> Result<Arc<Environ
         .stdout(Stdio::from(writer))
         .stderr(Stdio::from(writer2))
         .process_group(0);
-    for (k, v) in environment_variables(state, f, port, &log_stream, &tmp, &code_dir) {
+    for (k, v) in environment_variables(state, f, port, &log_stream, &tmp, &code_dir, provisioned) {
         cmd.env(k, v);
     }
     let spawned = Instant::now();
@@ -218,6 +226,7 @@ pub async fn spawn(state: &Arc<State>, f: &FunctionRecord) -> Result<Arc<Environ
         log_stream,
         preface: Mutex::new(preface),
         marks_ends,
+        provisioned,
         cloudwatch,
         pid,
         exited,
@@ -244,6 +253,7 @@ fn environment_variables(
     log_stream: &str,
     tmp: &std::path::Path,
     code_dir: &std::path::Path,
+    provisioned: bool,
 ) -> Vec<(String, String)> {
     let task_root = code_dir.display().to_string();
     let mut vars: Vec<(String, String)> = vec![
@@ -261,7 +271,10 @@ fn environment_variables(
         ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), f.memory_size.to_string()),
         ("AWS_LAMBDA_LOG_GROUP_NAME".into(), f.log_group()),
         ("AWS_LAMBDA_LOG_STREAM_NAME".into(), log_stream.to_string()),
-        ("AWS_LAMBDA_INITIALIZATION_TYPE".into(), "on-demand".into()),
+        (
+            "AWS_LAMBDA_INITIALIZATION_TYPE".into(),
+            if provisioned { "provisioned-concurrency" } else { "on-demand" }.into(),
+        ),
         ("AWS_REGION".into(), f.region.clone()),
         ("AWS_DEFAULT_REGION".into(), f.region.clone()),
         ("AWS_ACCESS_KEY_ID".into(), "test".into()),
@@ -342,13 +355,18 @@ impl Pool {
         for list in idle.values_mut() {
             let (keep, old): (Vec<_>, Vec<_>) = list
                 .drain(..)
-                .partition(|e| e.last_used.lock().elapsed() < max_idle && !e.has_exited());
+                .partition(|e| (e.provisioned || e.last_used.lock().elapsed() < max_idle) && !e.has_exited());
             *list = keep;
             stopped.extend(old);
         }
         idle.retain(|_, l| !l.is_empty());
         drop(idle);
         stopped.len()
+    }
+
+    /// Provisioned environments of a qualified function ARN waiting for work.
+    pub fn provisioned_idle(&self, qualified_arn: &str) -> usize {
+        self.idle.lock().get(qualified_arn).map_or(0, |l| l.iter().filter(|e| e.provisioned && !e.has_exited()).count())
     }
 
     pub fn idle_count(&self) -> usize {

@@ -69,6 +69,9 @@ pub struct FunctionRecord {
     /// The layer versions the function uses, in order.
     #[serde(default)]
     pub layers: Vec<crate::layers::LayerRef>,
+    /// Provisioned concurrency by qualifier (version number or alias).
+    #[serde(default)]
+    pub provisioned: BTreeMap<String, crate::provisioned::ProvisionedConfig>,
 }
 
 fn latest_version() -> String {
@@ -472,6 +475,7 @@ impl State {
             last_version: 0,
             reserved_concurrency: None,
             layers: layers.iter().map(crate::layers::LayerRef::from).collect(),
+            provisioned: BTreeMap::new(),
         };
         self.persist(&f).await?;
         let mut out = f.configuration();

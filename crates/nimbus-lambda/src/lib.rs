@@ -16,6 +16,7 @@ mod invoke;
 mod layers;
 mod logs;
 mod permissions;
+mod provisioned;
 mod runtime;
 mod runtime_api;
 mod store;
@@ -61,6 +62,7 @@ pub(crate) struct State {
     node: tokio::sync::OnceCell<Result<Arc<runtime::Interpreter>, String>>,
     pub pool: Pool,
     pub limiter: concurrency::Limiter,
+    pub allocation: provisioned::Allocation,
     /// Serialises changes to function records.
     pub write_lock: tokio::sync::Mutex<()>,
     /// Other services, by ARN: event sources, destinations, dead-letter queues.
@@ -170,6 +172,7 @@ impl Lambda {
             node: tokio::sync::OnceCell::new(),
             pool: Pool::default(),
             limiter: concurrency::Limiter::default(),
+            allocation: provisioned::Allocation::default(),
             write_lock: tokio::sync::Mutex::new(()),
             targets,
             mappings: RwLock::new(mappings),
@@ -244,6 +247,10 @@ impl ServiceHandler for Lambda {
             "GetFunctionConcurrency" => s.get_function_concurrency(ctx, v),
             "DeleteFunctionConcurrency" => s.delete_function_concurrency(ctx, v).await,
             "GetAccountSettings" => s.get_account_settings(ctx),
+            "PutProvisionedConcurrencyConfig" => s.put_provisioned_concurrency(ctx, v).await,
+            "GetProvisionedConcurrencyConfig" => s.get_provisioned_concurrency(ctx, v),
+            "DeleteProvisionedConcurrencyConfig" => s.delete_provisioned_concurrency(ctx, v).await,
+            "ListProvisionedConcurrencyConfigs" => s.list_provisioned_concurrency(ctx, v),
             "PublishLayerVersion" => s.publish_layer_version(ctx, v).await,
             "GetLayerVersion" => s.get_layer_version(ctx, v),
             "GetLayerVersionByArn" => s.get_layer_version_by_arn(ctx, v),
