@@ -65,8 +65,13 @@ def create(lam, code=HANDLER, **kwargs):
 
 
 def test_create_get_list_delete(lam):
-    name = create(lam, Description="d", Timeout=7, MemorySize=256, Tags={"team": "x"},
-                  Environment={"Variables": {"GREETING": "hello"}})
+    name = "fn-" + uuid.uuid4().hex[:12]
+    created = lam.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                                  Code={"ZipFile": make_zip({"app.py": HANDLER})}, Description="d", Timeout=7,
+                                  MemorySize=256, Tags={"team": "x"}, Environment={"Variables": {"GREETING": "hello"}})
+    # The create response shows the function Pending; the waiter AWS documents sees it Active.
+    assert created["State"] == "Pending" and created["StateReasonCode"] == "Creating"
+    lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 5})
     conf = lam.get_function_configuration(FunctionName=name)
     assert conf["FunctionName"] == name
     assert conf["FunctionArn"] == f"arn:aws:lambda:{h.REGION}:000000000000:function:{name}"
@@ -95,7 +100,9 @@ def test_create_get_list_delete(lam):
 
 def test_update_code_and_configuration(lam):
     name = create(lam)
-    lam.update_function_configuration(FunctionName=name, Environment={"Variables": {"GREETING": "v2"}})
+    updated = lam.update_function_configuration(FunctionName=name, Environment={"Variables": {"GREETING": "v2"}})
+    assert updated["LastUpdateStatus"] == "InProgress"
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 5})
     assert json.loads(invoke(lam, name)["Body"])["env"]["GREETING"] == "v2"
     lam.update_function_code(FunctionName=name, ZipFile=make_zip({"app.py": "def handler(e, c):\n    return 'new'\n"}))
     assert json.loads(invoke(lam, name)["Body"]) == "new"

@@ -478,7 +478,12 @@ impl State {
             provisioned: BTreeMap::new(),
         };
         self.persist(&f).await?;
+        // As on AWS, the create response shows the function Pending; it is Active (here:
+        // at once) for every later read.
         let mut out = f.configuration();
+        out["State"] = json!("Pending");
+        out["StateReason"] = json!("The function is being created.");
+        out["StateReasonCode"] = json!("Creating");
         let publish = v.get("Publish").and_then(Value::as_bool) == Some(true);
         let f = Arc::new(f);
         self.functions.write().insert(f.key(), f.clone());
@@ -683,7 +688,11 @@ impl State {
         f.last_modified = now_millis();
         f.revision_id = nimbus_core::ids::uuid4();
         self.persist(&f).await?;
-        let out = f.configuration();
+        // An update is InProgress in its own response, Successful for later reads.
+        let mut out = f.configuration();
+        out["LastUpdateStatus"] = json!("InProgress");
+        out["LastUpdateStatusReason"] = json!("The function is being created.");
+        out["LastUpdateStatusReasonCode"] = json!("Creating");
         let old_hex = current.code_hex.clone();
         let arn = f.qualified_arn();
         self.functions.write().insert(f.key(), Arc::new(f));
