@@ -6,6 +6,7 @@
 //! under `<data-dir>/s3/` and published by atomic rename.
 
 mod blob;
+mod checksums;
 mod config;
 mod cors;
 mod expiry;

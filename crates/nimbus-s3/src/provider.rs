@@ -14,6 +14,7 @@ use s3s::dto::*;
 use s3s::{s3_error, S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 
 use crate::blob;
+use crate::checksums;
 use crate::lifecycle;
 use crate::config::{BucketConfig, Versioning};
 use crate::notify::Notifier;
@@ -478,15 +479,29 @@ impl Provider {
         Err(internal("object file missing".into()))
     }
 
-    async fn write_object_body(&self, body: Option<StreamingBlob>) -> S3Result<blob::Written> {
+    /// Streams a request body to a temporary file; a trailing checksum the request
+    /// announced is computed on the way and checked once the trailer has arrived.
+    async fn write_object_body(&self, body: Option<StreamingBlob>, trailer: Option<&checksums::Trailer>) -> S3Result<blob::Written> {
         let body = body.unwrap_or_else(|| StreamingBlob::wrap(futures_util::stream::empty::<Result<bytes::Bytes, std::io::Error>>()));
-        blob::write_stream(&self.state.root, body, self.state.sync).await.map_err(|e| {
+        let body = futures_util::StreamExt::inspect(body, |chunk| {
+            if let (Ok(b), Some(t)) = (chunk, trailer) {
+                t.update(b);
+            }
+        });
+        let written = blob::write_stream(&self.state.root, body, self.state.sync).await.map_err(|e| {
             if e.starts_with("body:") {
                 s3_error!(IncompleteBody, "You did not provide the number of bytes specified by the Content-Length HTTP header.")
             } else {
                 internal(e)
             }
-        })
+        })?;
+        if let Some(t) = trailer {
+            if let Err(e) = t.verify() {
+                let _ = tokio::fs::remove_file(&written.tmp).await;
+                return Err(e);
+            }
+        }
+        Ok(written)
     }
 }
 
@@ -852,6 +867,7 @@ impl s3s::S3 for Provider {
     async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
         let ctx = EventCtx::of(&req);
         let event = if req.method == http::Method::POST { "ObjectCreated:Post" } else { "ObjectCreated:Put" };
+        let trailer = checksums::Trailer::of(&req.headers, req.trailing_headers.clone());
         let input = req.input;
         validate_key(&input.key)?;
         let tags = ops_config::tags_header(input.tagging.as_deref())?;
@@ -880,7 +896,7 @@ impl s3s::S3 for Provider {
             Ok(())
         };
         check_conditions(&self.state)?;
-        let written = self.write_object_body(input.body).await?;
+        let written = self.write_object_body(input.body, trailer.as_ref()).await?;
         if let Err(e) = check_content_md5(input.content_md5.as_deref(), &written.md5) {
             let _ = tokio::fs::remove_file(&written.tmp).await;
             return Err(e);
@@ -1295,12 +1311,13 @@ impl s3s::S3 for Provider {
     }
 
     async fn upload_part(&self, req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
+        let trailer = checksums::Trailer::of(&req.headers, req.trailing_headers.clone());
         let input = req.input;
         if !(1..=10000).contains(&input.part_number) {
             return Err(s3_error!(InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive"));
         }
         self.upload_key(&input.bucket, &input.upload_id, &input.key)?;
-        let written = self.write_object_body(input.body).await?;
+        let written = self.write_object_body(input.body, trailer.as_ref()).await?;
         if let Err(e) = check_content_md5(input.content_md5.as_deref(), &written.md5) {
             let _ = tokio::fs::remove_file(&written.tmp).await;
             return Err(e);
