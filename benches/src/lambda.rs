@@ -78,6 +78,15 @@ impl ColdRuntime {
         }
     }
 
+    /// A short name for tables.
+    pub fn short(&self) -> String {
+        match self {
+            ColdRuntime::Python(r) => r.clone(),
+            ColdRuntime::Compiled(r) => format!("{r} (Rust bin)"),
+            ColdRuntime::Shell(r) => format!("{r} (sh+curl)"),
+        }
+    }
+
     fn slug(&self) -> String {
         let base: String = self
             .runtime()

@@ -522,6 +522,7 @@ async fn run_cold(cli: &Cli, endpoint: Arc<Endpoint>) -> Result<(String, Value),
         runtimes.push(json!({
             "runtime": r.runtime.runtime(),
             "label": r.runtime.label(),
+            "short": r.runtime.short(),
             "cold_invoke_ms": {
                 "min": round2(min_ms),
                 "p50": cold.map_or(0.0, |c| c.p50_ms),
