@@ -201,12 +201,16 @@ pub async fn invoke(client: &mut Client, name: &str) -> Result<(), CallError> {
 
 /// Deletes (ignoring "not found") and creates the function the warm and throughput
 /// scenarios invoke, then invokes it once. Returns the first invoke's time.
-async fn fresh_function(client: &mut Client, name: &str, runtime: &str) -> Result<Duration, String> {
+/// `runtime` as in `ColdRuntime::parse`: python3.N gets the no-op handler,
+/// provided.* the compiled bootstrap (`provided.al2023:sh`: the shell one).
+async fn fresh_function(client: &mut Client, name: &str, runtime: &str, bootstrap: Option<&Path>) -> Result<Duration, String> {
+    let rt = ColdRuntime::parse(runtime)?;
+    let (zip, handler) = code_for(&rt, bootstrap)?;
     match delete_function(client, name).await {
         Ok(()) | Err(CallError::Status(404, _)) => {}
         Err(e) => return Err(format!("DeleteFunction {name}: {e}")),
     }
-    create_function(client, name, runtime, "handler.handler", &python_zip()?)
+    create_function(client, name, rt.runtime(), handler, &zip)
         .await
         .map_err(|e| format!("CreateFunction {name}: {e}"))?;
     let t0 = Instant::now();
@@ -227,7 +231,7 @@ pub struct LambdaResult {
 pub async fn run_invokes(cfg: &LambdaConfig, callers: usize, default_name: &str) -> Result<LambdaResult, String> {
     let name = cfg.function.clone().unwrap_or_else(|| default_name.to_owned());
     let mut setup = Client::new(cfg.endpoint.clone(), cfg.signer.clone(), cfg.timeout);
-    let first_invoke = fresh_function(&mut setup, &name, &cfg.runtime).await?;
+    let first_invoke = fresh_function(&mut setup, &name, &cfg.runtime, cfg.bootstrap.as_deref()).await?;
     drop(setup);
 
     let window = Window::new(cfg.warmup, cfg.duration);

@@ -143,7 +143,7 @@ struct Cli {
     /// Lambda warm/throughput: function name (default bench-warm / bench-throughput; deleted and recreated).
     #[arg(long)]
     function: Option<String>,
-    /// Lambda warm/throughput: runtime of the no-op handler.
+    /// Lambda warm/throughput: runtime of the no-op function: python3.N (handler.py), provided.al2023 (compiled bootstrap) or provided.al2023:sh.
     #[arg(long, default_value = "python3.12")]
     runtime: String,
     /// lambda-cold: runtimes, comma-separated: python3.N, provided.al2023 (compiled bootstrap), provided.al2023:sh (sh + curl).
@@ -455,7 +455,7 @@ async fn run_invokes(cli: &Cli, endpoint: Arc<Endpoint>) -> Result<(String, Valu
     let per_s = r.recorder.summaries(r.secs).iter().find(|o| o.op == Op::Invoke).map_or(0.0, |o| o.per_sec);
     let first_ms = r.first_invoke.as_secs_f64() * 1000.0;
     let notes = vec![format!(
-        "  function {} ({}, no-op handler); {} caller{}; first invoke after CreateFunction (not in the figures) {first_ms:.1} ms",
+        "  function {} ({}, no-op); {} caller{}; first invoke after CreateFunction (not in the figures) {first_ms:.1} ms",
         r.function, cfg.runtime, r.callers, if r.callers == 1 { "" } else { "s" },
     )];
     let mut extra = serde_json::Map::new();
