@@ -174,6 +174,9 @@ for s in scenarios:
     if s == "s3-put-8m":
         rows.append((f"{s} server peak RSS (MiB)",
                      {k: v and v.get("server_memory", {}).get("peak_rss_mib") for k, v in r.items()}, "lower"))
+        rows.append((f"{s} peak RSS minus RSS before (MiB)",
+                     {k: v and v.get("server_memory") and round(v["server_memory"]["peak_rss_mib"] - v["server_memory"]["rss_before_mib"], 1)
+                      for k, v in r.items()}, "lower"))
     of = next((x["latency_ms"]["of"] for x in r.values() if x), "")
     rows.append((f"{s} {of} p50 (ms)", {k: v and v["latency_ms"]["p50"] for k, v in r.items()}, "lower"))
     rows.append((f"{s} {of} p99 (ms)", {k: v and v["latency_ms"]["p99"] for k, v in r.items()}, "lower"))
