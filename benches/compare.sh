@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Compare nimbus with moto on the SQS scenarios, plus startup time and idle memory.
+# Compare nimbus with moto on the SQS and S3 scenarios, plus startup time and idle
+# memory; then nimbus's Lambda scenarios against the issue's targets (moto's Lambda
+# needs Docker, so it is not run there).
 #
 #   bash benches/compare.sh
 #
 # Knobs (environment): CONNECTIONS=16 DURATION=10 WARMUP=2 THREADS=1 REPEAT=10
-#   NIMBUS_PORT=4566 MOTO_PORT=5000 SCENARIOS="sqs-send sqs-cycle" SKIP_MOTO=1 SKIP_NIMBUS=1
+#   NIMBUS_PORT=4566 MOTO_PORT=5000 SKIP_MOTO=1 SKIP_NIMBUS=1
+#   SCENARIOS="sqs-send sqs-cycle s3-put-4k s3-get-4k s3-put-8m s3-get-8m"
+#   LAMBDA_SCENARIOS="lambda-warm lambda-throughput lambda-cold" COLD_REPEAT=10
+#   PAYLOAD_HASH=unsigned (or sha256) for the S3 PUTs
+#   MOTO_VENV=benches/.venv (a venv whose bin/moto_server to use; created there if missing)
 # Results (one JSON file per run) stay in the directory printed at the end.
 set -euo pipefail
 
@@ -17,8 +23,11 @@ THREADS=${THREADS:-1}
 REPEAT=${REPEAT:-10}
 NIMBUS_PORT=${NIMBUS_PORT:-4566}
 MOTO_PORT=${MOTO_PORT:-5000}
-SCENARIOS=${SCENARIOS:-"sqs-send sqs-cycle"}
-VENV=$ROOT/benches/.venv
+SCENARIOS=${SCENARIOS:-"sqs-send sqs-cycle s3-put-4k s3-get-4k s3-put-8m s3-get-8m"}
+LAMBDA_SCENARIOS=${LAMBDA_SCENARIOS:-"lambda-warm lambda-throughput lambda-cold"}
+COLD_REPEAT=${COLD_REPEAT:-10}
+PAYLOAD_HASH=${PAYLOAD_HASH:-unsigned}
+VENV=${MOTO_VENV:-$ROOT/benches/.venv}
 OUT=$(mktemp -d /tmp/nimbus-compare.XXXXXX)
 BENCH=$ROOT/target/release/nimbus-bench
 SERVER_PID=""
@@ -54,16 +63,23 @@ require_free() {
     fi
 }
 
-run_scenarios() { # label port
-    local s
-    for s in $SCENARIOS; do
-        log "$1: $s ($CONNECTIONS connections, ${DURATION}s after ${WARMUP}s warm-up)"
-        "$BENCH" "$s" --endpoint "http://127.0.0.1:$2" --connections "$CONNECTIONS" \
+run_scenarios() { # label port [scenarios...]
+    local s label=$1 port=$2
+    shift 2
+    for s in "$@"; do
+        local extra=()
+        case $s in
+            s3-*) extra=(--server-pid "$SERVER_PID" --payload-hash "$PAYLOAD_HASH") ;;
+            lambda-cold) extra=(--repeat "$COLD_REPEAT") ;;
+        esac
+        log "$label: $s ($CONNECTIONS connections, ${DURATION}s after ${WARMUP}s warm-up)"
+        "$BENCH" "$s" --endpoint "http://127.0.0.1:$port" --connections "$CONNECTIONS" \
             --duration "$DURATION" --warmup "$WARMUP" --threads "$THREADS" \
-            --label "$1" --json >"$OUT/$1-$s.json" || echo "  $1 $s failed" >&2
+            --label "$label" --json "${extra[@]}" >"$OUT/$label-$s.json" || echo "  $label $s failed" >&2
     done
 }
 
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 log "building nimbus-bench"
 cargo build --release -p nimbus-bench
 
@@ -76,7 +92,8 @@ if [[ -z ${SKIP_NIMBUS:-} ]]; then
         "$ROOT/target/release/nimbus" serve --port "$NIMBUS_PORT" --data-dir "$DATA" >"$OUT/nimbus.log" 2>&1 &
         SERVER_PID=$!
         if wait_port "$NIMBUS_PORT" 30; then
-            run_scenarios nimbus "$NIMBUS_PORT"
+            # shellcheck disable=SC2086
+            run_scenarios nimbus "$NIMBUS_PORT" $SCENARIOS $LAMBDA_SCENARIOS
         else
             echo "nimbus did not listen on $NIMBUS_PORT; its output:" >&2
             cat "$OUT/nimbus.log" >&2
@@ -111,7 +128,8 @@ if [[ -z ${SKIP_MOTO:-} ]]; then
     "$VENV/bin/moto_server" -p "$MOTO_PORT" >"$OUT/moto.log" 2>&1 &
     SERVER_PID=$!
     if wait_port "$MOTO_PORT" 60; then
-        run_scenarios moto "$MOTO_PORT"
+        # shellcheck disable=SC2086
+        run_scenarios moto "$MOTO_PORT" $SCENARIOS
     else
         echo "moto did not listen on $MOTO_PORT" >&2
         cat "$OUT/moto.log" >&2
@@ -126,10 +144,16 @@ fi
 
 # ---- table --------------------------------------------------------------------
 log "results (raw JSON in $OUT)"
-python3 - "$OUT" "$SCENARIOS" <<'EOF'
+echo "machine: $(nproc) cores; load average (1/5/15 min) at start $LOAD_START, at end $(cut -d' ' -f1-3 /proc/loadavg)"
+python3 - "$OUT" "$SCENARIOS" "$LAMBDA_SCENARIOS" <<'EOF'
 import json, os, sys
 
-out, scenarios = sys.argv[1], sys.argv[2].split()
+out, scenarios, lambda_scenarios = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
+# The issues' targets for nimbus (value, "min" or "max").
+TARGETS = {
+    "s3-put-4k": (40000, "min"), "s3-get-4k": (70000, "min"),
+    "s3-put-8m": (1000, "min"), "s3-get-8m": (5000, "min"),
+}
 systems = ["nimbus", "moto"]
 
 def load(system, name):
@@ -144,7 +168,15 @@ rows = []
 for s in scenarios:
     r = {sys_: load(sys_, s) for sys_ in systems}
     unit = next((x["throughput"]["unit"].split(" ")[0] for x in r.values() if x), "")
-    rows.append((f"{s} throughput ({unit})", {k: v and v["throughput"]["value"] for k, v in r.items()}, "higher"))
+    rows.append((f"{s} throughput ({unit})", {k: v and v["throughput"]["value"] for k, v in r.items()}, "higher", TARGETS.get(s)))
+    if s.startswith("s3-") and s.endswith("-8m"):
+        rows.append((f"{s} ops/s", {k: v and v.get("ops_per_s") for k, v in r.items()}, "higher"))
+    if s == "s3-put-8m":
+        rows.append((f"{s} server peak RSS (MiB)",
+                     {k: v and v.get("server_memory", {}).get("peak_rss_mib") for k, v in r.items()}, "lower"))
+        rows.append((f"{s} peak RSS minus RSS before (MiB)",
+                     {k: v and v.get("server_memory") and round(v["server_memory"]["peak_rss_mib"] - v["server_memory"]["rss_before_mib"], 1)
+                      for k, v in r.items()}, "lower"))
     of = next((x["latency_ms"]["of"] for x in r.values() if x), "")
     rows.append((f"{s} {of} p50 (ms)", {k: v and v["latency_ms"]["p50"] for k, v in r.items()}, "lower"))
     rows.append((f"{s} {of} p99 (ms)", {k: v and v["latency_ms"]["p99"] for k, v in r.items()}, "lower"))
@@ -165,11 +197,43 @@ def ratio(vals, better):
     r = a / b if better == "higher" else b / a
     return f"{r:,.1f}x"
 
+def target(t):
+    if not t:
+        return ""
+    return f"{'>=' if t[1] == 'min' else '<='} {t[0]:,}"
+
 w = max(len(r[0]) for r in rows)
-print(f"{'metric':<{w}}  {'nimbus':>12}  {'moto':>12}  {'nimbus advantage':>16}")
-print("-" * (w + 48))
-for name, vals, better in rows:
-    print(f"{name:<{w}}  {fmt(vals.get('nimbus')):>12}  {fmt(vals.get('moto')):>12}  {ratio(vals, better):>16}")
+print(f"{'metric':<{w}}  {'nimbus':>12}  {'moto':>12}  {'nimbus advantage':>16}  {'issue target':>14}")
+print("-" * (w + 64))
+for row in rows:
+    name, vals, better = row[:3]
+    t = row[3] if len(row) > 3 else None
+    print(f"{name:<{w}}  {fmt(vals.get('nimbus')):>12}  {fmt(vals.get('moto')):>12}  {ratio(vals, better):>16}  {target(t):>14}")
+
+# Lambda: nimbus only (moto's Lambda needs Docker), beside the issue's targets.
+lrows = []
+warm = load("nimbus", "lambda-warm") if "lambda-warm" in lambda_scenarios else None
+if warm:
+    lrows.append(("lambda-warm invoke p50 (ms; no-op handler)", warm["latency_ms"]["p50"], "< 1 ms beyond the handler"))
+    lrows.append(("lambda-warm invoke p99 (ms)", warm["latency_ms"]["p99"], ""))
+    lrows.append(("lambda-warm sequential invokes/s", warm["throughput"]["value"], ""))
+tp = load("nimbus", "lambda-throughput") if "lambda-throughput" in lambda_scenarios else None
+if tp:
+    lrows.append((f"lambda-throughput invokes/s ({tp['connections']} callers)", tp["throughput"]["value"], ""))
+    lrows.append(("lambda-throughput invoke p50 / p99 (ms)", f"{tp['latency_ms']['p50']:.2f} / {tp['latency_ms']['p99']:.2f}", ""))
+cold = load("nimbus", "lambda-cold") if "lambda-cold" in lambda_scenarios else None
+if cold:
+    for r in cold["runtimes"]:
+        c = r["cold_invoke_ms"]
+        lrows.append((f"cold start {r.get('short', r['runtime'])}: median (min..max) ms",
+                      f"{c['p50']:.1f} ({c['min']:.1f}..{c['max']:.1f})",
+                      "< 100 ms" if r["runtime"].startswith("python") else ""))
+if lrows:
+    w = max(len(r[0]) for r in lrows)
+    print(f"\n{'lambda (nimbus; moto needs Docker)':<{w}}  {'nimbus':>22}  issue target")
+    print("-" * (w + 50))
+    for name, val, t in lrows:
+        print(f"{name:<{w}}  {fmt(val) if not isinstance(val, str) else val:>22}  {t}")
 any_json = next((load(s, sc) for s in systems for sc in scenarios if load(s, sc)), None)
 if any_json:
     print(f"\nload: {any_json['connections']} connections, {any_json['duration_s']} s after "

@@ -1,4 +1,6 @@
-//! One persistent HTTP/1.1 connection that sends SigV4-signed awsJson 1.0 calls.
+//! One persistent HTTP/1.1 connection that sends SigV4-signed requests: awsJson 1.0
+//! calls (SQS), and any method/path with a chosen payload hash (S3's restXml, Lambda's
+//! restJson).
 //!
 //! hyper's low-level client (`client::conn::http1`) on a `TcpStream` with
 //! TCP_NODELAY: no pool, no extra task hops; one `Client` per load task. If the
@@ -10,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use http::{header, Method, Request, Response};
+use http::{header, HeaderMap, Method, Request, Response};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
@@ -18,7 +20,7 @@ use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use tokio::net::TcpStream;
 
-use crate::sigv4::{amz_date, Signer};
+use crate::sigv4::{amz_date, sha256_hex, Signer};
 
 pub const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.0";
 const SQS_TARGET_PREFIX: &str = "AmazonSQS.";
@@ -77,6 +79,60 @@ impl std::fmt::Display for CallError {
             CallError::Parse(e) => write!(f, "bad response: {e}"),
         }
     }
+}
+
+/// What goes into `x-amz-content-sha256` and the canonical request's last line.
+#[derive(Clone, Debug)]
+pub enum PayloadHash {
+    /// `UNSIGNED-PAYLOAD` (S3 only): the body is not hashed by either side.
+    Unsigned,
+    /// A hash computed by the caller (e.g. once for a body that is sent many times).
+    Precomputed(Arc<str>),
+    /// Hash the body now, for this request.
+    Compute,
+}
+
+impl PayloadHash {
+    fn value(&self, body: &[u8]) -> String {
+        match self {
+            PayloadHash::Unsigned => "UNSIGNED-PAYLOAD".to_owned(),
+            PayloadHash::Precomputed(h) => h.to_string(),
+            PayloadHash::Compute => sha256_hex(body),
+        }
+    }
+}
+
+/// What to do with a response body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyMode {
+    /// Keep it (`Answer::body`).
+    Collect,
+    /// Read and drop it frame by frame, counting bytes (`Answer::len`): large GETs.
+    Count,
+}
+
+/// A signed request of any shape. `path` is already URI-encoded (the scenarios use
+/// only unreserved characters and `/`); `query` is already canonical (sorted, encoded).
+pub struct Req<'a> {
+    pub method: Method,
+    pub path: &'a str,
+    pub query: &'a str,
+    /// Extra headers, all signed (names lowercase).
+    pub headers: &'a [(&'static str, &'a str)],
+    pub body: Bytes,
+    /// `Some` sends `x-amz-content-sha256` (S3 requires it); `None` signs the body's
+    /// hash without sending the header (Lambda, like botocore).
+    pub payload_hash: Option<PayloadHash>,
+    pub mode: BodyMode,
+}
+
+/// A 2xx answer.
+pub struct Answer {
+    pub headers: HeaderMap,
+    /// Empty in `BodyMode::Count`.
+    pub body: Bytes,
+    /// Body bytes received.
+    pub len: u64,
 }
 
 pub struct Client {
@@ -146,6 +202,121 @@ impl Client {
         Err(CallError::Io(
             "connection closed twice before the request was sent".into(),
         ))
+    }
+
+    /// Sends a signed request; non-2xx answers are errors with the AWS error code.
+    pub async fn send(&mut self, req: Req<'_>) -> Result<Answer, CallError> {
+        match tokio::time::timeout(self.timeout, self.send_inner(req)).await {
+            Ok(result) => result,
+            Err(_) => {
+                self.sender = None;
+                Err(CallError::Timeout)
+            }
+        }
+    }
+
+    async fn send_inner(&mut self, req: Req<'_>) -> Result<Answer, CallError> {
+        let date = amz_date(SystemTime::now());
+        let hash = match &req.payload_hash {
+            Some(h) => h.value(&req.body),
+            None => sha256_hex(&req.body),
+        };
+        let mut signed: Vec<(&str, &str)> = Vec::with_capacity(req.headers.len() + 3);
+        signed.push(("host", self.endpoint.host.as_str()));
+        signed.push(("x-amz-date", date.as_str()));
+        if req.payload_hash.is_some() {
+            signed.push(("x-amz-content-sha256", hash.as_str()));
+        }
+        signed.extend(req.headers.iter().map(|(n, v)| (*n, *v)));
+        let authorization =
+            self.signer
+                .authorization(req.method.as_str(), req.path, req.query, &signed, &hash, &date);
+        let uri = if req.query.is_empty() {
+            req.path.to_owned()
+        } else {
+            format!("{}?{}", req.path, req.query)
+        };
+        let mut builder = Request::builder().method(req.method).uri(uri);
+        for (name, value) in &signed {
+            builder = builder.header(*name, *value);
+        }
+        let mut request = builder
+            .header(header::AUTHORIZATION, authorization)
+            .header(header::CONTENT_LENGTH, req.body.len())
+            .body(Full::new(req.body))
+            .map_err(|e| CallError::Io(format!("building request: {e}")))?;
+
+        for attempt in 0..2 {
+            let sender = self.connected().await?;
+            match sender.try_send_request(request).await {
+                Ok(response) => return self.read_answer(response, req.mode).await,
+                Err(mut e) => {
+                    self.sender = None;
+                    match e.take_message() {
+                        Some(unsent) if attempt == 0 => request = unsent,
+                        _ => return Err(CallError::Io(e.into_error().to_string())),
+                    }
+                }
+            }
+        }
+        Err(CallError::Io(
+            "connection closed twice before the request was sent".into(),
+        ))
+    }
+
+    async fn read_answer(
+        &mut self,
+        response: Response<Incoming>,
+        mode: BodyMode,
+    ) -> Result<Answer, CallError> {
+        let (parts, mut body) = response.into_parts();
+        let closing = parts
+            .headers
+            .get(header::CONNECTION)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("close"));
+        let (bytes, len) = if mode == BodyMode::Count && parts.status.is_success() {
+            let mut len = 0u64;
+            while let Some(frame) = body.frame().await {
+                let frame = frame.map_err(|e| {
+                    self.sender = None;
+                    CallError::Io(format!("reading body: {e}"))
+                })?;
+                if let Some(data) = frame.data_ref() {
+                    len += data.len() as u64;
+                }
+            }
+            (Bytes::new(), len)
+        } else {
+            let b = body
+                .collect()
+                .await
+                .map_err(|e| {
+                    self.sender = None;
+                    CallError::Io(format!("reading body: {e}"))
+                })?
+                .to_bytes();
+            let len = b.len() as u64;
+            (b, len)
+        };
+        if closing {
+            self.sender = None;
+        }
+        if !parts.status.is_success() {
+            let hint = ["x-amzn-query-error", "x-amzn-errortype"]
+                .iter()
+                .find_map(|h| parts.headers.get(*h).and_then(|v| v.to_str().ok()))
+                .map(str::to_owned);
+            return Err(CallError::Status(
+                parts.status.as_u16(),
+                error_code(&bytes, hint),
+            ));
+        }
+        Ok(Answer {
+            headers: parts.headers,
+            body: bytes,
+            len,
+        })
     }
 
     /// A ready sender, opening a connection if there is none or the old one closed.
@@ -227,8 +398,9 @@ impl Client {
     }
 }
 
-/// The AWS error code of an awsJson error body (`__type`, minus any namespace),
-/// else the legacy code from `x-amzn-query-error`, else a snippet of the body.
+/// The AWS error code of an awsJson/restJson error body (`__type`, minus any
+/// namespace), else S3's XML `<Code>`, else the code from `x-amzn-query-error` /
+/// `x-amzn-errortype`, else a snippet of the body.
 fn error_code(body: &[u8], query_error: Option<String>) -> String {
     if let Ok(v) = serde_json::from_slice::<Value>(body) {
         if let Some(t) = v.get("__type").and_then(Value::as_str) {
@@ -243,7 +415,22 @@ fn error_code(body: &[u8], query_error: Option<String>) -> String {
             };
         }
     }
+    if let Some(code) = xml_element(body, "Code") {
+        return match xml_element(body, "Message") {
+            Some(msg) => format!("{code}: {msg}"),
+            None => code,
+        };
+    }
     query_error.unwrap_or_else(|| snippet(body))
+}
+
+/// The text of the first `<name>...</name>` in an XML error body (S3).
+fn xml_element(body: &[u8], name: &str) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    let open = format!("<{name}>");
+    let start = text.find(&open)? + open.len();
+    let end = text[start..].find("</")? + start;
+    Some(text[start..end].to_owned())
 }
 
 fn snippet(body: &[u8]) -> String {
@@ -261,5 +448,8 @@ mod tests {
         assert_eq!(error_code(body, None), "QueueDoesNotExist: nope");
         assert_eq!(error_code(b"oops", Some("X;Sender".into())), "X;Sender");
         assert_eq!(error_code(b"oops", None), "oops");
+        let xml = b"<?xml version=\"1.0\"?><Error><Code>NoSuchKey</Code><Message>gone</Message></Error>";
+        assert_eq!(error_code(xml, None), "NoSuchKey: gone");
+        assert_eq!(error_code(b"{}", Some("ResourceNotFoundException".into())), "ResourceNotFoundException");
     }
 }

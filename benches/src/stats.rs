@@ -17,16 +17,27 @@ pub enum Op {
     DeleteMessage,
     DeleteMessageBatch,
     Cycle,
+    PutObject,
+    GetObject,
+    CreateFunction,
+    Invoke,
+    /// The first invoke of a freshly created function.
+    ColdInvoke,
 }
 
 impl Op {
-    pub const ALL: [Op; 6] = [
+    pub const ALL: [Op; 11] = [
         Op::SendMessage,
         Op::SendMessageBatch,
         Op::ReceiveMessage,
         Op::DeleteMessage,
         Op::DeleteMessageBatch,
         Op::Cycle,
+        Op::PutObject,
+        Op::GetObject,
+        Op::CreateFunction,
+        Op::Invoke,
+        Op::ColdInvoke,
     ];
 
     pub fn name(self) -> &'static str {
@@ -37,6 +48,11 @@ impl Op {
             Op::SendMessageBatch => "SendMessageBatch",
             Op::DeleteMessageBatch => "DeleteMessageBatch",
             Op::Cycle => "cycle",
+            Op::PutObject => "PutObject",
+            Op::GetObject => "GetObject",
+            Op::CreateFunction => "CreateFunction",
+            Op::Invoke => "Invoke",
+            Op::ColdInvoke => "Invoke (cold)",
         }
     }
 
@@ -89,6 +105,8 @@ pub struct Recorder {
     pub empty_receives: u64,
     /// New TCP connections opened after the first one (e.g. the server sent `Connection: close`).
     pub reconnects: u64,
+    /// Payload bytes moved by operations that completed in the window (object bodies).
+    pub bytes: u64,
     error_samples: Vec<String>,
 }
 
@@ -100,6 +118,7 @@ impl Recorder {
             messages: 0,
             empty_receives: 0,
             reconnects: 0,
+            bytes: 0,
             error_samples: Vec::new(),
         }
     }
@@ -127,6 +146,13 @@ impl Recorder {
         }
     }
 
+    /// Counts payload bytes of an operation that finished at `t1`.
+    pub fn add_bytes(&mut self, n: u64, t1: Instant) {
+        if self.window.contains(t1) {
+            self.bytes += n;
+        }
+    }
+
     pub fn empty_receive(&mut self, t1: Instant) {
         if self.window.contains(t1) {
             self.empty_receives += 1;
@@ -151,6 +177,7 @@ impl Recorder {
         self.messages += other.messages;
         self.empty_receives += other.empty_receives;
         self.reconnects += other.reconnects;
+        self.bytes += other.bytes;
         for s in other.error_samples {
             if self.error_samples.len() < MAX_ERROR_SAMPLES && !self.error_samples.contains(&s) {
                 self.error_samples.push(s);
@@ -170,6 +197,15 @@ impl Recorder {
             out.push(OpSummary::new(op, &data.latencies_us, data.errors, secs));
         }
         out
+    }
+
+    /// Fastest recorded latency of `op` in ms (0 if none).
+    pub fn min_ms(&self, op: Op) -> f64 {
+        self.ops[op as usize]
+            .latencies_us
+            .iter()
+            .min()
+            .map_or(0.0, |&us| f64::from(us) / 1000.0)
     }
 
     pub fn total_errors(&self) -> u64 {
