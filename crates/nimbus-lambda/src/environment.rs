@@ -35,6 +35,8 @@ pub struct Environment {
     /// Whether the runtime marks where each invocation's output ends (nimbus's own
     /// bootstraps do; a custom runtime's does not).
     pub marks_ends: bool,
+    /// A second handle on the output pipe's read end: how much output is still unread.
+    output_probe: std::io::PipeReader,
     /// Initialised ahead of invocations by provisioned concurrency: never reaped.
     pub provisioned: bool,
     /// Each invocation's log, in order, to the environment's CloudWatch Logs stream.
@@ -67,6 +69,19 @@ impl Environment {
             .lines()
             .find_map(|l| l.strip_prefix("VmRSS:"))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+    }
+
+    /// Bytes the environment wrote that the log reader has not read yet.
+    pub fn unread_output(&self) -> usize {
+        use std::os::fd::AsRawFd;
+        let mut n: libc::c_int = 0;
+        // SAFETY: FIONREAD on a pipe we own writes one c_int.
+        let rc = unsafe { libc::ioctl(self.output_probe.as_raw_fd(), libc::FIONREAD, &mut n) };
+        if rc == 0 {
+            usize::try_from(n).unwrap_or(0)
+        } else {
+            0
+        }
     }
 
     /// Queues an invocation's log for the environment's CloudWatch Logs stream.
@@ -200,6 +215,7 @@ pub async fn spawn_as(state: &Arc<State>, f: &FunctionRecord, provisioned: bool)
 
     let log = Arc::new(LogSink::new());
     let sink = log.clone();
+    let output_probe = reader.try_clone().map_err(|e| AwsError::internal(format!("cannot create a pipe: {e}")))?;
     std::thread::Builder::new()
         .name(format!("lambda-log-{}", &id[..8]))
         .spawn(move || sink.read_from(reader))
@@ -226,6 +242,7 @@ pub async fn spawn_as(state: &Arc<State>, f: &FunctionRecord, provisioned: bool)
         log_stream,
         preface: Mutex::new(preface),
         marks_ends,
+        output_probe,
         provisioned,
         cloudwatch,
         pid,

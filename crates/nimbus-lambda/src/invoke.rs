@@ -104,13 +104,20 @@ async fn exceeds_memory(env: &environment::Environment, memory_size_mb: u32) {
 }
 
 /// Lets the environment's output of this invocation reach its log: until the end
-/// marker of nimbus's bootstraps, or a moment for a custom runtime, whose output was
-/// written before it posted its response and needs only to cross the pipe.
+/// marker of nimbus's bootstraps; for a custom runtime, whose output was written before
+/// it posted its response, until the pipe holds nothing unread (at most 5 ms).
 async fn wait_output(env: &environment::Environment, request_id: &str) {
     if env.marks_ends {
         env.log.wait_end(request_id, Duration::from_millis(200)).await;
-    } else {
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        return;
+    }
+    for _ in 0..5 {
+        if env.unread_output() == 0 {
+            // The reader thread may still be filing the last line it read: a timer tick.
+            tokio::time::sleep(Duration::from_micros(200)).await;
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
     }
 }
 
