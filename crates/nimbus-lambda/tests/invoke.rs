@@ -97,7 +97,10 @@ async fn invoke(l: &Lambda, name: &str, event: Value, tail: bool) -> (String, Va
 async fn lifecycle_and_invocation() {
     let l = Lambda::open(None, Durability::Process, "http://127.0.0.1:4566".into(), nimbus_core::targets::TargetRegistry::new()).unwrap();
     let conf = create(&l, "f1", json!({"Timeout": 2})).await;
-    assert_eq!(conf["State"], "Active");
+    // Pending in the create response, Active for every later read (as on AWS).
+    assert_eq!(conf["State"], "Pending");
+    let got = l.call(&ctx(), "GetFunctionConfiguration", json!({"FunctionName": "f1"})).await.unwrap();
+    assert_eq!(got["State"], "Active");
     assert_eq!(conf["FunctionArn"], "arn:aws:lambda:us-east-1:000000000000:function:f1");
     let dup = l
         .call(&ctx(), "CreateFunction", json!({"FunctionName": "f1", "Role": ROLE, "Runtime": "python3.12", "Handler": "a.b", "Code": {"ZipFile": zip(&[("a.py", "")])}}))
