@@ -6,6 +6,7 @@ requests are refused unless an ACL or policy makes the object public."""
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import pytest
@@ -139,7 +140,7 @@ def test_block_public_acls(s3, bucket):
 @pytest.fixture(scope="module")
 def strict(tmp_path_factory):
     import nimbus_helpers as h
-    if h.os.environ.get("NIMBUS_ENDPOINT"):
+    if os.environ.get("NIMBUS_ENDPOINT"):
         pytest.skip("starts its own nimbus process")
     srv = h.NimbusServer(data_dir=tmp_path_factory.mktemp("strict-acl"), args=["--auth", "strict"])
     srv.start()
@@ -178,3 +179,30 @@ def test_public_read_bucket_acl_allows_anonymous_listing(strict):
     assert r.status_code == 200 and "<Key>k</Key>" in r.text
     # Listing is public, the object is not.
     assert requests.get(f"{strict.endpoint}/{name}/k").status_code == 403
+
+
+def test_acls_website_and_public_access_block_survive_a_restart(nimbus_factory):
+    srv = nimbus_factory()
+    s3 = s3_client(srv.endpoint)
+    name = f"a-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=name, ACL="public-read")
+    s3.put_object(Bucket=name, Key="index.html", Body=b"hi", ACL="public-read")
+    s3.put_bucket_website(Bucket=name, WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}})
+    s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={"BlockPublicPolicy": True})
+    srv.restart()
+    s3 = s3_client(srv.endpoint)
+    assert (ALL_USERS, "READ") in grants(s3.get_bucket_acl(Bucket=name))
+    assert (ALL_USERS, "READ") in grants(s3.get_object_acl(Bucket=name, Key="index.html"))
+    assert s3.get_bucket_website(Bucket=name)["IndexDocument"] == {"Suffix": "index.html"}
+    assert s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]["BlockPublicPolicy"] is True
+    r = requests.get(f"{srv.endpoint}/", headers={"Host": f"{name}.s3-website.localhost:{srv.port}"})
+    assert r.status_code == 200 and r.content == b"hi"
+
+
+def test_aws_cli_website_and_acl(aws_cli, s3, bucket):
+    aws_cli("s3", "website", f"s3://{bucket}", "--index-document", "index.html", "--error-document", "error.html")
+    _, got, _ = aws_cli("s3api", "get-bucket-website", "--bucket", bucket)
+    assert got["IndexDocument"] == {"Suffix": "index.html"} and got["ErrorDocument"] == {"Key": "error.html"}
+    aws_cli("s3api", "put-bucket-acl", "--bucket", bucket, "--acl", "public-read")
+    _, acl, _ = aws_cli("s3api", "get-bucket-acl", "--bucket", bucket)
+    assert (ALL_USERS, "READ") in grants(acl)

@@ -188,8 +188,7 @@ def test_only_get_and_head(server, site):
         r = site_get(server, site, "/index.html", method=method)
         assert r.status_code == 405, method
         assert "<li>Code: MethodNotAllowed</li>" in r.text
-    s3_check = site_get(server, site, "/index.html")
-    assert s3_check.status_code == 200
+    assert site_get(server, site, "/index.html").status_code == 200
 
 
 def test_redirect_all_requests(server, s3, bucket, local_server):
