@@ -263,3 +263,17 @@ def test_ignore_public_acls_stops_acl_access(server, s3, bucket, local_server):
     assert site_get(server, bucket, "/").status_code == 200
     s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={"IgnorePublicAcls": True})
     assert site_get(server, bucket, "/").status_code == 403
+
+
+def test_object_website_redirect_location(server, s3, site):
+    """"Configuring a webpage redirect": x-amz-website-redirect-location on an object."""
+    s3.put_object(Bucket=site, Key="old.html", Body=b"", WebsiteRedirectLocation="/new.html")
+    s3.put_object(Bucket=site, Key="away.html", Body=b"", WebsiteRedirectLocation="https://example.com/x")
+    assert s3.head_object(Bucket=site, Key="old.html")["WebsiteRedirectLocation"] == "/new.html"
+    r = site_get(server, site, "/old.html")
+    assert r.status_code == 301 and r.headers["Location"] == "/new.html"
+    assert site_get(server, site, "/away.html").headers["Location"] == "https://example.com/x"
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=site, Key="bad.html", Body=b"", WebsiteRedirectLocation="new.html")
+    assert e.value.response["Error"]["Code"] == "InvalidRedirectLocation"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400

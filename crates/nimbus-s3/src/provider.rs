@@ -394,6 +394,22 @@ fn headers_from(
         parts_count: None,
         tags: Vec::new(),
         acl: None,
+        website_redirect_location: None,
+    }
+}
+
+/// `x-amz-website-redirect-location` must be a path in the bucket or an http(s) URL.
+fn website_redirect(value: Option<String>) -> S3Result<Option<String>> {
+    match value {
+        Some(v) if !(v.starts_with('/') || v.starts_with("http://") || v.starts_with("https://")) || v.len() > 2048 => {
+            let mut e = S3Error::with_message(
+                S3ErrorCode::Custom("InvalidRedirectLocation".into()),
+                "The website redirect location must have a prefix of 'http://' or 'https://' or '/'.",
+            );
+            e.set_status_code(http::StatusCode::BAD_REQUEST);
+            Err(e)
+        }
+        v => Ok(v),
     }
 }
 
@@ -988,6 +1004,7 @@ impl s3s::S3 for Provider {
                 write_acp: input.grant_write_acp.as_deref(),
             },
         )?;
+        let redirect = website_redirect(input.website_redirect_location.clone())?;
         let check_conditions = |state: &State| -> S3Result<()> {
             if input.if_none_match.is_none() && input.if_match.is_none() {
                 return Ok(());
@@ -1041,6 +1058,7 @@ impl s3s::S3 for Provider {
         );
         headers.tags = tags;
         headers.acl = acl;
+        headers.website_redirect_location = redirect;
         let version = match self.state.next_version(&input.bucket) {
             Ok(v) => v,
             Err(e) => {
@@ -1117,6 +1135,7 @@ impl s3s::S3 for Provider {
             parts_count: h.parts_count,
             tag_count: (!h.tags.is_empty()).then_some(h.tags.len() as i32),
             version_id: found.version_header(),
+            website_redirect_location: h.website_redirect_location.clone(),
             ..Default::default()
         };
         let mut resp = S3Response::new(output);
@@ -1160,6 +1179,7 @@ impl s3s::S3 for Provider {
             metadata: metadata_of(h),
             parts_count: h.parts_count,
             version_id: found.version_header(),
+            website_redirect_location: h.website_redirect_location.clone(),
             ..Default::default()
         };
         let mut resp = S3Response::new(output);
@@ -1282,6 +1302,8 @@ impl s3s::S3 for Provider {
         };
         headers.tags = if replace_tags { new_tags } else { meta.headers.tags.clone() };
         headers.acl = acl;
+        // Not copied from the source: only what this request names (S3 API reference).
+        headers.website_redirect_location = website_redirect(input.website_redirect_location)?;
         let written = blob::concat(&self.state.root, &[self.state.object_path(&meta.file)], self.state.sync)
             .await
             .map_err(internal)?;
@@ -1424,6 +1446,7 @@ impl s3s::S3 for Provider {
         );
         headers.tags = tags;
         headers.acl = acl;
+        headers.website_redirect_location = website_redirect(input.website_redirect_location)?;
         let row = UploadRow { id: blob::new_id(), bucket: input.bucket.clone(), key: input.key.clone(), initiated: now_ms(), headers };
         self.state.require_bucket(&row.bucket)?;
         let r = row.clone();

@@ -83,7 +83,11 @@ pub async fn serve(state: &State, method: &Method, uri: &http::Uri, host: &str, 
     let suffix = site.index_suffix.clone().unwrap_or_default();
     let target = if key.is_empty() || key.ends_with('/') { format!("{key}{suffix}") } else { key.clone() };
     let error = match readable(state, bucket, &cfg, &target) {
-        Ok(meta) => return object_response(state, &meta, StatusCode::OK, head).await,
+        // An object's own redirect (x-amz-website-redirect-location) applies after the rules.
+        Ok(meta) => match &meta.headers.website_redirect_location {
+            Some(location) => return redirect(301, location),
+            None => return object_response(state, &meta, StatusCode::OK, head).await,
+        },
         Err(Unavailable::Denied) => WebError::access_denied(),
         Err(Unavailable::Missing) => {
             // `x` with no object of that name is the folder `x/` when `x/<index>` exists.
