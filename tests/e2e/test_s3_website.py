@@ -277,3 +277,16 @@ def test_object_website_redirect_location(server, s3, site):
         s3.put_object(Bucket=site, Key="bad.html", Body=b"", WebsiteRedirectLocation="new.html")
     assert e.value.response["Error"]["Code"] == "InvalidRedirectLocation"
     assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_browser_revalidation_gets_304(server, site):
+    first = site_get(server, site, "/style.css")
+    host = f"{site}.s3-website.localhost:{server.port}"
+    r = requests.get(f"{server.endpoint}/style.css", headers={"Host": host, "If-None-Match": first.headers["ETag"]})
+    assert r.status_code == 304 and r.content == b""
+    r = requests.get(f"{server.endpoint}/style.css", headers={"Host": host, "If-None-Match": '"other"'})
+    assert r.status_code == 200
+    r = requests.get(f"{server.endpoint}/style.css", headers={"Host": host, "If-Modified-Since": first.headers["Last-Modified"]})
+    assert r.status_code == 304
+    r = requests.get(f"{server.endpoint}/style.css", headers={"Host": host, "If-Modified-Since": "Sat, 01 Jan 2000 00:00:00 GMT"})
+    assert r.status_code == 200 and r.content == b"body{}"

@@ -98,7 +98,8 @@ impl S3 {
         let host = req.headers().get("host").and_then(|v| v.to_str().ok()).map(str::to_string);
         let website_bucket = host.as_deref().and_then(parse_website_host).map(|(b, _)| b.to_string());
         let mut resp = if let (Some(site), Some(host)) = (website_bucket, host.as_deref()) {
-            website::serve(&self.state, &method, req.uri(), host, &site, &info).await
+            let (parts, _) = req.into_parts();
+            website::serve(&self.state, &parts, host, &site, &info).await
         } else if method == http::Method::OPTIONS {
             let (exists, rules) = match &bucket {
                 Some(b) => (self.state.bucket_exists(b), self.state.cors_rules(b)),

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use http::{HeaderValue, Method, Response, StatusCode};
-use s3s::dto::{StreamingBlob, TimestampFormat};
+use s3s::dto::{StreamingBlob, Timestamp, TimestampFormat};
 use s3s::Body;
 
 use crate::blob;
@@ -40,7 +40,8 @@ enum Unavailable {
 }
 
 /// Answers one request to the website endpoint of `bucket`.
-pub async fn serve(state: &State, method: &Method, uri: &http::Uri, host: &str, bucket: &str, info: &ReqInfo) -> Response<Body> {
+pub async fn serve(state: &State, req: &http::request::Parts, host: &str, bucket: &str, info: &ReqInfo) -> Response<Body> {
+    let (method, uri) = (&req.method, &req.uri);
     let head = method == Method::HEAD;
     if method != Method::GET && !head {
         let e = WebError {
@@ -86,6 +87,7 @@ pub async fn serve(state: &State, method: &Method, uri: &http::Uri, host: &str, 
         // An object's own redirect (x-amz-website-redirect-location) applies after the rules.
         Ok(meta) => match &meta.headers.website_redirect_location {
             Some(location) => return redirect(301, location),
+            None if not_modified(&req.headers, &meta) => return unchanged(&meta),
             None => return object_response(state, &meta, StatusCode::OK, head).await,
         },
         Err(Unavailable::Denied) => WebError::access_denied(),
@@ -179,6 +181,27 @@ async fn object_response(state: &State, meta: &ObjMeta, status: StatusCode, head
         if let (Ok(name), Ok(value)) = (http::HeaderName::from_bytes(format!("x-amz-meta-{k}").as_bytes()), HeaderValue::from_str(v)) {
             r.headers_mut().insert(name, value);
         }
+    }
+    r
+}
+
+/// A browser's revalidation (If-None-Match, else If-Modified-Since) of an unchanged object.
+fn not_modified(headers: &http::HeaderMap, meta: &ObjMeta) -> bool {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(tags) = header("if-none-match") {
+        return tags.split(',').map(|t| t.trim().trim_start_matches("W/").trim_matches('"')).any(|t| t == "*" || t == meta.etag);
+    }
+    match header("if-modified-since").and_then(|d| Timestamp::parse(TimestampFormat::HttpDate, d).ok()) {
+        Some(since) => (meta.modified / 1000) as i64 <= time::OffsetDateTime::from(since).unix_timestamp(),
+        None => false,
+    }
+}
+
+fn unchanged(meta: &ObjMeta) -> Response<Body> {
+    let mut r = Response::new(Body::empty());
+    *r.status_mut() = StatusCode::NOT_MODIFIED;
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", meta.etag)) {
+        r.headers_mut().insert(http::header::ETAG, v);
     }
     r
 }
