@@ -110,6 +110,39 @@ pub async fn concat(root: &Path, sources: &[PathBuf], sync: bool) -> Result<Writ
     result
 }
 
+/// Copies `len` bytes from `start` of `src` into a new temporary file (UploadPartCopy).
+pub async fn copy_range(root: &Path, mut src: tokio::fs::File, start: u64, len: u64, sync: bool) -> Result<Written, String> {
+    let tmp = root.join("tmp").join(new_id());
+    let result = async {
+        src.seek(io::SeekFrom::Start(start)).await.map_err(|e| e.to_string())?;
+        let mut out = tokio::fs::File::create(&tmp).await.map_err(|e| e.to_string())?;
+        let mut hasher = Md5::new();
+        let mut remaining = len;
+        let mut buf = vec![0u8; CHUNK];
+        while remaining > 0 {
+            let want = remaining.min(CHUNK as u64) as usize;
+            let n = src.read(buf.get_mut(..want).unwrap_or_default()).await.map_err(|e| e.to_string())?;
+            if n == 0 {
+                return Err("source object file truncated".to_string());
+            }
+            let data = buf.get(..n).unwrap_or_default();
+            hasher.update(data);
+            out.write_all(data).await.map_err(|e| e.to_string())?;
+            remaining -= n as u64;
+        }
+        out.flush().await.map_err(|e| e.to_string())?;
+        if sync {
+            out.sync_all().await.map_err(|e| e.to_string())?;
+        }
+        Ok::<_, String>(Written { tmp: tmp.clone(), size: len, md5: hasher.finalize().into() })
+    }
+    .await;
+    if result.is_err() {
+        let _ = tokio::fs::remove_file(&tmp).await;
+    }
+    result
+}
+
 /// Atomically moves a finished temporary file into place.
 pub async fn publish(tmp: &Path, dest: &Path, sync: bool) -> Result<(), String> {
     tokio::fs::rename(tmp, dest).await.map_err(|e| {
@@ -195,6 +228,9 @@ mod tests {
         let f = tokio::fs::File::open(&c.tmp).await.unwrap();
         let got: Vec<Bytes> = FileStream::spawn(f, 6, 8).map(|r| r.unwrap()).collect().await;
         assert_eq!(got.concat(), b"worldhel");
+        let part = copy_range(&root, tokio::fs::File::open(&c.tmp).await.unwrap(), 6, 8, false).await.unwrap();
+        assert_eq!((part.size, std::fs::read(&part.tmp).unwrap()), (8, b"worldhel".to_vec()));
+        assert!(copy_range(&root, tokio::fs::File::open(&c.tmp).await.unwrap(), 20, 8, false).await.is_err());
         let _ = std::fs::remove_dir_all(&root);
     }
 }

@@ -25,6 +25,15 @@ pub struct BucketConfig {
     /// None: no lifecycle configuration (GetBucketLifecycleConfiguration → NoSuchLifecycleConfiguration).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifecycle: Option<Vec<crate::lifecycle::Rule>>,
+    /// None: no website configuration (GetBucketWebsite → NoSuchWebsiteConfiguration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website: Option<crate::website_config::WebsiteConfig>,
+    /// None: no PublicAccessBlock configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_access_block: Option<crate::public_access::PublicAccessBlock>,
+    /// None: the default ACL (the owner has full control).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acl: Option<Vec<crate::acl::StoredGrant>>,
 }
 
 /// A bucket's versioning state once configured; a bucket never returns to unversioned.

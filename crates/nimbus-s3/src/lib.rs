@@ -5,6 +5,7 @@
 //! writer before a client hears of a change; object bodies are streamed to files
 //! under `<data-dir>/s3/` and published by atomic rename.
 
+mod acl;
 mod blob;
 mod checksums;
 mod config;
@@ -12,13 +13,18 @@ mod cors;
 mod expiry;
 mod lifecycle;
 mod notify;
+mod ops_access;
 mod ops_config;
 mod persist;
+mod policy_eval;
 mod provider;
+mod public_access;
 mod routing;
 mod target;
 mod versioning;
 mod versions;
+mod website;
+mod website_config;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -33,7 +39,7 @@ use s3s::host::{S3Host, VirtualHost};
 use s3s::service::{S3Service, S3ServiceBuilder};
 use s3s::{s3_error, S3Result};
 
-pub use routing::{is_s3_request, parse_virtual_host};
+pub use routing::{is_s3_request, parse_virtual_host, parse_website_host};
 /// The response body type of S3 responses (streams object bodies).
 pub use s3s::Body;
 
@@ -69,7 +75,7 @@ impl S3 {
         expiry::start_sweeper(Arc::downgrade(&state), expiry::day_ms_from_env());
         let mut builder = S3ServiceBuilder::new(Provider { state: state.clone() });
         builder.set_auth(Auth { keys: auth.keys.clone(), strict: auth.strict });
-        builder.set_access(Access { strict: auth.strict });
+        builder.set_access(Access { strict: auth.strict, state: state.clone() });
         builder.set_host(Host);
         Ok(S3 { service: builder.build(), state })
     }
@@ -91,7 +97,12 @@ impl S3 {
         let bucket = cors::bucket_of(&req);
         let origin = req.headers().get("origin").and_then(|v| v.to_str().ok()).map(str::to_string);
         let method = req.method().clone();
-        let mut resp = if method == http::Method::OPTIONS {
+        let host = req.headers().get("host").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let website_bucket = host.as_deref().and_then(parse_website_host).map(|(b, _)| b.to_string());
+        let mut resp = if let (Some(site), Some(host)) = (website_bucket, host.as_deref()) {
+            let (parts, _) = req.into_parts();
+            website::serve(&self.state, &parts, host, &site, &info).await
+        } else if method == http::Method::OPTIONS {
             let (exists, rules) = match &bucket {
                 Some(b) => (self.state.bucket_exists(b), self.state.cors_rules(b)),
                 None => (false, None),
@@ -174,17 +185,29 @@ impl S3Auth for Auth {
     }
 }
 
+/// Strict mode turns away anonymous requests, except reads a bucket makes public
+/// (its policy or ACLs, within its Block Public Access settings).
 struct Access {
     strict: bool,
+    state: Arc<provider::State>,
 }
 
 #[async_trait::async_trait]
 impl s3s::access::S3Access for Access {
     async fn check(&self, cx: &mut s3s::access::S3AccessContext<'_>) -> S3Result<()> {
-        if self.strict && cx.credentials().is_none() {
-            return Err(s3_error!(AccessDenied, "Access Denied"));
+        if !self.strict || cx.credentials().is_some() {
+            return Ok(());
         }
-        Ok(())
+        let allowed = match cx.s3_path() {
+            s3s::path::S3Path::Object { bucket, key } => self.state.anonymous_request_allowed(cx.s3_op().name(), bucket, Some(key)),
+            s3s::path::S3Path::Bucket { bucket } => self.state.anonymous_request_allowed(cx.s3_op().name(), bucket, None),
+            s3s::path::S3Path::Root => false,
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(s3_error!(AccessDenied, "Access Denied"))
+        }
     }
 }
 

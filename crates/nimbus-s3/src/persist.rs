@@ -86,6 +86,12 @@ pub struct ObjHeaders {
     /// Object tags, in the order given.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<(String, String)>,
+    /// None: the default ACL (the owner has full control).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acl: Option<Vec<crate::acl::StoredGrant>>,
+    /// `x-amz-website-redirect-location`: the website endpoint answers 301 to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website_redirect_location: Option<String>,
 }
 
 /// One version of an object, or a delete marker (then size 0, no etag, no file).

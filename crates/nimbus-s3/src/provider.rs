@@ -18,13 +18,14 @@ use crate::checksums;
 use crate::lifecycle;
 use crate::config::{BucketConfig, Versioning};
 use crate::notify::Notifier;
+use crate::acl::GrantHeaders;
+use crate::ops_access::{self, owner, OWNER_ID};
 use crate::ops_config::{self, EventCtx};
 use crate::persist::{self, BucketRow, ObjHeaders, ObjectRow, PartRow, UploadRow};
 use crate::versioning::{DeleteCause, Found};
 use crate::versions::{self, DeleteMarker, KeyVersions, Version};
 
 const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
-const OWNER_ID: &str = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a";
 
 #[derive(Debug, Clone)]
 pub struct ObjMeta {
@@ -321,6 +322,45 @@ fn check_read_conditions(
     Ok(())
 }
 
+/// Copy-source conditions (CopyObject, UploadPartCopy): a failed one is 412 either way.
+fn check_copy_source_conditions(
+    meta: &ObjMeta,
+    if_match: Option<&ETagCondition>,
+    if_none_match: Option<&ETagCondition>,
+    if_modified_since: Option<&Timestamp>,
+    if_unmodified_since: Option<&Timestamp>,
+) -> S3Result<()> {
+    if if_match.is_some_and(|c| !etag_matches(c, &meta.etag)) || if_none_match.is_some_and(|c| etag_matches(c, &meta.etag)) {
+        return Err(precondition_failed());
+    }
+    let modified = (meta.modified / 1000) as i64;
+    if if_unmodified_since.is_some_and(|t| modified > ts_secs(t)) || if_modified_since.is_some_and(|t| modified <= ts_secs(t)) {
+        return Err(precondition_failed());
+    }
+    Ok(())
+}
+
+/// `x-amz-copy-source-range: bytes=first-last` → (start, length) within a source of `size` bytes.
+fn copy_source_range(range: Option<&str>, size: u64) -> S3Result<(u64, u64)> {
+    let Some(range) = range else { return Ok((0, size)) };
+    let malformed = || {
+        s3_error!(
+            InvalidArgument,
+            "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy"
+        )
+    };
+    let (first, last) = range.trim().strip_prefix("bytes=").and_then(|r| r.split_once('-')).ok_or_else(malformed)?;
+    let first: u64 = first.parse().map_err(|_| malformed())?;
+    let last: u64 = last.parse().map_err(|_| malformed())?;
+    if first > last || last >= size {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidArgument,
+            format!("Range specified is not valid for source object of size: {size}"),
+        ));
+    }
+    Ok((first, last - first + 1))
+}
+
 fn check_content_md5(content_md5: Option<&str>, md5: &[u8; 16]) -> S3Result<()> {
     let Some(expected) = content_md5 else { return Ok(()) };
     let decoded = base64::engine::general_purpose::STANDARD
@@ -354,6 +394,23 @@ fn headers_from(
         metadata: metadata.map(|m| m.into_iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect()).unwrap_or_default(),
         parts_count: None,
         tags: Vec::new(),
+        acl: None,
+        website_redirect_location: None,
+    }
+}
+
+/// `x-amz-website-redirect-location` must be a path in the bucket or an http(s) URL.
+fn website_redirect(value: Option<String>) -> S3Result<Option<String>> {
+    match value {
+        Some(v) if !(v.starts_with('/') || v.starts_with("http://") || v.starts_with("https://")) || v.len() > 2048 => {
+            let mut e = S3Error::with_message(
+                S3ErrorCode::Custom("InvalidRedirectLocation".into()),
+                "The website redirect location must have a prefix of 'http://' or 'https://' or '/'.",
+            );
+            e.set_status_code(http::StatusCode::BAD_REQUEST);
+            Err(e)
+        }
+        v => Ok(v),
     }
 }
 
@@ -424,10 +481,6 @@ fn list_page(objects: &BTreeMap<String, KeyVersions>, prefix: &str, delimiter: O
         }
     }
     page
-}
-
-fn owner() -> Owner {
-    Owner { display_name: Some("webfile".into()), id: Some(OWNER_ID.into()) }
 }
 
 fn object_dto(key: String, m: &ObjMeta, encode: bool) -> Object {
@@ -524,6 +577,70 @@ impl s3s::S3 for Provider {
         Ok(S3Response::new(self.state.get_notification(&req.input.bucket)?))
     }
 
+    async fn put_bucket_website(&self, req: S3Request<PutBucketWebsiteInput>) -> S3Result<S3Response<PutBucketWebsiteOutput>> {
+        let input = req.input;
+        self.state.put_website(&input.bucket, input.website_configuration).await?;
+        Ok(S3Response::new(PutBucketWebsiteOutput {}))
+    }
+
+    async fn get_bucket_website(&self, req: S3Request<GetBucketWebsiteInput>) -> S3Result<S3Response<GetBucketWebsiteOutput>> {
+        Ok(S3Response::new(self.state.get_website(&req.input.bucket)?))
+    }
+
+    async fn delete_bucket_website(&self, req: S3Request<DeleteBucketWebsiteInput>) -> S3Result<S3Response<DeleteBucketWebsiteOutput>> {
+        self.state
+            .update_config(&req.input.bucket, |c| {
+                c.website = None;
+                Ok(())
+            })
+            .await?;
+        let mut resp = S3Response::new(DeleteBucketWebsiteOutput {});
+        resp.status = Some(http::StatusCode::NO_CONTENT);
+        Ok(resp)
+    }
+
+    async fn put_public_access_block(&self, req: S3Request<PutPublicAccessBlockInput>) -> S3Result<S3Response<PutPublicAccessBlockOutput>> {
+        let input = req.input;
+        self.state.put_public_access_block(&input.bucket, &input.public_access_block_configuration).await?;
+        Ok(S3Response::new(PutPublicAccessBlockOutput {}))
+    }
+
+    async fn get_public_access_block(&self, req: S3Request<GetPublicAccessBlockInput>) -> S3Result<S3Response<GetPublicAccessBlockOutput>> {
+        let c = self.state.get_public_access_block(&req.input.bucket)?;
+        Ok(S3Response::new(GetPublicAccessBlockOutput { public_access_block_configuration: Some(c) }))
+    }
+
+    async fn delete_public_access_block(&self, req: S3Request<DeletePublicAccessBlockInput>) -> S3Result<S3Response<DeletePublicAccessBlockOutput>> {
+        self.state
+            .update_config(&req.input.bucket, |c| {
+                c.public_access_block = None;
+                Ok(())
+            })
+            .await?;
+        let mut resp = S3Response::new(DeletePublicAccessBlockOutput {});
+        resp.status = Some(http::StatusCode::NO_CONTENT);
+        Ok(resp)
+    }
+
+    async fn put_bucket_acl(&self, req: S3Request<PutBucketAclInput>) -> S3Result<S3Response<PutBucketAclOutput>> {
+        self.state.put_bucket_acl(req.input).await?;
+        Ok(S3Response::new(PutBucketAclOutput {}))
+    }
+
+    async fn get_bucket_acl(&self, req: S3Request<GetBucketAclInput>) -> S3Result<S3Response<GetBucketAclOutput>> {
+        Ok(S3Response::new(self.state.get_bucket_acl(&req.input.bucket)?))
+    }
+
+    async fn put_object_acl(&self, req: S3Request<PutObjectAclInput>) -> S3Result<S3Response<PutObjectAclOutput>> {
+        self.state.put_object_acl(req.input).await?;
+        Ok(S3Response::new(PutObjectAclOutput::default()))
+    }
+
+    async fn get_object_acl(&self, req: S3Request<GetObjectAclInput>) -> S3Result<S3Response<GetObjectAclOutput>> {
+        let input = &req.input;
+        Ok(S3Response::new(self.state.get_object_acl(&input.bucket, &input.key, input.version_id.as_deref())?))
+    }
+
     async fn put_bucket_tagging(&self, req: S3Request<PutBucketTaggingInput>) -> S3Result<S3Response<PutBucketTaggingOutput>> {
         let input = req.input;
         self.state.require_bucket(&input.bucket)?;
@@ -559,6 +676,7 @@ impl s3s::S3 for Provider {
         let input = req.input;
         self.state.require_bucket(&input.bucket)?;
         ops_config::policy_checked(&input.policy)?;
+        self.state.check_policy_allowed(&input.bucket, &input.policy)?;
         let policy = input.policy;
         self.state
             .update_config(&input.bucket, move |c| {
@@ -783,6 +901,16 @@ impl s3s::S3 for Provider {
         if region == "EU" {
             return Err(s3_error!(InvalidLocationConstraint, "The specified location-constraint is not valid"));
         }
+        let acl = ops_access::bucket_acl_requested(
+            input.acl.as_ref(),
+            &GrantHeaders {
+                full_control: input.grant_full_control.as_deref(),
+                read: input.grant_read.as_deref(),
+                read_acp: input.grant_read_acp.as_deref(),
+                write: input.grant_write.as_deref(),
+                write_acp: input.grant_write_acp.as_deref(),
+            },
+        )?;
         let row = BucketRow { name: input.bucket.clone(), account: account.clone(), region: region.clone(), created: now_ms() };
         {
             let mut buckets = self.state.buckets.write();
@@ -801,12 +929,20 @@ impl s3s::S3 for Provider {
                     created: row.created,
                     objects: BTreeMap::new(),
                     uploads: BTreeMap::new(),
-                    config: BucketConfig::default(),
+                    config: BucketConfig { acl: acl.clone(), ..BucketConfig::default() },
                 },
             );
         }
         let r = row.clone();
-        if let Err(e) = self.state.commit(move |tx| persist::put_bucket(tx, &r)).await {
+        let config = BucketConfig { acl, ..BucketConfig::default() };
+        if let Err(e) = self
+            .state
+            .commit(move |tx| {
+                persist::put_bucket(tx, &r)?;
+                persist::put_bucket_config(tx, &r.name, &config)
+            })
+            .await
+        {
             self.state.buckets.write().remove(&row.name);
             return Err(e);
         }
@@ -872,6 +1008,19 @@ impl s3s::S3 for Provider {
         validate_key(&input.key)?;
         let tags = ops_config::tags_header(input.tagging.as_deref())?;
         self.state.require_bucket(&input.bucket)?;
+        let acl = ops_access::object_acl_requested(
+            &self.state,
+            &input.bucket,
+            input.acl.as_ref(),
+            &GrantHeaders {
+                full_control: input.grant_full_control.as_deref(),
+                read: input.grant_read.as_deref(),
+                read_acp: input.grant_read_acp.as_deref(),
+                write: None,
+                write_acp: input.grant_write_acp.as_deref(),
+            },
+        )?;
+        let redirect = website_redirect(input.website_redirect_location.clone())?;
         let check_conditions = |state: &State| -> S3Result<()> {
             if input.if_none_match.is_none() && input.if_match.is_none() {
                 return Ok(());
@@ -924,6 +1073,8 @@ impl s3s::S3 for Provider {
             input.metadata,
         );
         headers.tags = tags;
+        headers.acl = acl;
+        headers.website_redirect_location = redirect;
         let version = match self.state.next_version(&input.bucket) {
             Ok(v) => v,
             Err(e) => {
@@ -1000,6 +1151,7 @@ impl s3s::S3 for Provider {
             parts_count: h.parts_count,
             tag_count: (!h.tags.is_empty()).then_some(h.tags.len() as i32),
             version_id: found.version_header(),
+            website_redirect_location: h.website_redirect_location.clone(),
             ..Default::default()
         };
         let mut resp = S3Response::new(output);
@@ -1043,6 +1195,7 @@ impl s3s::S3 for Provider {
             metadata: metadata_of(h),
             parts_count: h.parts_count,
             version_id: found.version_header(),
+            website_redirect_location: h.website_redirect_location.clone(),
             ..Default::default()
         };
         let mut resp = S3Response::new(output);
@@ -1114,6 +1267,19 @@ impl s3s::S3 for Provider {
             _ => return Err(s3_error!(InvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey.")),
         };
         self.state.require_bucket(&input.bucket)?;
+        // A copy gets the ACL its request names (private by default), never the source's.
+        let acl = ops_access::object_acl_requested(
+            &self.state,
+            &input.bucket,
+            input.acl.as_ref(),
+            &GrantHeaders {
+                full_control: input.grant_full_control.as_deref(),
+                read: input.grant_read.as_deref(),
+                read_acp: input.grant_read_acp.as_deref(),
+                write: None,
+                write_acp: input.grant_write_acp.as_deref(),
+            },
+        )?;
         let (found, file) = self.open_object(&src_bucket, &src_key, src_version.as_deref()).await.map_err(|e| {
             if *e.code() == S3ErrorCode::MethodNotAllowed {
                 s3_error!(InvalidRequest, "The source of a copy request may not specifically refer to a delete marker by version id.")
@@ -1123,24 +1289,13 @@ impl s3s::S3 for Provider {
         })?;
         drop(file);
         let meta = found.meta.clone();
-        // Copy-source conditions: a failed one is 412 either way.
-        if let Some(c) = &input.copy_source_if_match {
-            if !etag_matches(c, &meta.etag) {
-                return Err(precondition_failed());
-            }
-        }
-        if let Some(c) = &input.copy_source_if_none_match {
-            if etag_matches(c, &meta.etag) {
-                return Err(precondition_failed());
-            }
-        }
-        let modified = (meta.modified / 1000) as i64;
-        if input.copy_source_if_unmodified_since.as_ref().is_some_and(|t| modified > ts_secs(t)) {
-            return Err(precondition_failed());
-        }
-        if input.copy_source_if_modified_since.as_ref().is_some_and(|t| modified <= ts_secs(t)) {
-            return Err(precondition_failed());
-        }
+        check_copy_source_conditions(
+            &meta,
+            input.copy_source_if_match.as_ref(),
+            input.copy_source_if_none_match.as_ref(),
+            input.copy_source_if_modified_since.as_ref(),
+            input.copy_source_if_unmodified_since.as_ref(),
+        )?;
         let replace = input.metadata_directive.as_ref().is_some_and(|d| d.as_str() == MetadataDirective::REPLACE);
         if src_bucket == input.bucket && src_key == input.key && src_version.is_none() && !replace {
             return Err(s3_error!(
@@ -1162,6 +1317,9 @@ impl s3s::S3 for Provider {
             meta.headers.clone()
         };
         headers.tags = if replace_tags { new_tags } else { meta.headers.tags.clone() };
+        headers.acl = acl;
+        // Not copied from the source: only what this request names (S3 API reference).
+        headers.website_redirect_location = website_redirect(input.website_redirect_location)?;
         let written = blob::concat(&self.state.root, &[self.state.object_path(&meta.file)], self.state.sync)
             .await
             .map_err(internal)?;
@@ -1280,6 +1438,19 @@ impl s3s::S3 for Provider {
         let input = req.input;
         validate_key(&input.key)?;
         let tags = ops_config::tags_header(input.tagging.as_deref())?;
+        self.state.require_bucket(&input.bucket)?;
+        let acl = ops_access::object_acl_requested(
+            &self.state,
+            &input.bucket,
+            input.acl.as_ref(),
+            &GrantHeaders {
+                full_control: input.grant_full_control.as_deref(),
+                read: input.grant_read.as_deref(),
+                read_acp: input.grant_read_acp.as_deref(),
+                write: None,
+                write_acp: input.grant_write_acp.as_deref(),
+            },
+        )?;
         let mut headers = headers_from(
             input.content_type,
             input.content_encoding,
@@ -1290,6 +1461,8 @@ impl s3s::S3 for Provider {
             input.metadata,
         );
         headers.tags = tags;
+        headers.acl = acl;
+        headers.website_redirect_location = website_redirect(input.website_redirect_location)?;
         let row = UploadRow { id: blob::new_id(), bucket: input.bucket.clone(), key: input.key.clone(), initiated: now_ms(), headers };
         self.state.require_bucket(&row.bucket)?;
         let r = row.clone();
@@ -1342,6 +1515,59 @@ impl s3s::S3 for Provider {
             }
         }
         Ok(S3Response::new(UploadPartOutput { e_tag: Some(etag(&row.etag)), ..Default::default() }))
+    }
+
+    async fn upload_part_copy(&self, req: S3Request<UploadPartCopyInput>) -> S3Result<S3Response<UploadPartCopyOutput>> {
+        let input = req.input;
+        if !(1..=10000).contains(&input.part_number) {
+            return Err(s3_error!(InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive"));
+        }
+        self.upload_key(&input.bucket, &input.upload_id, &input.key)?;
+        let (src_bucket, src_key, src_version) = match &input.copy_source {
+            CopySource::Bucket { bucket, key, version_id } => (bucket.to_string(), key.to_string(), version_id.as_deref().map(str::to_string)),
+            _ => return Err(s3_error!(InvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey.")),
+        };
+        let (found, file) = self.open_object(&src_bucket, &src_key, src_version.as_deref()).await.map_err(|e| {
+            if *e.code() == S3ErrorCode::MethodNotAllowed {
+                s3_error!(InvalidRequest, "The source of a copy request may not specifically refer to a delete marker by version id.")
+            } else {
+                e
+            }
+        })?;
+        let meta = found.meta.clone();
+        check_copy_source_conditions(
+            &meta,
+            input.copy_source_if_match.as_ref(),
+            input.copy_source_if_none_match.as_ref(),
+            input.copy_source_if_modified_since.as_ref(),
+            input.copy_source_if_unmodified_since.as_ref(),
+        )?;
+        let (start, len) = copy_source_range(input.copy_source_range.as_deref(), meta.size)?;
+        let written = blob::copy_range(&self.state.root, file, start, len, self.state.sync).await.map_err(internal)?;
+        let dest = self.state.part_path(&input.upload_id, input.part_number);
+        blob::publish(&written.tmp, &dest, self.state.sync).await.map_err(internal)?;
+        let row = PartRow {
+            upload: input.upload_id.clone(),
+            number: input.part_number,
+            size: written.size,
+            etag: hex::encode(written.md5),
+            modified: now_ms(),
+        };
+        // The upload may have been aborted meanwhile.
+        self.upload_key(&input.bucket, &input.upload_id, &input.key)?;
+        let r = row.clone();
+        self.state.commit(move |tx| persist::put_part(tx, &r)).await?;
+        {
+            let mut buckets = self.state.buckets.write();
+            if let Some(u) = buckets.get_mut(&input.bucket).and_then(|b| b.uploads.get_mut(&input.upload_id)) {
+                u.parts.insert(row.number, PartMeta { size: row.size, etag: row.etag.clone(), modified: row.modified });
+            }
+        }
+        Ok(S3Response::new(UploadPartCopyOutput {
+            copy_part_result: Some(CopyPartResult { e_tag: Some(etag(&row.etag)), last_modified: Some(ts(row.modified)), ..Default::default() }),
+            copy_source_version_id: found.version_header(),
+            ..Default::default()
+        }))
     }
 
     async fn complete_multipart_upload(&self, req: S3Request<CompleteMultipartUploadInput>) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {

@@ -7,6 +7,10 @@ use http::request::Parts;
 /// or an unsigned request that is not an awsJson (X-Amz-Target) or awsQuery (Action=) call.
 pub fn is_s3_request(parts: &Parts) -> bool {
     let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    // The website endpoint answers every method (405 for most) in HTML.
+    if header("host").or_else(|| parts.uri.host()).and_then(parse_website_host).is_some() {
+        return true;
+    }
     let query = parts.uri.query().unwrap_or("");
     if let Some(auth) = header("authorization") {
         let auth = auth.trim_start();
@@ -64,26 +68,53 @@ fn credential_service(cred: &str) -> Option<&str> {
     it.next()
 }
 
-/// `bucket.s3.localhost[:port]` → (bucket, None); `bucket.s3.eu-west-1.localhost` →
-/// (bucket, Some(region)); also `bucket.s3[.region].localhost.localstack.cloud` and
-/// `bucket.s3[.region].amazonaws.com`.
-pub fn parse_virtual_host(host: &str) -> Option<(&str, Option<&str>)> {
+/// A host without its port and trailing dot, and what remains before a known
+/// domain (`localhost`, `localhost.localstack.cloud`, `amazonaws.com`).
+fn before_domain(host: &str) -> Option<&str> {
     let name = match host.rsplit_once(':') {
         Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
         _ => host,
     };
     let name = name.strip_suffix('.').unwrap_or(name);
-    let rest = ["localhost.localstack.cloud", "localhost", "amazonaws.com"]
+    ["localhost.localstack.cloud", "localhost", "amazonaws.com"]
         .iter()
-        .find_map(|d| name.strip_suffix(d).and_then(|r| r.strip_suffix('.')))?;
+        .find_map(|d| name.strip_suffix(d).and_then(|r| r.strip_suffix('.')))
+}
+
+fn valid_region(region: &str) -> bool {
+    !region.is_empty() && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// The website endpoint: `bucket.s3-website.localhost[:port]` → (bucket, None);
+/// `bucket.s3-website-eu-west-1.localhost` and `bucket.s3-website.eu-west-1.localhost`
+/// → (bucket, Some(region)).
+pub fn parse_website_host(host: &str) -> Option<(&str, Option<&str>)> {
+    let rest = before_domain(host)?;
+    let i = rest.rfind(".s3-website")?;
+    let bucket = &rest[..i];
+    let tail = &rest[i + ".s3-website".len()..];
+    if bucket.is_empty() {
+        return None;
+    }
+    if tail.is_empty() {
+        return Some((bucket, None));
+    }
+    let region = tail.strip_prefix('-').or_else(|| tail.strip_prefix('.'))?;
+    valid_region(region).then_some((bucket, Some(region)))
+}
+
+/// `bucket.s3.localhost[:port]` → (bucket, None); `bucket.s3.eu-west-1.localhost` →
+/// (bucket, Some(region)); also `bucket.s3[.region].localhost.localstack.cloud` and
+/// `bucket.s3[.region].amazonaws.com`.
+pub fn parse_virtual_host(host: &str) -> Option<(&str, Option<&str>)> {
+    let rest = before_domain(host)?;
     // rest = "<bucket>.s3" or "<bucket>.s3.<region>" (bucket names may contain dots)
     if let Some(bucket) = rest.strip_suffix(".s3") {
         return (!bucket.is_empty()).then_some((bucket, None));
     }
     let (before, region) = rest.rsplit_once('.')?;
     let bucket = before.strip_suffix(".s3")?;
-    let region_ok = !region.is_empty() && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    (!bucket.is_empty() && region_ok).then_some((bucket, Some(region)))
+    (!bucket.is_empty() && valid_region(region)).then_some((bucket, Some(region)))
 }
 
 #[cfg(test)]
@@ -148,5 +179,22 @@ mod tests {
         assert_eq!(parse_virtual_host("127.0.0.1:4566"), None);
         assert_eq!(parse_virtual_host("sqs.us-east-1.localhost:4566"), None);
         assert_eq!(parse_virtual_host("s3.localhost.localstack.cloud:4566"), None);
+        assert_eq!(parse_virtual_host("site.s3-website.localhost:4566"), None);
+        assert_eq!(parse_virtual_host("site.s3-website-us-east-1.localhost:4566"), None);
+        assert_eq!(parse_virtual_host("site.s3-website.us-east-1.localhost:4566"), None);
+    }
+
+    #[test]
+    fn website_hosts() {
+        assert_eq!(parse_website_host("site.s3-website.localhost:4566"), Some(("site", None)));
+        assert_eq!(parse_website_host("www.example.com.s3-website-us-west-2.localhost:4566"), Some(("www.example.com", Some("us-west-2"))));
+        assert_eq!(parse_website_host("site.s3-website.eu-west-1.localhost"), Some(("site", Some("eu-west-1"))));
+        assert_eq!(parse_website_host("site.s3-website.us-east-1.amazonaws.com"), Some(("site", Some("us-east-1"))));
+        assert_eq!(parse_website_host("s3-website.localhost:4566"), None);
+        assert_eq!(parse_website_host("site.s3.localhost:4566"), None);
+        assert_eq!(parse_website_host("site.s3-websitex.localhost"), None);
+        assert_eq!(parse_website_host("localhost:4566"), None);
+        // The website endpoint takes every method, unsigned POST / included.
+        assert!(is_s3_request(&parts("POST", "/", &[("host", "site.s3-website.localhost:4566")])));
     }
 }
