@@ -256,3 +256,74 @@ def test_code_from_s3(lam, endpoint):
         "InvalidParameterValueException",
     )
     assert "NoSuchKey" in err.response["Error"]["Message"]
+
+
+TMP_AND_S3 = '''
+import os, tempfile, boto3
+def handler(event, context):
+    path = os.path.join(tempfile.gettempdir(), "state.txt")
+    seen = open(path).read() if os.path.exists(path) else None
+    with open(path, "w") as f:
+        f.write(context.aws_request_id)
+    s3 = boto3.client("s3")
+    s3.put_object(Bucket=event["bucket"], Key="from-lambda.txt", Body=b"written by a handler")
+    return {"seen": seen, "tmp": tempfile.gettempdir(),
+            "listed": [o["Key"] for o in s3.list_objects_v2(Bucket=event["bucket"]).get("Contents", [])]}
+'''
+
+
+def test_tmp_is_kept_across_warm_invocations_and_handlers_reach_s3(lam, endpoint):
+    """An environment's temporary directory survives between its invocations and is its
+    own; a handler's plain boto3 S3 client reaches nimbus."""
+    from test_s3_basics import s3_client
+
+    bucket = f"fn-{uuid.uuid4().hex[:12]}"
+    s3_client(endpoint).create_bucket(Bucket=bucket)
+    name = create(lam, code=TMP_AND_S3, Timeout=30)
+    first = invoke(lam, name, {"bucket": bucket})
+    assert "FunctionError" not in first, first["Body"]
+    one = json.loads(first["Body"])
+    assert one["seen"] is None and one["listed"] == ["from-lambda.txt"]
+    two = json.loads(invoke(lam, name, {"bucket": bucket})["Body"])
+    assert two["seen"] == first["ResponseMetadata"]["RequestId"], "the warm environment kept its temporary files"
+    other = create(lam, code=TMP_AND_S3, Timeout=30)
+    three = json.loads(invoke(lam, other, {"bucket": bucket})["Body"])
+    assert three["seen"] is None and three["tmp"] != one["tmp"], "another environment has its own"
+
+
+LITERAL_TMP = '''
+import os
+def handler(event, context):
+    path = "/tmp/" + event["name"]
+    seen = os.path.exists(path)
+    with open(path, "w") as f:
+        f.write("x")
+    return {"seen": seen, "listing": sorted(os.listdir("/tmp"))}
+'''
+
+
+def _mount_namespaces_work():
+    import shutil
+    import subprocess
+
+    unshare = shutil.which("unshare")
+    if not unshare:
+        return False
+    return subprocess.run([unshare, "--mount", "true"], capture_output=True).returncode == 0
+
+
+def test_literal_tmp_is_private_to_an_environment(lam):
+    """AWS gives each environment its own /tmp: a file a handler writes to /tmp/x is
+    there on its next warm invocation, but not in another function's environment, nor
+    on the machine."""
+    import os
+
+    if not _mount_namespaces_work():
+        pytest.skip("this machine does not allow mount namespaces; environments get a private TMPDIR only")
+    marker = "marker-" + uuid.uuid4().hex
+    first = create(lam, code=LITERAL_TMP)
+    assert json.loads(invoke(lam, first, {"name": marker})["Body"])["seen"] is False
+    assert json.loads(invoke(lam, first, {"name": marker})["Body"])["seen"] is True
+    second = create(lam, code=LITERAL_TMP)
+    assert json.loads(invoke(lam, second, {"name": marker})["Body"])["seen"] is False
+    assert not os.path.exists("/tmp/" + marker), "the handler wrote to the machine's /tmp"

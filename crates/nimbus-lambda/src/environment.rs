@@ -204,6 +204,15 @@ pub async fn spawn_as(state: &Arc<State>, f: &FunctionRecord, provisioned: bool)
         .stdout(Stdio::from(writer))
         .stderr(Stdio::from(writer2))
         .process_group(0);
+    if let Some(private_tmp) = crate::private_tmp::PrivateTmp::prepare(&tmp, &state.root) {
+        // SAFETY: `enter` makes only async-signal-safe system calls (see private_tmp).
+        unsafe {
+            cmd.pre_exec(move || {
+                private_tmp.enter();
+                Ok(())
+            });
+        }
+    }
     for (k, v) in environment_variables(state, f, port, &log_stream, &tmp, &code_dir, provisioned) {
         cmd.env(k, v);
     }

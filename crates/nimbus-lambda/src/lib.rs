@@ -16,6 +16,7 @@ mod invoke;
 mod layers;
 mod logs;
 mod permissions;
+mod private_tmp;
 mod provisioned;
 mod runtime;
 mod runtime_api;

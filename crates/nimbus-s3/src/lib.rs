@@ -16,6 +16,7 @@ mod notify;
 mod ops_access;
 mod ops_config;
 mod persist;
+mod post_filename;
 mod policy_eval;
 mod provider;
 mod public_access;
@@ -109,6 +110,7 @@ impl S3 {
             };
             cors::preflight(&req, exists, rules, &info)
         } else {
+            let req = post_filename::substitute(req).await;
             let mut resp = self.call(req).await;
             interleave_version_listing(&mut resp);
             if let (Some(origin), Some(rules)) = (origin.as_deref(), bucket.as_deref().and_then(|b| self.state.cors_rules(b))) {
