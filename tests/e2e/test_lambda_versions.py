@@ -109,3 +109,30 @@ def test_alias_errors(lam):
     h.expect_client_error(
         lambda: lam.update_alias(FunctionName=fn, Name="a", RevisionId="stale"), "PreconditionFailedException", status=412
     )
+
+
+def test_policies_and_event_invoke_configs_are_per_qualifier(lam):
+    fn = create(lam, code("q"))
+    lam.publish_version(FunctionName=fn)
+    lam.create_alias(FunctionName=fn, Name="live", FunctionVersion="1")
+    lam.put_function_event_invoke_config(FunctionName=fn, Qualifier="live", MaximumRetryAttempts=0)
+    lam.put_function_event_invoke_config(FunctionName=fn, MaximumRetryAttempts=2)
+    live = lam.get_function_event_invoke_config(FunctionName=fn, Qualifier="live")
+    assert live["MaximumRetryAttempts"] == 0 and live["FunctionArn"].endswith(":live")
+    assert lam.get_function_event_invoke_config(FunctionName=fn)["MaximumRetryAttempts"] == 2
+    h.expect_client_error(lambda: lam.get_function_event_invoke_config(FunctionName=fn, Qualifier="1"),
+                          "ResourceNotFoundException")
+    arns = sorted(c["FunctionArn"].rsplit(":", 1)[1]
+                  for c in lam.list_function_event_invoke_configs(FunctionName=fn)["FunctionEventInvokeConfigs"])
+    assert arns == ["$LATEST", "live"]
+
+    out = lam.add_permission(FunctionName=fn, Qualifier="live", StatementId="s", Action="lambda:InvokeFunction",
+                             Principal="s3.amazonaws.com")
+    assert json.loads(out["Statement"])["Resource"].endswith(f":function:{fn}:live")
+    policy = json.loads(lam.get_policy(FunctionName=fn, Qualifier="live")["Policy"])
+    assert [s["Sid"] for s in policy["Statement"]] == ["s"]
+    h.expect_client_error(lambda: lam.get_policy(FunctionName=fn), "ResourceNotFoundException")
+    # The same statement id may exist once per qualifier.
+    lam.add_permission(FunctionName=fn, StatementId="s", Action="lambda:InvokeFunction", Principal="sns.amazonaws.com")
+    lam.remove_permission(FunctionName=fn, Qualifier="live", StatementId="s")
+    assert [s["Sid"] for s in json.loads(lam.get_policy(FunctionName=fn)["Policy"])["Statement"]] == ["s"]

@@ -149,44 +149,64 @@ impl State {
     }
 
     pub(crate) async fn put_event_invoke_config(&self, ctx: &RequestContext, v: Value, replace: bool) -> Result<Value, AwsError> {
-        let (f, arn) = self.unqualified_target(ctx, &v)?;
-        if !replace && f.event_invoke_config.is_none() {
+        let (f, qualifier, arn) = self.config_target(ctx, &v)?;
+        let existing = f.event_invoke_configs.get(&qualifier).cloned();
+        if !replace && existing.is_none() {
             return Err(no_event_invoke_config(&arn));
         }
-        let mut cfg = f.event_invoke_config.clone().unwrap_or_default();
+        let mut cfg = existing.unwrap_or_default();
         cfg.apply(&v, replace)?;
         let out = cfg.to_json(&arn);
-        self.update_meta(&f, move |rec| rec.event_invoke_config = Some(cfg.clone())).await?;
+        self.update_meta(&f, move |rec| {
+            rec.event_invoke_configs.insert(qualifier.clone(), cfg.clone());
+        })
+        .await?;
         Ok(out)
     }
 
     pub(crate) fn get_event_invoke_config(&self, ctx: &RequestContext, v: Value) -> Result<Value, AwsError> {
-        let (f, arn) = self.unqualified_target(ctx, &v)?;
-        f.event_invoke_config.as_ref().map(|c| c.to_json(&arn)).ok_or_else(|| no_event_invoke_config(&arn))
+        let (f, qualifier, arn) = self.config_target(ctx, &v)?;
+        f.event_invoke_configs.get(&qualifier).map(|c| c.to_json(&arn)).ok_or_else(|| no_event_invoke_config(&arn))
     }
 
     pub(crate) async fn delete_event_invoke_config(&self, ctx: &RequestContext, v: Value) -> Result<Value, AwsError> {
-        let (f, arn) = self.unqualified_target(ctx, &v)?;
-        if f.event_invoke_config.is_none() {
+        let (f, qualifier, arn) = self.config_target(ctx, &v)?;
+        if !f.event_invoke_configs.contains_key(&qualifier) {
             return Err(no_event_invoke_config(&arn));
         }
-        self.update_meta(&f, |rec| rec.event_invoke_config = None).await?;
+        self.update_meta(&f, move |rec| {
+            rec.event_invoke_configs.remove(&qualifier);
+        })
+        .await?;
         Ok(json!({}))
     }
 
     pub(crate) fn list_event_invoke_configs(&self, ctx: &RequestContext, v: Value) -> Result<Value, AwsError> {
-        let (f, arn) = self.unqualified_target(ctx, &v)?;
-        let list: Vec<Value> = f.event_invoke_config.iter().map(|c| c.to_json(&arn)).collect();
+        let (f, _, _) = self.config_target(ctx, &v)?;
+        let list: Vec<Value> = f.event_invoke_configs.iter().map(|(q, c)| c.to_json(&format!("{}:{q}", f.arn()))).collect();
         Ok(json!({ "FunctionEventInvokeConfigs": list }))
     }
 
-    /// The function a configuration call names, and the ARN AWS reports for it
-    /// (`$LATEST` when no qualifier is given).
-    fn unqualified_target(&self, ctx: &RequestContext, v: &Value) -> Result<(Arc<FunctionRecord>, String), AwsError> {
+    /// The function's `$LATEST` record (where per-qualifier settings live), the
+    /// qualifier a configuration call names (`$LATEST` when none), and its ARN.
+    fn config_target(&self, ctx: &RequestContext, v: &Value) -> Result<(Arc<FunctionRecord>, String, String), AwsError> {
         let name = str_member(v, "FunctionName").ok_or_else(|| AwsError::missing_parameter("FunctionName"))?;
         let r = parse_ref(ctx, name, str_member(v, "Qualifier"))?;
-        let f = self.function(&r)?;
-        Ok((f.clone(), format!("{}:{}", f.arn(), r.qualifier.as_deref().unwrap_or("$LATEST"))))
+        self.function(&r)?; // the qualifier must exist
+        let mut base = r.clone();
+        base.qualifier = None;
+        let latest = self.function(&base)?;
+        let qualifier = r.qualifier.unwrap_or_else(|| "$LATEST".to_string());
+        let arn = format!("{}:{qualifier}", latest.arn());
+        Ok((latest, qualifier, arn))
+    }
+
+    /// The event invoke configuration that applies to an invocation of `invoked_arn`.
+    fn event_invoke_config_for(&self, invoked_arn: &str) -> EventInvokeConfig {
+        let ctx = nimbus_core::targets::internal_context("", "");
+        let Ok(mut r) = parse_ref(&ctx, invoked_arn, None) else { return EventInvokeConfig::default() };
+        let qualifier = r.qualifier.take().unwrap_or_else(|| "$LATEST".to_string());
+        self.function(&r).ok().and_then(|latest| latest.event_invoke_configs.get(&qualifier).cloned()).unwrap_or_default()
     }
 }
 
@@ -217,7 +237,7 @@ async fn process(state: Arc<State>, mut ev: PendingEvent) {
                 return;
             }
         };
-        let cfg = f.event_invoke_config.clone().unwrap_or_default();
+        let cfg = state.event_invoke_config_for(&ev.function_arn);
         let max_age_ms = u64::from(cfg.maximum_event_age.unwrap_or(DEFAULT_MAX_EVENT_AGE)) * 1000;
         if now_millis().saturating_sub(ev.received_ms) > max_age_ms {
             finish(&state, &f, &cfg, &ev, Ending::EventAgeExceeded, None).await;

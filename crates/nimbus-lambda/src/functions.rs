@@ -48,7 +48,8 @@ pub struct FunctionRecord {
     #[serde(default)]
     pub dead_letter_target: Option<String>,
     #[serde(default)]
-    pub event_invoke_config: Option<crate::async_invoke::EventInvokeConfig>,
+    /// By qualifier (`$LATEST`, a version number or an alias); kept on `$LATEST`.
+    pub event_invoke_configs: BTreeMap<String, crate::async_invoke::EventInvokeConfig>,
     /// The resource-based policy's statements.
     #[serde(default)]
     pub policy: Vec<Value>,
@@ -467,7 +468,7 @@ impl State {
             architectures,
             ephemeral_storage: ephemeral as u32,
             dead_letter_target: dead_letter_target(&v)?.flatten(),
-            event_invoke_config: None,
+            event_invoke_configs: BTreeMap::new(),
             policy: Vec::new(),
             version: LATEST.to_string(),
             versions: BTreeMap::new(),

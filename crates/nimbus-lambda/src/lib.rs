@@ -291,7 +291,15 @@ impl Target for Lambda {
     }
 
     fn allows(&self, arn: &Arn, principal: &str, source_arn: &str, source_account: &str) -> bool {
-        self.function_for(arn).is_some_and(|f| permissions::allows(&f, principal, source_arn, source_account))
+        // The policy of the version or alias the ARN names (kept on $LATEST's record).
+        let resource = format!("arn:aws:lambda:{}:{}:{}", arn.region, arn.account, arn.resource);
+        let ctx = nimbus_core::targets::internal_context(&arn.account, &arn.region);
+        let Ok(mut r) = functions::parse_ref(&ctx, &resource, None) else { return false };
+        if self.state.function(&r).is_err() {
+            return false;
+        }
+        r.qualifier = None;
+        self.state.function(&r).is_ok_and(|f| permissions::allows(&f, &resource, principal, source_arn, source_account))
     }
 }
 

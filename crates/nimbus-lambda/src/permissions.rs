@@ -10,7 +10,7 @@ use crate::functions::{parse_ref, str_member, FunctionRecord};
 use crate::State;
 
 /// The policy's statements as AWS renders them.
-fn statement(f: &FunctionRecord, v: &Value) -> Result<Value, AwsError> {
+fn statement(f: &FunctionRecord, qualifier: Option<&str>, v: &Value) -> Result<Value, AwsError> {
     let sid = str_member(v, "StatementId").ok_or_else(|| AwsError::missing_parameter("StatementId"))?;
     if sid.is_empty() || sid.len() > 100 || !sid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
         return Err(errors::validation(format!(
@@ -35,10 +35,7 @@ fn statement(f: &FunctionRecord, v: &Value) -> Result<Value, AwsError> {
     } else {
         return Err(errors::invalid_parameter(format!("The provided principal was invalid. Please check the principal and try again.: {principal}")));
     };
-    let resource = match str_member(v, "Qualifier") {
-        Some(q) => format!("{}:{q}", f.arn()),
-        None => f.arn(),
-    };
+    let resource = resource_of(f, qualifier);
     let mut condition = Map::new();
     if let Some(account) = str_member(v, "SourceAccount") {
         condition.insert("StringEquals".into(), json!({ "AWS:SourceAccount": account }));
@@ -76,10 +73,23 @@ fn arn_like(pattern: &str, value: &str) -> bool {
     go(pattern.as_bytes(), value.as_bytes())
 }
 
-/// Whether the policy lets the service `principal` invoke the function for
-/// `source_arn` in `source_account`.
-pub fn allows(f: &FunctionRecord, principal: &str, source_arn: &str, source_account: &str) -> bool {
-    f.policy.iter().any(|s| {
+/// The statements of the policy on `resource` (the function's ARN, or a version's or
+/// alias's: each qualifier has its own policy, as on AWS).
+fn statements<'a>(f: &'a FunctionRecord, resource: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
+    f.policy.iter().filter(move |s| s.get("Resource").and_then(Value::as_str) == Some(resource))
+}
+
+fn resource_of(f: &FunctionRecord, qualifier: Option<&str>) -> String {
+    match qualifier {
+        Some(q) => format!("{}:{q}", f.arn()),
+        None => f.arn(),
+    }
+}
+
+/// Whether the policy on `resource` lets the service `principal` invoke the function
+/// for `source_arn` in `source_account`.
+pub fn allows(f: &FunctionRecord, resource: &str, principal: &str, source_arn: &str, source_account: &str) -> bool {
+    statements(f, resource).any(|s| {
         let action_ok = matches!(s.get("Action").and_then(Value::as_str), Some("lambda:InvokeFunction" | "lambda:*" | "*"));
         let principal_ok = match s.get("Principal") {
             Some(Value::String(p)) => p == "*",
@@ -100,18 +110,27 @@ pub fn allows(f: &FunctionRecord, principal: &str, source_arn: &str, source_acco
 }
 
 impl State {
+    /// `$LATEST` of the function `r` names: where policies are kept.
+    fn latest_of(&self, r: &crate::functions::FunctionRef) -> Result<std::sync::Arc<FunctionRecord>, AwsError> {
+        let mut base = r.clone();
+        base.qualifier = None;
+        self.function(&base)
+    }
+
     pub(crate) async fn add_permission(&self, ctx: &RequestContext, v: Value) -> Result<Value, AwsError> {
         let name = str_member(&v, "FunctionName").ok_or_else(|| AwsError::missing_parameter("FunctionName"))?;
         let r = parse_ref(ctx, name, str_member(&v, "Qualifier"))?;
-        let f = self.function(&r)?;
+        self.function(&r)?; // the qualifier must exist
+        let f = self.latest_of(&r)?;
         if let Some(rev) = str_member(&v, "RevisionId") {
             if rev != f.revision_id {
                 return Err(errors::precondition_failed());
             }
         }
-        let s = statement(&f, &v)?;
+        let s = statement(&f, r.qualifier.as_deref(), &v)?;
         let sid = s["Sid"].as_str().unwrap_or_default().to_string();
-        if f.policy.iter().any(|p| p.get("Sid").and_then(Value::as_str) == Some(sid.as_str())) {
+        let resource = resource_of(&f, r.qualifier.as_deref());
+        if statements(&f, &resource).any(|p| p.get("Sid").and_then(Value::as_str) == Some(sid.as_str())) {
             return Err(errors::conflict(format!(
                 "The statement id ({sid}) provided already exists. Please provide a new statement id, or remove the existing statement."
             )));
@@ -124,27 +143,39 @@ impl State {
     pub(crate) async fn remove_permission(&self, ctx: &RequestContext, v: Value) -> Result<Value, AwsError> {
         let name = str_member(&v, "FunctionName").ok_or_else(|| AwsError::missing_parameter("FunctionName"))?;
         let sid = str_member(&v, "StatementId").ok_or_else(|| AwsError::missing_parameter("StatementId"))?.to_string();
-        let f = self.function(&parse_ref(ctx, name, str_member(&v, "Qualifier"))?)?;
+        let r = parse_ref(ctx, name, str_member(&v, "Qualifier"))?;
+        self.function(&r)?;
+        let f = self.latest_of(&r)?;
+        let resource = resource_of(&f, r.qualifier.as_deref());
         if let Some(rev) = str_member(&v, "RevisionId") {
             if rev != f.revision_id {
                 return Err(errors::precondition_failed());
             }
         }
-        if !f.policy.iter().any(|p| p.get("Sid").and_then(Value::as_str) == Some(sid.as_str())) {
+        if !statements(&f, &resource).any(|p| p.get("Sid").and_then(Value::as_str) == Some(sid.as_str())) {
             return Err(AwsError::new(404, "ResourceNotFoundException", format!("Statement {sid} is not found in resource policy.")));
         }
-        self.update_meta(&f, move |rec| rec.policy.retain(|p| p.get("Sid").and_then(Value::as_str) != Some(sid.as_str())))
-            .await?;
+        self.update_meta(&f, move |rec| {
+            rec.policy.retain(|p| {
+                !(p.get("Sid").and_then(Value::as_str) == Some(sid.as_str())
+                    && p.get("Resource").and_then(Value::as_str) == Some(resource.as_str()))
+            })
+        })
+        .await?;
         Ok(json!({}))
     }
 
     pub(crate) fn get_policy(&self, ctx: &RequestContext, v: Value) -> Result<Value, AwsError> {
         let name = str_member(&v, "FunctionName").ok_or_else(|| AwsError::missing_parameter("FunctionName"))?;
-        let f = self.function(&parse_ref(ctx, name, str_member(&v, "Qualifier"))?)?;
-        if f.policy.is_empty() {
+        let r = parse_ref(ctx, name, str_member(&v, "Qualifier"))?;
+        self.function(&r)?;
+        let f = self.latest_of(&r)?;
+        let resource = resource_of(&f, r.qualifier.as_deref());
+        let mine: Vec<&Value> = statements(&f, &resource).collect();
+        if mine.is_empty() {
             return Err(AwsError::new(404, "ResourceNotFoundException", "The resource you requested does not exist."));
         }
-        let policy = json!({ "Version": "2012-10-17", "Id": "default", "Statement": f.policy });
+        let policy = json!({ "Version": "2012-10-17", "Id": "default", "Statement": mine });
         Ok(json!({ "Policy": policy.to_string(), "RevisionId": f.revision_id }))
     }
 }
