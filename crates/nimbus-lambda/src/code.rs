@@ -93,10 +93,25 @@ pub fn store(root: &Path, zip: &[u8]) -> Result<StoredCode, AwsError> {
     Ok(StoredCode { hex, sha256, size })
 }
 
-/// Removes a code version's directory and zip (blocking).
-pub fn remove(root: &Path, hex: &str) {
-    let _ = std::fs::remove_dir_all(code_dir(root, hex));
-    let _ = std::fs::remove_file(root.join("code").join(format!("{hex}.zip")));
+/// Removes every stored package (directory and zip) whose hex is not in `keep`
+/// (blocking); returns how many were removed.
+pub fn collect(root: &Path, keep: &std::collections::HashSet<String>) -> usize {
+    let Ok(entries) = std::fs::read_dir(root.join("code")) else { return 0 };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let hex = name.strip_suffix(".zip").unwrap_or(&name);
+        // Only finished packages: 64 hex digits (temporary names carry a suffix).
+        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) || keep.contains(hex) {
+            continue;
+        }
+        let path = entry.path();
+        let gone = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+        if gone.is_ok() {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 fn hex_string(bytes: &[u8]) -> String {
@@ -128,7 +143,10 @@ mod tests {
         assert_eq!(store(&root, &zip).unwrap().hex, c.hex);
         let e = store(&root, b"not a zip").unwrap_err();
         assert_eq!(e.code, "InvalidParameterValueException");
-        remove(&root, &c.hex);
+        let mut keep = std::collections::HashSet::from([c.hex.clone()]);
+        assert_eq!(collect(&root, &keep), 0, "a package in use stays");
+        keep.clear();
+        assert_eq!(collect(&root, &keep), 2, "its directory and zip go once unused");
         assert!(!code_dir(&root, &c.hex).exists());
         let _ = std::fs::remove_dir_all(&root);
     }

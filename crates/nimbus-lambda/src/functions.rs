@@ -353,9 +353,12 @@ impl State {
             (None, None, None) => return Err(errors::invalid_parameter("Please provide a source for function code.")),
         };
         let root = self.root.clone();
-        tokio::task::spawn_blocking(move || code::store(&root, &zip))
+        let stored = tokio::task::spawn_blocking(move || code::store(&root, &zip))
             .await
-            .map_err(|e| AwsError::internal(format!("code store task failed: {e}")))?
+            .map_err(|e| AwsError::internal(format!("code store task failed: {e}")))??;
+        // Not referenced yet: the collector must leave it alone until it is.
+        self.recent_code.lock().insert(stored.hex.clone(), std::time::Instant::now());
+        Ok(stored)
     }
 
     async fn code_from_s3(&self, ctx: &RequestContext, bucket: &str, key: &str, version: Option<&str>) -> Result<Vec<u8>, AwsError> {
@@ -383,22 +386,19 @@ impl State {
         self.save_json(Table::Functions, arn, json).await
     }
 
-    /// Drops a code version nothing refers to any more.
-    pub(crate) fn release_code(&self, hex: &str) {
-        let used = self
-            .functions
-            .read()
-            .values()
-            .any(|f| {
-                let uses = |r: &FunctionRecord| r.code_hex == hex || r.layers.iter().any(|l| l.code_hex == hex);
-                uses(f) || f.versions.values().any(uses)
-            })
-            || self.layers.read().values().any(|l| l.versions.values().any(|v| v.code_hex == hex));
-        if !used {
-            let root = self.root.clone();
-            let hex = hex.to_string();
-            tokio::task::spawn_blocking(move || code::remove(&root, &hex));
+    /// The code packages (by SHA-256 hex) some function, version or layer refers to.
+    pub(crate) fn code_in_use(&self) -> std::collections::HashSet<String> {
+        let mut used = std::collections::HashSet::new();
+        for f in self.functions.read().values() {
+            for r in std::iter::once(f.as_ref()).chain(f.versions.values()) {
+                used.insert(r.code_hex.clone());
+                used.extend(r.layers.iter().map(|l| l.code_hex.clone()));
+            }
         }
+        for l in self.layers.read().values() {
+            used.extend(l.versions.values().map(|v| v.code_hex.clone()));
+        }
+        used
     }
 
     pub(crate) async fn create_function(&self, ctx: &RequestContext, v: Value) -> Result<Value, AwsError> {
@@ -564,10 +564,6 @@ impl State {
         self.delete_record(Table::Functions, &arn).await?;
         self.functions.write().remove(&f.key());
         self.pool.drop_function(&f.arn());
-        self.release_code(&f.code_hex);
-        for v in f.versions.values() {
-            self.release_code(&v.code_hex);
-        }
         Ok(json!({}))
     }
 
@@ -694,11 +690,9 @@ impl State {
         out["LastUpdateStatus"] = json!("InProgress");
         out["LastUpdateStatusReason"] = json!("The function is being created.");
         out["LastUpdateStatusReasonCode"] = json!("Creating");
-        let old_hex = current.code_hex.clone();
         let arn = f.qualified_arn();
         self.functions.write().insert(f.key(), Arc::new(f));
         self.pool.drop_function(&arn);
-        self.release_code(&old_hex);
         Ok(out)
     }
 }

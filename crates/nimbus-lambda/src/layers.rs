@@ -233,11 +233,11 @@ impl State {
         let _guard = self.write_lock.lock().await;
         let Some(mut record) = self.layers.read().get(&key).cloned() else { return Ok(json!({})) };
         // Deleting is idempotent on AWS; functions that use the version keep a copy.
-        let Some(gone) = u32::try_from(n).ok().and_then(|n| record.versions.remove(&n)) else { return Ok(json!({})) };
+        if u32::try_from(n).ok().and_then(|n| record.versions.remove(&n)).is_none() {
+            return Ok(json!({}));
+        }
         self.save_record(Table::Layers, &key_name(&key), &record).await?;
         self.layers.write().insert(key, record);
-        drop(_guard);
-        self.release_code(&gone.code_hex);
         Ok(json!({}))
     }
 

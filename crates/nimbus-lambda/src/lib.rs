@@ -69,6 +69,8 @@ pub(crate) struct State {
     /// Other services, by ARN: event sources, destinations, dead-letter queues.
     pub targets: TargetRegistry,
     pub layers: RwLock<HashMap<layers::LayerKey, layers::LayerRecord>>,
+    /// Code packages stored in the last minute, which functions may be about to use.
+    pub recent_code: parking_lot::Mutex<HashMap<String, std::time::Instant>>,
     /// Event source mappings by UUID.
     pub mappings: RwLock<HashMap<String, MappingRecord>>,
     pub pollers: Pollers,
@@ -178,6 +180,7 @@ impl Lambda {
             targets,
             mappings: RwLock::new(mappings),
             layers: RwLock::new(layer_records),
+            recent_code: parking_lot::Mutex::new(HashMap::new()),
             pollers: Pollers::default(),
         });
         tokio::spawn(reaper(Arc::downgrade(&state)));
@@ -321,5 +324,20 @@ async fn reaper(state: std::sync::Weak<State>) {
         if n > 0 {
             tracing::debug!(stopped = n, "reaped idle Lambda environments");
         }
+        collect_code(&state).await;
+    }
+}
+
+/// Removes code packages nothing refers to. Done here, not when a function lets go of
+/// its code, because another function may be storing the same package at that moment.
+async fn collect_code(state: &State) {
+    let grace = std::time::Duration::from_secs(60);
+    state.recent_code.lock().retain(|_, at| at.elapsed() < grace);
+    let mut keep = state.code_in_use();
+    keep.extend(state.recent_code.lock().keys().cloned());
+    let root = state.root.clone();
+    let removed = tokio::task::spawn_blocking(move || code::collect(&root, &keep)).await.unwrap_or(0);
+    if removed > 0 {
+        tracing::debug!(removed, "removed unused Lambda code packages");
     }
 }

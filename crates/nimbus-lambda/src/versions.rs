@@ -301,15 +301,11 @@ impl State {
                 users.join(", ")
             )));
         }
-        let code = latest.versions.get(&n).map(|v| v.code_hex.clone());
         self.update_meta(latest, |rec| {
             rec.versions.remove(&n);
         })
         .await?;
         self.pool.drop_function(&format!("{}:{n}", latest.arn()));
-        if let Some(hex) = code {
-            self.release_code(&hex);
-        }
         Ok(json!({}))
     }
 }
