@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import subprocess
+import uuid
 
 import pytest
 
@@ -203,3 +204,19 @@ def nimbus_factory():
     for srv in started:
         srv.cleanup()
         shutil.rmtree(srv.workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def s3(endpoint):
+    """A boto3 S3 client on the test server (SigV4, path-style addressing)."""
+    from test_s3_basics import s3_client
+
+    return s3_client(endpoint)
+
+
+@pytest.fixture
+def bucket(s3):
+    """A fresh bucket with a unique name."""
+    name = f"b-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=name)
+    return name

@@ -15,18 +15,6 @@ from botocore.exceptions import ClientError
 from test_s3_basics import s3_client
 
 
-@pytest.fixture(scope="module")
-def s3(endpoint):
-    return s3_client(endpoint)
-
-
-@pytest.fixture
-def bucket(s3):
-    name = f"c-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=name)
-    return name
-
-
 def err(call):
     with pytest.raises(ClientError) as e:
         call()

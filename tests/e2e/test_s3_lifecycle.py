@@ -24,18 +24,6 @@ from test_s3_basics import s3_client
 DAY_ENV = {"NIMBUS_S3_LIFECYCLE_DAY_SECONDS": "1"}
 
 
-@pytest.fixture(scope="module")
-def s3(endpoint):
-    return s3_client(endpoint)
-
-
-@pytest.fixture
-def bucket(s3):
-    name = f"lc-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=name)
-    return name
-
-
 def code(exc):
     return exc.response["Error"]["Code"]
 

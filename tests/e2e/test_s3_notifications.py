@@ -16,18 +16,6 @@ import nimbus_helpers as h
 from test_s3_basics import s3_client
 
 
-@pytest.fixture(scope="module")
-def s3(endpoint):
-    return s3_client(endpoint)
-
-
-@pytest.fixture
-def bucket(s3):
-    name = f"n-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=name)
-    return name
-
-
 @pytest.fixture
 def queue(sqs, make_queue, queue_arn):
     url = make_queue("s3events")

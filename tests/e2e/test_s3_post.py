@@ -4,24 +4,10 @@ policy's conditions are enforced."""
 
 from __future__ import annotations
 
-import uuid
 
 import pytest
 import requests
 
-from test_s3_basics import s3_client
-
-
-@pytest.fixture
-def s3(endpoint):
-    return s3_client(endpoint)
-
-
-@pytest.fixture
-def bucket(s3):
-    name = f"post-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=name)
-    return name
 
 
 def test_filename_variable_takes_the_uploaded_file_name(s3, bucket):

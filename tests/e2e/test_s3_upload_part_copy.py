@@ -6,26 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import uuid
 
 import pytest
 from botocore.exceptions import ClientError
 
-from test_s3_basics import s3_client
 
 MIB = 1024 * 1024
-
-
-@pytest.fixture(scope="module")
-def s3(endpoint):
-    return s3_client(endpoint)
-
-
-@pytest.fixture
-def bucket(s3):
-    name = f"u-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=name)
-    return name
 
 
 def err(call):

@@ -22,11 +22,6 @@ UNKNOWN_VERSION = "v5n1PPUjOCMHLyyfq0ayjoZ5RZLfVQKA"
 S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 
 
-@pytest.fixture(scope="module")
-def s3(endpoint):
-    return s3_client(endpoint)
-
-
 def new_bucket(s3, versioning=None):
     name = f"v-{uuid.uuid4().hex[:12]}"
     s3.create_bucket(Bucket=name)

@@ -9,25 +9,11 @@ The website endpoint is reached with plain `requests` and a Host header
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from test_s3_basics import s3_client
-
-
-@pytest.fixture(scope="module")
-def s3(endpoint):
-    return s3_client(endpoint)
-
-
-@pytest.fixture
-def bucket(s3):
-    name = f"w-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=name)
-    return name
 
 
 def err(call):

@@ -193,9 +193,7 @@ impl State {
         let name = str_member(v, "FunctionName").ok_or_else(|| AwsError::missing_parameter("FunctionName"))?;
         let r = parse_ref(ctx, name, str_member(v, "Qualifier"))?;
         self.function(&r)?; // the qualifier must exist
-        let mut base = r.clone();
-        base.qualifier = None;
-        let latest = self.function(&base)?;
+        let latest = self.latest_of(&r)?;
         let qualifier = r.qualifier.unwrap_or_else(|| "$LATEST".to_string());
         let arn = format!("{}:{qualifier}", latest.arn());
         Ok((latest, qualifier, arn))
@@ -204,9 +202,9 @@ impl State {
     /// The event invoke configuration that applies to an invocation of `invoked_arn`.
     fn event_invoke_config_for(&self, invoked_arn: &str) -> EventInvokeConfig {
         let ctx = nimbus_core::targets::internal_context("", "");
-        let Ok(mut r) = parse_ref(&ctx, invoked_arn, None) else { return EventInvokeConfig::default() };
-        let qualifier = r.qualifier.take().unwrap_or_else(|| "$LATEST".to_string());
-        self.function(&r).ok().and_then(|latest| latest.event_invoke_configs.get(&qualifier).cloned()).unwrap_or_default()
+        let Ok(r) = parse_ref(&ctx, invoked_arn, None) else { return EventInvokeConfig::default() };
+        let qualifier = r.qualifier.clone().unwrap_or_else(|| "$LATEST".to_string());
+        self.latest_of(&r).ok().and_then(|latest| latest.event_invoke_configs.get(&qualifier).cloned()).unwrap_or_default()
     }
 }
 

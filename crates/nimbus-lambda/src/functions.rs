@@ -292,6 +292,14 @@ fn reject_image(v: &Value) -> Result<(), AwsError> {
 }
 
 impl State {
+    /// `$LATEST` of the function `r` names, whatever its qualifier: where versions,
+    /// aliases and per-qualifier settings are kept.
+    pub(crate) fn latest_of(&self, r: &FunctionRef) -> Result<Arc<FunctionRecord>, AwsError> {
+        let mut base = r.clone();
+        base.qualifier = None;
+        self.function(&base)
+    }
+
     pub(crate) fn function(&self, r: &FunctionRef) -> Result<Arc<FunctionRecord>, AwsError> {
         let f = self.functions.read().get(&r.key()).cloned().ok_or_else(|| errors::not_found(&r.arn()))?;
         let version = match r.qualifier.as_deref() {
@@ -553,9 +561,7 @@ impl State {
             if q == LATEST {
                 return Err(errors::invalid_parameter("$LATEST version cannot be deleted without deleting the function."));
             }
-            let mut base = r.clone();
-            base.qualifier = None;
-            let latest = self.function(&base)?;
+            let latest = self.latest_of(&r)?;
             return self.delete_version(&latest, q).await;
         }
         let _guard = self.write_lock.lock().await;
@@ -649,30 +655,12 @@ impl State {
         .await
     }
 
-    /// Applies a change that leaves code and configuration alone (policy, event invoke
-    /// configuration): warm environments stay.
-    pub(crate) async fn update_meta(&self, seen: &FunctionRecord, change: impl FnOnce(&mut FunctionRecord)) -> Result<(), AwsError> {
-        let _guard = self.write_lock.lock().await;
-        let current = self
-            .functions
-            .read()
-            .get(&seen.key())
-            .cloned()
-            .ok_or_else(|| errors::not_found(&seen.arn()))?;
-        let mut f = (*current).clone();
-        change(&mut f);
-        self.persist(&f).await?;
-        self.functions.write().insert(f.key(), Arc::new(f));
-        Ok(())
-    }
-
-    /// Applies `change` to the current `$LATEST` (new revision, new LastModified),
-    /// persists it, and retires warm environments of the old revision.
-    async fn update(
+    /// Applies `change` to the current `$LATEST` under the write lock and persists it.
+    async fn modify(
         &self,
         seen: &FunctionRecord,
         change: impl FnOnce(&mut FunctionRecord) -> Result<(), AwsError>,
-    ) -> Result<Value, AwsError> {
+    ) -> Result<Arc<FunctionRecord>, AwsError> {
         let _guard = self.write_lock.lock().await;
         let current = self
             .functions
@@ -682,17 +670,44 @@ impl State {
             .ok_or_else(|| errors::not_found(&seen.arn()))?;
         let mut f = (*current).clone();
         change(&mut f)?;
-        f.last_modified = now_millis();
-        f.revision_id = nimbus_core::ids::uuid4();
         self.persist(&f).await?;
+        let f = Arc::new(f);
+        self.functions.write().insert(f.key(), f.clone());
+        Ok(f)
+    }
+
+    /// Applies a change that leaves code and configuration alone (policy, event invoke
+    /// configuration): warm environments stay.
+    pub(crate) async fn update_meta(&self, seen: &FunctionRecord, change: impl FnOnce(&mut FunctionRecord)) -> Result<(), AwsError> {
+        self.modify(seen, |f| {
+            change(f);
+            Ok(())
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// Applies `change` to the current `$LATEST` (new revision, new LastModified),
+    /// persists it, and retires warm environments of the old revision.
+    async fn update(
+        &self,
+        seen: &FunctionRecord,
+        change: impl FnOnce(&mut FunctionRecord) -> Result<(), AwsError>,
+    ) -> Result<Value, AwsError> {
+        let f = self
+            .modify(seen, |f| {
+                change(f)?;
+                f.last_modified = now_millis();
+                f.revision_id = nimbus_core::ids::uuid4();
+                Ok(())
+            })
+            .await?;
         // An update is InProgress in its own response, Successful for later reads.
         let mut out = f.configuration();
         out["LastUpdateStatus"] = json!("InProgress");
         out["LastUpdateStatusReason"] = json!("The function is being created.");
         out["LastUpdateStatusReasonCode"] = json!("Creating");
-        let arn = f.qualified_arn();
-        self.functions.write().insert(f.key(), Arc::new(f));
-        self.pool.drop_function(&arn);
+        self.pool.drop_function(&f.qualified_arn());
         Ok(out)
     }
 }

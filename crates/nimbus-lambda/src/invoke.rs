@@ -139,7 +139,11 @@ pub async fn run(
 ) -> Result<InvokeResult, AwsError> {
     // Reserved concurrency is the function's, whichever version runs.
     let reserved = state.functions.read().get(&f.key()).and_then(|latest| latest.reserved_concurrency);
-    let unreserved_pool = crate::concurrency::ACCOUNT_LIMIT.saturating_sub(state.reserved_total(&f.account, &f.region));
+    // The unreserved pool matters only to functions without a reservation.
+    let unreserved_pool = match reserved {
+        Some(_) => 0,
+        None => crate::concurrency::ACCOUNT_LIMIT.saturating_sub(state.reserved_total(&f.account, &f.region)),
+    };
     let _permit = state.limiter.acquire(&f.arn(), reserved, unreserved_pool).ok_or_else(errors::throttled)?;
     let (env, cold) = match state.pool.take(&f.qualified_arn(), &f.revision_id) {
         Some(e) => (e, false),

@@ -297,12 +297,11 @@ impl Target for Lambda {
         // The policy of the version or alias the ARN names (kept on $LATEST's record).
         let resource = format!("arn:aws:lambda:{}:{}:{}", arn.region, arn.account, arn.resource);
         let ctx = nimbus_core::targets::internal_context(&arn.account, &arn.region);
-        let Ok(mut r) = functions::parse_ref(&ctx, &resource, None) else { return false };
+        let Ok(r) = functions::parse_ref(&ctx, &resource, None) else { return false };
         if self.state.function(&r).is_err() {
             return false;
         }
-        r.qualifier = None;
-        self.state.function(&r).is_ok_and(|f| permissions::allows(&f, &resource, principal, source_arn, source_account))
+        self.state.latest_of(&r).is_ok_and(|f| permissions::allows(&f, &resource, principal, source_arn, source_account))
     }
 }
 

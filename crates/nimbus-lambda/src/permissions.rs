@@ -110,13 +110,6 @@ pub fn allows(f: &FunctionRecord, resource: &str, principal: &str, source_arn: &
 }
 
 impl State {
-    /// `$LATEST` of the function `r` names: where policies are kept.
-    fn latest_of(&self, r: &crate::functions::FunctionRef) -> Result<std::sync::Arc<FunctionRecord>, AwsError> {
-        let mut base = r.clone();
-        base.qualifier = None;
-        self.function(&base)
-    }
-
     pub(crate) async fn add_permission(&self, ctx: &RequestContext, v: Value) -> Result<Value, AwsError> {
         let name = str_member(&v, "FunctionName").ok_or_else(|| AwsError::missing_parameter("FunctionName"))?;
         let r = parse_ref(ctx, name, str_member(&v, "Qualifier"))?;

@@ -48,9 +48,7 @@ impl State {
                 "Provisioned Concurrency Configs cannot be applied to unpublished function versions.",
             ));
         }
-        let mut base = r.clone();
-        base.qualifier = None;
-        let latest = self.function(&base)?;
+        let latest = self.latest_of(&r)?;
         let version = match latest.aliases.get(&qualifier) {
             Some(a) if !a.routing.is_empty() => {
                 return Err(errors::invalid_parameter(
@@ -146,9 +144,8 @@ impl State {
 
     pub(crate) fn list_provisioned_concurrency(&self, ctx: &RequestContext, v: Value) -> Result<Value, AwsError> {
         let name = str_member(&v, "FunctionName").ok_or_else(|| AwsError::missing_parameter("FunctionName"))?;
-        let mut r = parse_ref(ctx, name, None)?;
-        r.qualifier = None;
-        let latest = self.function(&r)?;
+        let r = parse_ref(ctx, name, None)?;
+        let latest = self.latest_of(&r)?;
         let mut list = Vec::new();
         for (q, cfg) in &latest.provisioned {
             let mut qr = r.clone();

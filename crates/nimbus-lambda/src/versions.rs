@@ -71,9 +71,7 @@ impl State {
     /// `$LATEST` of the function `v` names (any qualifier is ignored).
     fn latest(&self, ctx: &RequestContext, v: &Value) -> Result<Arc<FunctionRecord>, AwsError> {
         let name = str_member(v, "FunctionName").ok_or_else(|| AwsError::missing_parameter("FunctionName"))?;
-        let mut r = parse_ref(ctx, name, None)?;
-        r.qualifier = None;
-        self.function(&r)
+        self.latest_of(&parse_ref(ctx, name, None)?)
     }
 
     pub(crate) async fn publish_version(&self, ctx: &RequestContext, v: Value) -> Result<Value, AwsError> {

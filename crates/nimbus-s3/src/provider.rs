@@ -361,6 +361,14 @@ fn copy_source_range(range: Option<&str>, size: u64) -> S3Result<(u64, u64)> {
     Ok((first, last - first + 1))
 }
 
+fn check_part_number(n: i32) -> S3Result<()> {
+    if (1..=10000).contains(&n) {
+        Ok(())
+    } else {
+        Err(s3_error!(InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive"))
+    }
+}
+
 fn check_content_md5(content_md5: Option<&str>, md5: &[u8; 16]) -> S3Result<()> {
     let Some(expected) = content_md5 else { return Ok(()) };
     let decoded = base64::engine::general_purpose::STANDARD
@@ -534,6 +542,22 @@ impl Provider {
 
     /// Streams a request body to a temporary file; a trailing checksum the request
     /// announced is computed on the way and checked once the trailer has arrived.
+    /// Publishes an uploaded part's body and records it (UploadPart, UploadPartCopy).
+    async fn install_part(&self, bucket: &str, key: &str, upload_id: &str, number: i32, written: blob::Written) -> S3Result<PartRow> {
+        let dest = self.state.part_path(upload_id, number);
+        blob::publish(&written.tmp, &dest, self.state.sync).await.map_err(internal)?;
+        let row = PartRow { upload: upload_id.to_string(), number, size: written.size, etag: hex::encode(written.md5), modified: now_ms() };
+        // The upload may have been aborted meanwhile.
+        self.upload_key(bucket, upload_id, key)?;
+        let r = row.clone();
+        self.state.commit(move |tx| persist::put_part(tx, &r)).await?;
+        let mut buckets = self.state.buckets.write();
+        if let Some(u) = buckets.get_mut(bucket).and_then(|b| b.uploads.get_mut(upload_id)) {
+            u.parts.insert(row.number, PartMeta { size: row.size, etag: row.etag.clone(), modified: row.modified });
+        }
+        Ok(row)
+    }
+
     async fn write_object_body(&self, body: Option<StreamingBlob>, trailer: Option<&checksums::Trailer>) -> S3Result<blob::Written> {
         let body = body.unwrap_or_else(|| StreamingBlob::wrap(futures_util::stream::empty::<Result<bytes::Bytes, std::io::Error>>()));
         let body = futures_util::StreamExt::inspect(body, |chunk| {
@@ -1486,42 +1510,20 @@ impl s3s::S3 for Provider {
     async fn upload_part(&self, req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
         let trailer = checksums::Trailer::of(&req.headers, req.trailing_headers.clone());
         let input = req.input;
-        if !(1..=10000).contains(&input.part_number) {
-            return Err(s3_error!(InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive"));
-        }
+        check_part_number(input.part_number)?;
         self.upload_key(&input.bucket, &input.upload_id, &input.key)?;
         let written = self.write_object_body(input.body, trailer.as_ref()).await?;
         if let Err(e) = check_content_md5(input.content_md5.as_deref(), &written.md5) {
             let _ = tokio::fs::remove_file(&written.tmp).await;
             return Err(e);
         }
-        let dest = self.state.part_path(&input.upload_id, input.part_number);
-        blob::publish(&written.tmp, &dest, self.state.sync).await.map_err(internal)?;
-        let row = PartRow {
-            upload: input.upload_id.clone(),
-            number: input.part_number,
-            size: written.size,
-            etag: hex::encode(written.md5),
-            modified: now_ms(),
-        };
-        // The upload may have been aborted meanwhile.
-        self.upload_key(&input.bucket, &input.upload_id, &input.key)?;
-        let r = row.clone();
-        self.state.commit(move |tx| persist::put_part(tx, &r)).await?;
-        {
-            let mut buckets = self.state.buckets.write();
-            if let Some(u) = buckets.get_mut(&input.bucket).and_then(|b| b.uploads.get_mut(&input.upload_id)) {
-                u.parts.insert(row.number, PartMeta { size: row.size, etag: row.etag.clone(), modified: row.modified });
-            }
-        }
+        let row = self.install_part(&input.bucket, &input.key, &input.upload_id, input.part_number, written).await?;
         Ok(S3Response::new(UploadPartOutput { e_tag: Some(etag(&row.etag)), ..Default::default() }))
     }
 
     async fn upload_part_copy(&self, req: S3Request<UploadPartCopyInput>) -> S3Result<S3Response<UploadPartCopyOutput>> {
         let input = req.input;
-        if !(1..=10000).contains(&input.part_number) {
-            return Err(s3_error!(InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive"));
-        }
+        check_part_number(input.part_number)?;
         self.upload_key(&input.bucket, &input.upload_id, &input.key)?;
         let (src_bucket, src_key, src_version) = match &input.copy_source {
             CopySource::Bucket { bucket, key, version_id } => (bucket.to_string(), key.to_string(), version_id.as_deref().map(str::to_string)),
@@ -1544,25 +1546,7 @@ impl s3s::S3 for Provider {
         )?;
         let (start, len) = copy_source_range(input.copy_source_range.as_deref(), meta.size)?;
         let written = blob::copy_range(&self.state.root, file, start, len, self.state.sync).await.map_err(internal)?;
-        let dest = self.state.part_path(&input.upload_id, input.part_number);
-        blob::publish(&written.tmp, &dest, self.state.sync).await.map_err(internal)?;
-        let row = PartRow {
-            upload: input.upload_id.clone(),
-            number: input.part_number,
-            size: written.size,
-            etag: hex::encode(written.md5),
-            modified: now_ms(),
-        };
-        // The upload may have been aborted meanwhile.
-        self.upload_key(&input.bucket, &input.upload_id, &input.key)?;
-        let r = row.clone();
-        self.state.commit(move |tx| persist::put_part(tx, &r)).await?;
-        {
-            let mut buckets = self.state.buckets.write();
-            if let Some(u) = buckets.get_mut(&input.bucket).and_then(|b| b.uploads.get_mut(&input.upload_id)) {
-                u.parts.insert(row.number, PartMeta { size: row.size, etag: row.etag.clone(), modified: row.modified });
-            }
-        }
+        let row = self.install_part(&input.bucket, &input.key, &input.upload_id, input.part_number, written).await?;
         Ok(S3Response::new(UploadPartCopyOutput {
             copy_part_result: Some(CopyPartResult { e_tag: Some(etag(&row.etag)), last_modified: Some(ts(row.modified)), ..Default::default() }),
             copy_source_version_id: found.version_header(),
