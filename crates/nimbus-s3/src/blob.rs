@@ -9,13 +9,15 @@ use std::task::{Context, Poll};
 use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
 use md5::{Digest, Md5};
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 const CHUNK: usize = 256 * 1024;
+/// Reads of large bodies going out.
+const READ_CHUNK: usize = 1024 * 1024;
 
 pub fn prepare_dirs(root: &Path) -> io::Result<()> {
-    for sub in ["objects", "parts", "tmp"] {
+    for sub in ["objects", "parts", "tmp", "segments"] {
         std::fs::create_dir_all(root.join(sub))?;
     }
     // Anything left in tmp/ is an upload that never completed.
@@ -38,8 +40,75 @@ pub struct Written {
     pub md5: [u8; 16],
 }
 
+/// A received body: small ones stay in memory (they go to a segment), larger ones
+/// were streamed to a temporary file.
+pub enum Received {
+    Small { body: Bytes, md5: [u8; 16] },
+    File(Written),
+}
+
+impl Received {
+    pub fn size(&self) -> u64 {
+        match self {
+            Received::Small { body, .. } => body.len() as u64,
+            Received::File(w) => w.size,
+        }
+    }
+
+    pub fn md5(&self) -> &[u8; 16] {
+        match self {
+            Received::Small { md5, .. } => md5,
+            Received::File(w) => &w.md5,
+        }
+    }
+
+    /// Deletes what was received (the request failed after the body arrived).
+    pub async fn discard(self) {
+        if let Received::File(w) = self {
+            let _ = tokio::fs::remove_file(&w.tmp).await;
+        }
+    }
+}
+
+/// Receives `body`: kept in memory while it is at most `small_max` bytes, spilled
+/// to `<root>/tmp/<id>` (and streamed from then on) once it grows past that.
+pub async fn receive<S, E>(root: &Path, mut body: S, sync: bool, small_max: u64) -> Result<Received, String>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let mut hasher = Md5::new();
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut size = 0u64;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| format!("body: {e}"))?;
+        hasher.update(&chunk);
+        size += chunk.len() as u64;
+        chunks.push(chunk);
+        if size > small_max {
+            return write_rest(root, chunks, hasher, size, body, sync).await.map(Received::File);
+        }
+    }
+    let body = match chunks.len() {
+        0 => Bytes::new(),
+        1 => chunks.pop().unwrap_or_default(),
+        _ => Bytes::from(chunks.concat()),
+    };
+    Ok(Received::Small { body, md5: hasher.finalize().into() })
+}
+
 /// Streams `body` into `<root>/tmp/<id>`; fsyncs when `sync`.
-pub async fn write_stream<S, E>(root: &Path, mut body: S, sync: bool) -> Result<Written, String>
+pub async fn write_stream<S, E>(root: &Path, body: S, sync: bool) -> Result<Written, String>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    write_rest(root, Vec::new(), Md5::new(), 0, body, sync).await
+}
+
+/// Writes `head` (already hashed and counted) and then the rest of `body` to a new
+/// temporary file.
+async fn write_rest<S, E>(root: &Path, head: Vec<Bytes>, mut hasher: Md5, mut size: u64, mut body: S, sync: bool) -> Result<Written, String>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
@@ -47,9 +116,10 @@ where
     let tmp = root.join("tmp").join(new_id());
     let result = async {
         let mut file = tokio::fs::File::create(&tmp).await.map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
-        let mut hasher = Md5::new();
-        let mut size = 0u64;
         let mut buf = BytesMut::with_capacity(CHUNK);
+        for chunk in head {
+            buf.extend_from_slice(&chunk);
+        }
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(|e| format!("body: {e}"))?;
             hasher.update(&chunk);
@@ -110,39 +180,6 @@ pub async fn concat(root: &Path, sources: &[PathBuf], sync: bool) -> Result<Writ
     result
 }
 
-/// Copies `len` bytes from `start` of `src` into a new temporary file (UploadPartCopy).
-pub async fn copy_range(root: &Path, mut src: tokio::fs::File, start: u64, len: u64, sync: bool) -> Result<Written, String> {
-    let tmp = root.join("tmp").join(new_id());
-    let result = async {
-        src.seek(io::SeekFrom::Start(start)).await.map_err(|e| e.to_string())?;
-        let mut out = tokio::fs::File::create(&tmp).await.map_err(|e| e.to_string())?;
-        let mut hasher = Md5::new();
-        let mut remaining = len;
-        let mut buf = vec![0u8; CHUNK];
-        while remaining > 0 {
-            let want = remaining.min(CHUNK as u64) as usize;
-            let n = src.read(buf.get_mut(..want).unwrap_or_default()).await.map_err(|e| e.to_string())?;
-            if n == 0 {
-                return Err("source object file truncated".to_string());
-            }
-            let data = buf.get(..n).unwrap_or_default();
-            hasher.update(data);
-            out.write_all(data).await.map_err(|e| e.to_string())?;
-            remaining -= n as u64;
-        }
-        out.flush().await.map_err(|e| e.to_string())?;
-        if sync {
-            out.sync_all().await.map_err(|e| e.to_string())?;
-        }
-        Ok::<_, String>(Written { tmp: tmp.clone(), size: len, md5: hasher.finalize().into() })
-    }
-    .await;
-    if result.is_err() {
-        let _ = tokio::fs::remove_file(&tmp).await;
-    }
-    result
-}
-
 /// Atomically moves a finished temporary file into place.
 pub async fn publish(tmp: &Path, dest: &Path, sync: bool) -> Result<(), String> {
     tokio::fs::rename(tmp, dest).await.map_err(|e| {
@@ -159,41 +196,34 @@ pub async fn publish(tmp: &Path, dest: &Path, sync: bool) -> Result<(), String> 
     Ok(())
 }
 
-/// A file's byte range, read in chunks by a background task.
+/// A file's byte range, read in chunks by one blocking task (a thread hand-off per
+/// stream, not per chunk).
 pub struct FileStream {
     rx: mpsc::Receiver<Result<Bytes, io::Error>>,
 }
 
 impl FileStream {
-    pub fn spawn(mut file: tokio::fs::File, start: u64, len: u64) -> Self {
-        let (tx, rx) = mpsc::channel(4);
-        tokio::spawn(async move {
-            if start > 0 {
-                if let Err(e) = file.seek(io::SeekFrom::Start(start)).await {
-                    let _ = tx.send(Err(e)).await;
-                    return;
-                }
-            }
-            let mut remaining = len;
-            while remaining > 0 {
-                let want = remaining.min(CHUNK as u64) as usize;
+    pub fn spawn(file: std::fs::File, start: u64, len: u64) -> Self {
+        let (tx, rx) = mpsc::channel(2);
+        tokio::task::spawn_blocking(move || {
+            use std::os::unix::fs::FileExt;
+            let mut pos = start;
+            let end = start + len;
+            while pos < end {
+                let want = (end - pos).min(READ_CHUNK as u64) as usize;
                 let mut buf = BytesMut::zeroed(want);
-                match file.read(&mut buf).await {
-                    Ok(0) => {
-                        let _ = tx.send(Err(io::Error::new(io::ErrorKind::UnexpectedEof, "object file truncated"))).await;
-                        return;
-                    }
+                let item = match file.read_at(&mut buf, pos) {
+                    Ok(0) => Err(io::Error::new(io::ErrorKind::UnexpectedEof, "object file truncated")),
                     Ok(n) => {
                         buf.truncate(n);
-                        remaining -= n as u64;
-                        if tx.send(Ok(buf.freeze())).await.is_err() {
-                            return;
-                        }
+                        pos += n as u64;
+                        Ok(buf.freeze())
                     }
-                    Err(e) => {
-                        let _ = tx.send(Err(e)).await;
-                        return;
-                    }
+                    Err(e) => Err(e),
+                };
+                let failed = item.is_err();
+                if tx.blocking_send(item).is_err() || failed {
+                    return;
                 }
             }
         });
@@ -225,12 +255,14 @@ mod tests {
         publish(&w.tmp, &dest, true).await.unwrap();
         let c = concat(&root, &[dest.clone(), dest.clone()], false).await.unwrap();
         assert_eq!(c.size, 22);
-        let f = tokio::fs::File::open(&c.tmp).await.unwrap();
+        let f = std::fs::File::open(&c.tmp).unwrap();
         let got: Vec<Bytes> = FileStream::spawn(f, 6, 8).map(|r| r.unwrap()).collect().await;
         assert_eq!(got.concat(), b"worldhel");
-        let part = copy_range(&root, tokio::fs::File::open(&c.tmp).await.unwrap(), 6, 8, false).await.unwrap();
-        assert_eq!((part.size, std::fs::read(&part.tmp).unwrap()), (8, b"worldhel".to_vec()));
-        assert!(copy_range(&root, tokio::fs::File::open(&c.tmp).await.unwrap(), 20, 8, false).await.is_err());
+        let small = receive(&root, futures_util::stream::iter(vec![Ok::<_, io::Error>(Bytes::from_static(b"abc"))]), false, 3).await.unwrap();
+        assert!(matches!(small, Received::Small { ref body, .. } if &body[..] == b"abc"));
+        let chunks = vec![Ok::<_, io::Error>(Bytes::from_static(b"ab")), Ok(Bytes::from_static(b"cd"))];
+        let Received::File(big) = receive(&root, futures_util::stream::iter(chunks), false, 3).await.unwrap() else { panic!("spilled") };
+        assert_eq!((big.size, std::fs::read(&big.tmp).unwrap()), (4, b"abcd".to_vec()));
         let _ = std::fs::remove_dir_all(&root);
     }
 }

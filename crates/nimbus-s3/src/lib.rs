@@ -7,6 +7,7 @@
 
 mod acl;
 mod blob;
+mod bodies;
 mod checksums;
 mod config;
 mod cors;
@@ -21,6 +22,7 @@ mod policy_eval;
 mod provider;
 mod public_access;
 mod routing;
+mod segments;
 mod target;
 mod versioning;
 mod versions;
@@ -70,8 +72,10 @@ impl S3 {
         } else {
             Store::open(&root, "s3", durability, persist::SCHEMA, persist::load).map_err(|e| format!("S3 store: {e}"))?
         };
+        let segments = segments::Segments::open(&root, durability == Durability::Strict)
+            .map_err(|e| format!("S3 storage in {}: {e}", root.display()))?;
         let notifier = notify::Notifier::start(targets);
-        let state = Arc::new(provider::State::new(root, temporary, durability, store, loaded, notifier));
+        let state = Arc::new(provider::State::new(root, temporary, durability, store, segments, loaded, notifier));
         state.remove_orphans();
         expiry::start_sweeper(Arc::downgrade(&state), expiry::day_ms_from_env());
         let mut builder = S3ServiceBuilder::new(Provider { state: state.clone() });

@@ -23,6 +23,7 @@ use crate::ops_access::{self, owner, OWNER_ID};
 use crate::ops_config::{self, EventCtx};
 use crate::persist::{self, BucketRow, ObjHeaders, ObjectRow, PartRow, UploadRow};
 use crate::versioning::{DeleteCause, Found};
+use crate::segments::{Location, Segments, SMALL_BODY_MAX};
 use crate::versions::{self, DeleteMarker, KeyVersions, Version};
 
 const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
@@ -85,6 +86,8 @@ pub struct State {
     pub temporary: bool,
     pub sync: bool,
     pub store: Store,
+    /// Small bodies (see `segments.rs`).
+    pub(crate) segments: Arc<Segments>,
     pub(crate) buckets: RwLock<BTreeMap<String, BucketState>>,
     pub(crate) notifier: Notifier,
     /// Serialises read-modify-write changes of bucket configurations.
@@ -94,7 +97,15 @@ pub struct State {
 }
 
 impl State {
-    pub fn new(root: PathBuf, temporary: bool, durability: Durability, store: Store, loaded: persist::Loaded, notifier: Notifier) -> Self {
+    pub fn new(
+        root: PathBuf,
+        temporary: bool,
+        durability: Durability,
+        store: Store,
+        segments: Segments,
+        loaded: persist::Loaded,
+        notifier: Notifier,
+    ) -> Self {
         let mut buckets: BTreeMap<String, BucketState> = BTreeMap::new();
         for b in loaded.buckets {
             buckets.insert(
@@ -118,6 +129,9 @@ impl State {
         for o in loaded.objects {
             next_seq = next_seq.max(o.seq + 1);
             let Some(b) = buckets.get_mut(&o.bucket) else { continue };
+            if let Location::Segment { segment, .. } = Location::parse(&o.file) {
+                segments.account(segment, o.size);
+            }
             let v = if o.delete_marker {
                 Version::DeleteMarker(Arc::new(DeleteMarker { version_id: o.version_id, seq: o.seq, modified: o.modified }))
             } else {
@@ -151,6 +165,7 @@ impl State {
             temporary,
             sync: durability == Durability::Strict,
             store,
+            segments: Arc::new(segments),
             buckets: RwLock::new(buckets),
             notifier,
             config_lock: tokio::sync::Mutex::new(()),
@@ -162,9 +177,10 @@ impl State {
         self.buckets.read().len()
     }
 
-    /// Deletes object and part files that no committed metadata refers to (a crash
-    /// between publishing a file and committing its row).
+    /// Deletes object and part files, and segments, that no committed metadata
+    /// refers to (a crash between storing a body and committing its row).
     pub fn remove_orphans(&self) {
+        self.segments.remove_dead();
         let buckets = self.buckets.read();
         let files: HashSet<&str> = buckets.values().flat_map(|b| b.objects.values().flat_map(|k| k.iter().filter_map(|v| v.file()))).collect();
         if let Ok(entries) = std::fs::read_dir(self.root.join("objects")) {
@@ -361,6 +377,15 @@ fn copy_source_range(range: Option<&str>, size: u64) -> S3Result<(u64, u64)> {
     Ok((first, last - first + 1))
 }
 
+/// A copy source that names a delete marker by version id.
+fn copy_source_error(e: S3Error) -> S3Error {
+    if *e.code() == S3ErrorCode::MethodNotAllowed {
+        s3_error!(InvalidRequest, "The source of a copy request may not specifically refer to a delete marker by version id.")
+    } else {
+        e
+    }
+}
+
 fn check_part_number(n: i32) -> S3Result<()> {
     if (1..=10000).contains(&n) {
         Ok(())
@@ -527,17 +552,26 @@ pub struct Provider {
 }
 
 impl Provider {
-    async fn open_object(&self, bucket: &str, key: &str, version_id: Option<&str>) -> S3Result<(Found, tokio::fs::File)> {
-        // A concurrent overwrite may unlink the file between lookup and open: look again.
+    /// Looks up a version and opens the byte range `prepare` picks from it (after
+    /// checking what it must). A body deleted or moved between the lookup and the
+    /// read (a concurrent overwrite) is looked up again.
+    fn open_body<T>(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        prepare: impl Fn(&Found) -> S3Result<(u64, u64, T)>,
+    ) -> S3Result<(Found, StreamingBlob, T)> {
         for _ in 0..3 {
             let found = self.state.lookup(bucket, key, version_id)?;
-            match tokio::fs::File::open(self.state.object_path(&found.meta.file)).await {
-                Ok(f) => return Ok((found, f)),
+            let (start, len, extra) = prepare(&found)?;
+            match self.state.body_range(&found.meta, start, len) {
+                Ok(body) => return Ok((found, body, extra)),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(internal(format!("open object: {e}"))),
+                Err(e) => return Err(internal(format!("cannot read object body: {e}"))),
             }
         }
-        Err(internal("object file missing".into()))
+        Err(internal("object body missing".into()))
     }
 
     /// Streams a request body to a temporary file; a trailing checksum the request
@@ -558,14 +592,21 @@ impl Provider {
         Ok(row)
     }
 
-    async fn write_object_body(&self, body: Option<StreamingBlob>, trailer: Option<&checksums::Trailer>) -> S3Result<blob::Written> {
+    /// Receives an object's body: a small one stays in memory for a segment, a larger
+    /// one is streamed to a temporary file. `small_max` 0 always gives a file (parts).
+    async fn receive_body(&self, body: Option<StreamingBlob>, trailer: Option<&checksums::Trailer>, small_max: u64) -> S3Result<blob::Received> {
         let body = body.unwrap_or_else(|| StreamingBlob::wrap(futures_util::stream::empty::<Result<bytes::Bytes, std::io::Error>>()));
         let body = futures_util::StreamExt::inspect(body, |chunk| {
             if let (Ok(b), Some(t)) = (chunk, trailer) {
                 t.update(b);
             }
         });
-        let written = blob::write_stream(&self.state.root, body, self.state.sync).await.map_err(|e| {
+        let received = if small_max == 0 {
+            blob::write_stream(&self.state.root, body, self.state.sync).await.map(blob::Received::File)
+        } else {
+            blob::receive(&self.state.root, body, self.state.sync, small_max).await
+        };
+        let received = received.map_err(|e| {
             if e.starts_with("body:") {
                 s3_error!(IncompleteBody, "You did not provide the number of bytes specified by the Content-Length HTTP header.")
             } else {
@@ -574,11 +615,19 @@ impl Provider {
         })?;
         if let Some(t) = trailer {
             if let Err(e) = t.verify() {
-                let _ = tokio::fs::remove_file(&written.tmp).await;
+                received.discard().await;
                 return Err(e);
             }
         }
-        Ok(written)
+        Ok(received)
+    }
+
+    /// Streams a part's body to a temporary file.
+    async fn write_part_body(&self, body: Option<StreamingBlob>, trailer: Option<&checksums::Trailer>) -> S3Result<blob::Written> {
+        match self.receive_body(body, trailer, 0).await? {
+            blob::Received::File(w) => Ok(w),
+            blob::Received::Small { .. } => Err(internal("a part's body was not written to a file".into())),
+        }
     }
 }
 
@@ -1069,24 +1118,22 @@ impl s3s::S3 for Provider {
             Ok(())
         };
         check_conditions(&self.state)?;
-        let written = self.write_object_body(input.body, trailer.as_ref()).await?;
-        if let Err(e) = check_content_md5(input.content_md5.as_deref(), &written.md5) {
-            let _ = tokio::fs::remove_file(&written.tmp).await;
+        let received = self.receive_body(input.body, trailer.as_ref(), SMALL_BODY_MAX).await?;
+        let (size, md5) = (received.size(), *received.md5());
+        let checked = check_content_md5(input.content_md5.as_deref(), &md5)
+            .and_then(|()| match input.content_length {
+                Some(len) if len >= 0 && len as u64 != size => {
+                    Err(s3_error!(IncompleteBody, "You did not provide the number of bytes specified by the Content-Length HTTP header."))
+                }
+                _ => Ok(()),
+            })
+            .and_then(|()| check_conditions(&self.state));
+        if let Err(e) = checked {
+            received.discard().await;
             return Err(e);
         }
-        if let Some(len) = input.content_length {
-            if len >= 0 && len as u64 != written.size {
-                let _ = tokio::fs::remove_file(&written.tmp).await;
-                return Err(s3_error!(IncompleteBody, "You did not provide the number of bytes specified by the Content-Length HTTP header."));
-            }
-        }
-        if let Err(e) = check_conditions(&self.state) {
-            let _ = tokio::fs::remove_file(&written.tmp).await;
-            return Err(e);
-        }
-        let file = blob::new_id();
-        blob::publish(&written.tmp, &self.state.object_path(&file), self.state.sync).await.map_err(internal)?;
-        let etag_hex = hex::encode(written.md5);
+        let file = self.state.store_body(received).await?;
+        let etag_hex = hex::encode(md5);
         let mut headers = headers_from(
             input.content_type,
             input.content_encoding,
@@ -1102,7 +1149,7 @@ impl s3s::S3 for Provider {
         let version = match self.state.next_version(&input.bucket) {
             Ok(v) => v,
             Err(e) => {
-                let _ = tokio::fs::remove_file(self.state.object_path(&file)).await;
+                self.state.release_body(&file, size).await;
                 return Err(e);
             }
         };
@@ -1112,15 +1159,15 @@ impl s3s::S3 for Provider {
             version_id: version.id.clone(),
             seq: version.seq,
             delete_marker: false,
-            size: written.size,
+            size,
             etag: etag_hex.clone(),
             modified: now_ms(),
             file: file.clone(),
             headers,
         };
-        let (bucket, key, size) = (row.bucket.clone(), row.key.clone(), row.size);
+        let (bucket, key) = (row.bucket.clone(), row.key.clone());
         if let Err(e) = self.state.install_object(row).await {
-            let _ = tokio::fs::remove_file(self.state.object_path(&file)).await;
+            self.state.release_body(&file, size).await;
             return Err(e);
         }
         self.state.emit(&ctx, event, &bucket, &key, Some(&ObjMeta::event(size, &etag_hex)), version.event_id());
@@ -1132,32 +1179,33 @@ impl s3s::S3 for Provider {
             checksum_crc64nvme: input.checksum_crc64nvme,
             checksum_sha1: input.checksum_sha1,
             checksum_sha256: input.checksum_sha256,
-            size: Some(written.size as i64),
+            size: Some(size as i64),
             ..Default::default()
         }))
     }
 
     async fn get_object(&self, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
         let input = req.input;
-        let (found, file) = self.open_object(&input.bucket, &input.key, input.version_id.as_deref()).await?;
+        let (found, body, (len, content_range)) = self.open_body(&input.bucket, &input.key, input.version_id.as_deref(), |found| {
+            let meta = &found.meta;
+            check_read_conditions(
+                meta,
+                input.if_match.as_ref(),
+                input.if_none_match.as_ref(),
+                input.if_modified_since.as_ref(),
+                input.if_unmodified_since.as_ref(),
+            )?;
+            Ok(match &input.range {
+                None => (0, meta.size, (meta.size, None)),
+                Some(r) => {
+                    let range = r.check(meta.size).map_err(|_| s3_error!(InvalidRange, "The requested range is not satisfiable"))?;
+                    let (start, end) = (range.start, range.end);
+                    (start, end - start, (end - start, Some(format!("bytes {}-{}/{}", start, end.saturating_sub(1), meta.size))))
+                }
+            })
+        })?;
         let meta = &found.meta;
-        check_read_conditions(
-            meta,
-            input.if_match.as_ref(),
-            input.if_none_match.as_ref(),
-            input.if_modified_since.as_ref(),
-            input.if_unmodified_since.as_ref(),
-        )?;
-        let (start, len, content_range) = match &input.range {
-            None => (0, meta.size, None),
-            Some(r) => {
-                let range = r.check(meta.size).map_err(|_| s3_error!(InvalidRange, "The requested range is not satisfiable"))?;
-                let end = range.end;
-                (range.start, end - range.start, Some(format!("bytes {}-{}/{}", range.start, end.saturating_sub(1), meta.size)))
-            }
-        };
         let h = &meta.headers;
-        let body = StreamingBlob::wrap(blob::FileStream::spawn(file, start, len));
         let output = GetObjectOutput {
             body: Some(body),
             accept_ranges: Some("bytes".into()),
@@ -1304,22 +1352,19 @@ impl s3s::S3 for Provider {
                 write_acp: input.grant_write_acp.as_deref(),
             },
         )?;
-        let (found, file) = self.open_object(&src_bucket, &src_key, src_version.as_deref()).await.map_err(|e| {
-            if *e.code() == S3ErrorCode::MethodNotAllowed {
-                s3_error!(InvalidRequest, "The source of a copy request may not specifically refer to a delete marker by version id.")
-            } else {
-                e
-            }
-        })?;
-        drop(file);
+        let (found, body, ()) = self
+            .open_body(&src_bucket, &src_key, src_version.as_deref(), |found| {
+                check_copy_source_conditions(
+                    &found.meta,
+                    input.copy_source_if_match.as_ref(),
+                    input.copy_source_if_none_match.as_ref(),
+                    input.copy_source_if_modified_since.as_ref(),
+                    input.copy_source_if_unmodified_since.as_ref(),
+                )?;
+                Ok((0, found.meta.size, ()))
+            })
+            .map_err(copy_source_error)?;
         let meta = found.meta.clone();
-        check_copy_source_conditions(
-            &meta,
-            input.copy_source_if_match.as_ref(),
-            input.copy_source_if_none_match.as_ref(),
-            input.copy_source_if_modified_since.as_ref(),
-            input.copy_source_if_unmodified_since.as_ref(),
-        )?;
         let replace = input.metadata_directive.as_ref().is_some_and(|d| d.as_str() == MetadataDirective::REPLACE);
         if src_bucket == input.bucket && src_key == input.key && src_version.is_none() && !replace {
             return Err(s3_error!(
@@ -1344,16 +1389,14 @@ impl s3s::S3 for Provider {
         headers.acl = acl;
         // Not copied from the source: only what this request names (S3 API reference).
         headers.website_redirect_location = website_redirect(input.website_redirect_location)?;
-        let written = blob::concat(&self.state.root, &[self.state.object_path(&meta.file)], self.state.sync)
-            .await
-            .map_err(internal)?;
-        let new_file = blob::new_id();
-        blob::publish(&written.tmp, &self.state.object_path(&new_file), self.state.sync).await.map_err(internal)?;
+        let received = blob::receive(&self.state.root, body, self.state.sync, SMALL_BODY_MAX).await.map_err(internal)?;
+        let size = received.size();
+        let new_file = self.state.store_body(received).await?;
         let now = now_ms();
         let version = match self.state.next_version(&input.bucket) {
             Ok(v) => v,
             Err(e) => {
-                let _ = tokio::fs::remove_file(self.state.object_path(&new_file)).await;
+                self.state.release_body(&new_file, size).await;
                 return Err(e);
             }
         };
@@ -1363,15 +1406,15 @@ impl s3s::S3 for Provider {
             version_id: version.id.clone(),
             seq: version.seq,
             delete_marker: false,
-            size: written.size,
+            size,
             etag: meta.etag.clone(),
             modified: now,
             file: new_file.clone(),
             headers,
         };
-        let (bucket, key, size) = (row.bucket.clone(), row.key.clone(), row.size);
+        let (bucket, key) = (row.bucket.clone(), row.key.clone());
         if let Err(e) = self.state.install_object(row).await {
-            let _ = tokio::fs::remove_file(self.state.object_path(&new_file)).await;
+            self.state.release_body(&new_file, size).await;
             return Err(e);
         }
         self.state.emit(&ctx, "ObjectCreated:Copy", &bucket, &key, Some(&ObjMeta::event(size, &meta.etag)), version.event_id());
@@ -1512,7 +1555,7 @@ impl s3s::S3 for Provider {
         let input = req.input;
         check_part_number(input.part_number)?;
         self.upload_key(&input.bucket, &input.upload_id, &input.key)?;
-        let written = self.write_object_body(input.body, trailer.as_ref()).await?;
+        let written = self.write_part_body(input.body, trailer.as_ref()).await?;
         if let Err(e) = check_content_md5(input.content_md5.as_deref(), &written.md5) {
             let _ = tokio::fs::remove_file(&written.tmp).await;
             return Err(e);
@@ -1529,23 +1572,20 @@ impl s3s::S3 for Provider {
             CopySource::Bucket { bucket, key, version_id } => (bucket.to_string(), key.to_string(), version_id.as_deref().map(str::to_string)),
             _ => return Err(s3_error!(InvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey.")),
         };
-        let (found, file) = self.open_object(&src_bucket, &src_key, src_version.as_deref()).await.map_err(|e| {
-            if *e.code() == S3ErrorCode::MethodNotAllowed {
-                s3_error!(InvalidRequest, "The source of a copy request may not specifically refer to a delete marker by version id.")
-            } else {
-                e
-            }
-        })?;
-        let meta = found.meta.clone();
-        check_copy_source_conditions(
-            &meta,
-            input.copy_source_if_match.as_ref(),
-            input.copy_source_if_none_match.as_ref(),
-            input.copy_source_if_modified_since.as_ref(),
-            input.copy_source_if_unmodified_since.as_ref(),
-        )?;
-        let (start, len) = copy_source_range(input.copy_source_range.as_deref(), meta.size)?;
-        let written = blob::copy_range(&self.state.root, file, start, len, self.state.sync).await.map_err(internal)?;
+        let (found, body, ()) = self
+            .open_body(&src_bucket, &src_key, src_version.as_deref(), |found| {
+                check_copy_source_conditions(
+                    &found.meta,
+                    input.copy_source_if_match.as_ref(),
+                    input.copy_source_if_none_match.as_ref(),
+                    input.copy_source_if_modified_since.as_ref(),
+                    input.copy_source_if_unmodified_since.as_ref(),
+                )?;
+                let (start, len) = copy_source_range(input.copy_source_range.as_deref(), found.meta.size)?;
+                Ok((start, len, ()))
+            })
+            .map_err(copy_source_error)?;
+        let written = blob::write_stream(&self.state.root, body, self.state.sync).await.map_err(internal)?;
         let row = self.install_part(&input.bucket, &input.key, &input.upload_id, input.part_number, written).await?;
         Ok(S3Response::new(UploadPartCopyOutput {
             copy_part_result: Some(CopyPartResult { e_tag: Some(etag(&row.etag)), last_modified: Some(ts(row.modified)), ..Default::default() }),

@@ -39,7 +39,9 @@ impl Target for S3 {
         if found.meta.size > MAX_INTERNAL_OBJECT {
             return Err(AwsError::new(400, "EntityTooLarge", format!("The object is larger than {MAX_INTERNAL_OBJECT} bytes.")));
         }
-        let body = tokio::fs::read(self.state.object_path(&found.meta.file))
+        let body = self
+            .state
+            .read_body(&found.meta)
             .await
             .map_err(|e| AwsError::internal(format!("cannot read object: {e}")))?;
         Ok(json!({

@@ -183,11 +183,11 @@ impl State {
         Ok(b.objects.entry(row.key.clone()).or_default().put(v))
     }
 
-    /// Deletes the body file of a version that is gone, unless `kept` still uses it.
+    /// Releases the body of a version that is gone, unless `kept` still uses it.
     pub(crate) async fn drop_version_file(&self, gone: Option<Version>, kept: &str) {
-        if let Some(file) = gone.as_ref().and_then(|v| v.file()) {
-            if file != kept {
-                let _ = tokio::fs::remove_file(self.object_path(file)).await;
+        if let Some(Version::Object(meta)) = gone {
+            if meta.file != kept {
+                self.release_body(&meta.file, meta.size).await;
             }
         }
     }

@@ -5,10 +5,9 @@
 use std::sync::Arc;
 
 use http::{HeaderValue, Method, Response, StatusCode};
-use s3s::dto::{StreamingBlob, Timestamp, TimestampFormat};
+use s3s::dto::{Timestamp, TimestampFormat};
 use s3s::Body;
 
-use crate::blob;
 use crate::notify::ReqInfo;
 use crate::provider::{ts, ObjMeta, State};
 use crate::public_access::{anonymous_allowed, AnonymousAction};
@@ -147,8 +146,8 @@ async fn object_response(state: &State, meta: &ObjMeta, status: StatusCode, head
     let body = if head {
         Body::empty()
     } else {
-        match tokio::fs::File::open(state.object_path(&meta.file)).await {
-            Ok(f) => Body::from(StreamingBlob::wrap(blob::FileStream::spawn(f, 0, meta.size))),
+        match state.body_range(meta, 0, meta.size) {
+            Ok(body) => Body::from(body),
             Err(e) => {
                 tracing::error!(error = %e, "website: object file unreadable");
                 let mut r = Response::new(Body::from("internal error\n".to_string()));
