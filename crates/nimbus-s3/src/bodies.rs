@@ -2,6 +2,8 @@
 //! segments (`segments.rs`), larger ones in a file each under `objects/`.
 
 use std::io;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 use bytes::Bytes;
 use s3s::dto::StreamingBlob;
@@ -9,7 +11,12 @@ use s3s::S3Result;
 
 use crate::blob::{self, Received};
 use crate::provider::{internal, ObjMeta, State};
+use crate::persist;
 use crate::segments::Location;
+use crate::versions::Version;
+
+/// How often mostly-dead segments are looked for.
+const COMPACT_EVERY: Duration = Duration::from_secs(2);
 
 impl State {
     /// Stores a received body for a version about to be committed; returns the
@@ -77,6 +84,91 @@ impl State {
             Location::File(file) => tokio::fs::read(self.object_path(file)).await.map(Bytes::from),
         }
     }
+}
+
+impl State {
+    /// Moves the live bodies out of mostly-dead segments, which are then deleted.
+    pub(crate) async fn compact_segments(&self) {
+        let wasteful = self.segments.worth_compacting();
+        if wasteful.is_empty() {
+            return;
+        }
+        for segment in wasteful {
+            if let Err(e) = self.compact_segment(segment).await {
+                tracing::warn!(segment, error = %e, "S3: segment compaction stopped");
+                return;
+            }
+        }
+        let (size, live) = self.segments.usage();
+        tracing::debug!(size, live, "S3: compacted small-object segments");
+    }
+
+    async fn compact_segment(&self, segment: u32) -> io::Result<()> {
+        let live: Vec<(String, String, Arc<ObjMeta>)> = {
+            let buckets = self.buckets.read();
+            buckets
+                .iter()
+                .flat_map(|(bucket, b)| {
+                    b.objects.iter().flat_map(move |(key, versions)| {
+                        versions.iter().filter_map(move |v| match v {
+                            Version::Object(m) if matches!(Location::parse(&m.file), Location::Segment { segment: s, .. } if s == segment) => {
+                                Some((bucket.clone(), key.clone(), m.clone()))
+                            }
+                            _ => None,
+                        })
+                    })
+                })
+                .collect()
+        };
+        for (bucket, key, meta) in live {
+            let Location::Segment { offset, .. } = Location::parse(&meta.file) else { continue };
+            let body = self.segments.read(segment, offset, meta.size)?;
+            let moved = self.append_small(body).await.map_err(|e| io::Error::other(e.to_string()))?;
+            let Location::Segment { segment: to, .. } = Location::parse(&moved) else { continue };
+            // The swap and the queued row update happen under the lock, so anything
+            // that sees the new location is ordered after the update in the store.
+            let commit = {
+                let mut buckets = self.buckets.write();
+                let versions = buckets.get_mut(&bucket).and_then(|b| b.objects.get_mut(&key));
+                let current = versions.as_ref().and_then(|k| match k.find(&meta.version_id) {
+                    Some(Version::Object(m)) if m.file == meta.file => Some(m.clone()),
+                    _ => None,
+                });
+                match (versions, current) {
+                    (Some(versions), Some(current)) => {
+                        versions.put(Version::Object(Arc::new(ObjMeta { file: moved.clone(), ..(*current).clone() })));
+                        let (b, k, v, from, to) = (bucket.clone(), key.clone(), meta.version_id.clone(), meta.file.clone(), moved.clone());
+                        Some(self.store.write(move |tx| persist::move_body(tx, &b, &k, &v, &from, &to)))
+                    }
+                    // Deleted or replaced meanwhile: the copy is not needed.
+                    _ => None,
+                }
+            };
+            match commit {
+                None => self.segments.release(to, meta.size),
+                Some(done) => match done.await {
+                    Ok(()) => self.segments.release(segment, meta.size),
+                    // The row still names the old body: keep both live.
+                    Err(e) => return Err(io::Error::other(e.to_string())),
+                },
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs segment compaction in the background while `state` lives.
+pub fn start_compactor(state: Weak<State>) {
+    let Ok(handle) = tokio::runtime::Handle::try_current() else { return };
+    handle.spawn(async move {
+        let mut tick = tokio::time::interval(COMPACT_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let Some(state) = state.upgrade() else { return };
+            state.compact_segments().await;
+        }
+    });
 }
 
 fn whole(body: Bytes) -> StreamingBlob {

@@ -72,12 +72,13 @@ impl S3 {
         } else {
             Store::open(&root, "s3", durability, persist::SCHEMA, persist::load).map_err(|e| format!("S3 store: {e}"))?
         };
-        let segments = segments::Segments::open(&root, durability == Durability::Strict)
+        let segments = segments::Segments::open(&root, durability == Durability::Strict, segments::segment_bytes_from_env())
             .map_err(|e| format!("S3 storage in {}: {e}", root.display()))?;
         let notifier = notify::Notifier::start(targets);
         let state = Arc::new(provider::State::new(root, temporary, durability, store, segments, loaded, notifier));
         state.remove_orphans();
         expiry::start_sweeper(Arc::downgrade(&state), expiry::day_ms_from_env());
+        bodies::start_compactor(Arc::downgrade(&state));
         let mut builder = S3ServiceBuilder::new(Provider { state: state.clone() });
         builder.set_auth(Auth { keys: auth.keys.clone(), strict: auth.strict });
         builder.set_access(Access { strict: auth.strict, state: state.clone() });

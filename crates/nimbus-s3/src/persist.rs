@@ -265,6 +265,13 @@ pub fn update_object_headers(tx: &Transaction, bucket: &str, key: &str, version_
     Ok(())
 }
 
+/// Repoints a version's row at a moved body (segment compaction).
+pub fn move_body(tx: &Transaction, bucket: &str, key: &str, version_id: &str, from: &str, to: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached("UPDATE object_versions SET file = ?5 WHERE bucket = ?1 AND key = ?2 AND version = ?3 AND file = ?4")?
+        .execute(params![bucket, key, version_id, from, to])?;
+    Ok(())
+}
+
 pub fn delete_object_version(tx: &Transaction, bucket: &str, key: &str, version_id: &str) -> rusqlite::Result<()> {
     tx.prepare_cached("DELETE FROM object_versions WHERE bucket = ?1 AND key = ?2 AND version = ?3")?.execute([bucket, key, version_id])?;
     Ok(())

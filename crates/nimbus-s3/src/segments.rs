@@ -27,7 +27,22 @@ use parking_lot::Mutex;
 pub const SMALL_BODY_MAX: u64 = 64 * 1024;
 
 /// A segment is sealed, and a new one started, once it holds this much.
-const SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
+pub const SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Overrides SEGMENT_BYTES (tests use small segments to see them roll and compact).
+pub const SEGMENT_BYTES_ENV: &str = "NIMBUS_S3_SEGMENT_BYTES";
+
+/// The segment size to use: `NIMBUS_S3_SEGMENT_BYTES` if set to a positive number.
+pub fn segment_bytes_from_env() -> u64 {
+    match std::env::var(SEGMENT_BYTES_ENV).ok().map(|v| v.trim().parse::<u64>()) {
+        Some(Ok(n)) if n > 0 => n,
+        Some(_) => {
+            tracing::warn!("{SEGMENT_BYTES_ENV} must be a positive number of bytes; using {SEGMENT_BYTES}");
+            SEGMENT_BYTES
+        }
+        None => SEGMENT_BYTES,
+    }
+}
 
 /// Where a version's body lives, as persisted in the `file` column: a file's id
 /// (32 hex digits), or `@<segment>.<offset>` for a body in a segment.
@@ -70,6 +85,7 @@ struct Inner {
 pub struct Segments {
     dir: PathBuf,
     sync: bool,
+    segment_bytes: u64,
     inner: Mutex<Inner>,
 }
 
@@ -80,7 +96,7 @@ impl Segments {
     /// Opens `<root>/segments`, keeping the segments already there (their live bytes
     /// are counted by `account` once the metadata is loaded) and starting a new one
     /// to append to.
-    pub fn open(root: &Path, sync: bool) -> io::Result<Segments> {
+    pub fn open(root: &Path, sync: bool, segment_bytes: u64) -> io::Result<Segments> {
         let dir = root.join("segments");
         std::fs::create_dir_all(&dir)?;
         let mut segments = HashMap::new();
@@ -96,7 +112,7 @@ impl Segments {
         let active = newest + 1;
         let file = create_segment(&dir, active)?;
         segments.insert(active, Segment { file: Arc::new(file), size: 0, live: 0 });
-        Ok(Segments { dir, sync, inner: Mutex::new(Inner { segments, active }) })
+        Ok(Segments { dir, sync, segment_bytes, inner: Mutex::new(Inner { segments, active }) })
     }
 
     /// Counts a committed body as live (at startup, for every row in a segment).
@@ -132,7 +148,7 @@ impl Segments {
         let len = body.len() as u64;
         let (segment, offset, file) = {
             let mut inner = self.inner.lock();
-            let full = inner.segments.get(&inner.active).is_none_or(|s| s.size + len > SEGMENT_BYTES && s.size > 0);
+            let full = inner.segments.get(&inner.active).is_none_or(|s| s.size + len > self.segment_bytes && s.size > 0);
             if full {
                 self.roll(&mut inner)?;
             }
@@ -243,7 +259,7 @@ mod tests {
     #[test]
     fn append_read_release_and_reopen() {
         let root = tmp("basic");
-        let segs = Segments::open(&root, false).unwrap();
+        let segs = Segments::open(&root, false, SEGMENT_BYTES).unwrap();
         let a = segs.append(b"hello").unwrap();
         let b = segs.append(b"world!").unwrap();
         let Location::Segment { segment, offset } = Location::parse(&b) else { panic!("{b}") };
@@ -254,7 +270,7 @@ mod tests {
         drop(segs);
         // After a restart only what the metadata accounts for is live; a segment
         // nobody points into is removed.
-        let segs = Segments::open(&root, false).unwrap();
+        let segs = Segments::open(&root, false, SEGMENT_BYTES).unwrap();
         let Location::Segment { segment: sa, offset: oa } = Location::parse(&a) else { panic!() };
         segs.account(sa, 5);
         segs.remove_dead();
@@ -268,7 +284,7 @@ mod tests {
     #[test]
     fn full_segments_roll_and_mostly_dead_ones_are_found() {
         let root = tmp("roll");
-        let segs = Segments::open(&root, false).unwrap();
+        let segs = Segments::open(&root, false, SEGMENT_BYTES).unwrap();
         let big = vec![7u8; (SEGMENT_BYTES / 2) as usize + 1];
         let first = segs.append(&big).unwrap();
         let second = segs.append(&big).unwrap();
