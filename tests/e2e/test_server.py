@@ -38,6 +38,23 @@ def test_session_server_is_ready(local_server):
     assert f"nimbus ready on http://127.0.0.1:{local_server.port}" in local_server.ready_line
 
 
+@pytest.mark.own_server
+def test_second_server_on_the_same_data_dir_is_refused(nimbus_factory):
+    first = nimbus_factory()
+    second = subprocess.run(
+        [h.nimbus_bin(), "serve", "--port", str(h.free_port()), "--data-dir", str(first.data_dir)],
+        capture_output=True, text=True, timeout=20,
+    )
+    assert second.returncode != 0
+    assert "another nimbus is using the data directory" in second.stderr
+    # The first one is unaffected, and once it is gone (even by kill -9) the
+    # directory can be used again.
+    assert first.client().list_queues()["ResponseMetadata"]["HTTPStatusCode"] == 200
+    first.kill()
+    first.restart()
+    assert first.client().list_queues()["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
 def _eval_env(args=(), extra_env=None):
     """Run `nimbus env` through a real shell's eval, as a user would."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "NIMBUS_PORT"}

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use md5::{Digest, Md5};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -107,39 +107,54 @@ where
 }
 
 /// Writes `head` (already hashed and counted) and then the rest of `body` to a new
-/// temporary file.
-async fn write_rest<S, E>(root: &Path, head: Vec<Bytes>, mut hasher: Md5, mut size: u64, mut body: S, sync: bool) -> Result<Written, String>
+/// temporary file. One blocking task writes and hashes each chunk as it arrives
+/// (no copies on the way, and no hashing on the async workers).
+async fn write_rest<S, E>(root: &Path, head: Vec<Bytes>, hasher: Md5, size: u64, mut body: S, sync: bool) -> Result<Written, String>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
 {
     let tmp = root.join("tmp").join(new_id());
-    let result = async {
-        let mut file = tokio::fs::File::create(&tmp).await.map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
-        let mut buf = BytesMut::with_capacity(CHUNK);
-        for chunk in head {
-            buf.extend_from_slice(&chunk);
+    let (tx, mut rx) = mpsc::channel::<Bytes>(8);
+    let path = tmp.clone();
+    let head_len = size;
+    let writer = tokio::task::spawn_blocking(move || -> Result<Written, String> {
+        use std::io::Write;
+        let mut file = std::fs::File::create(&path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        let (mut hasher, mut size) = (hasher, head_len);
+        for chunk in &head {
+            file.write_all(chunk).map_err(|e| e.to_string())?;
         }
-        while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| format!("body: {e}"))?;
+        while let Some(chunk) = rx.blocking_recv() {
             hasher.update(&chunk);
             size += chunk.len() as u64;
-            buf.extend_from_slice(&chunk);
-            if buf.len() >= CHUNK {
-                file.write_all(&buf).await.map_err(|e| e.to_string())?;
-                buf.clear();
+            file.write_all(&chunk).map_err(|e| e.to_string())?;
+        }
+        if sync {
+            file.sync_all().map_err(|e| e.to_string())?;
+        }
+        Ok(Written { tmp: path, size, md5: hasher.finalize().into() })
+    });
+    let mut failed = None;
+    while let Some(chunk) = body.next().await {
+        match chunk {
+            Ok(chunk) => {
+                if tx.send(chunk).await.is_err() {
+                    break; // the writer failed: its error is reported below
+                }
+            }
+            Err(e) => {
+                failed = Some(format!("body: {e}"));
+                break;
             }
         }
-        if !buf.is_empty() {
-            file.write_all(&buf).await.map_err(|e| e.to_string())?;
-        }
-        file.flush().await.map_err(|e| e.to_string())?;
-        if sync {
-            file.sync_all().await.map_err(|e| e.to_string())?;
-        }
-        Ok::<_, String>(Written { tmp: tmp.clone(), size, md5: hasher.finalize().into() })
     }
-    .await;
+    drop(tx);
+    let written = writer.await.map_err(|e| e.to_string()).and_then(|r| r);
+    let result = match (failed, written) {
+        (Some(e), _) | (None, Err(e)) => Err(e),
+        (None, Ok(w)) => Ok(w),
+    };
     if result.is_err() {
         let _ = tokio::fs::remove_file(&tmp).await;
     }
@@ -203,21 +218,24 @@ pub struct FileStream {
 }
 
 impl FileStream {
-    pub fn spawn(file: std::fs::File, start: u64, len: u64) -> Self {
+    pub fn spawn(mut file: std::fs::File, start: u64, len: u64) -> Self {
         let (tx, rx) = mpsc::channel(2);
         tokio::task::spawn_blocking(move || {
-            use std::os::unix::fs::FileExt;
-            let mut pos = start;
-            let end = start + len;
-            while pos < end {
-                let want = (end - pos).min(READ_CHUNK as u64) as usize;
-                let mut buf = BytesMut::zeroed(want);
-                let item = match file.read_at(&mut buf, pos) {
+            use std::io::{Read, Seek};
+            if let Err(e) = file.seek(io::SeekFrom::Start(start)) {
+                let _ = tx.blocking_send(Err(e));
+                return;
+            }
+            let mut remaining = len;
+            while remaining > 0 {
+                let want = remaining.min(READ_CHUNK as u64);
+                // read_to_end fills spare capacity without zeroing it first.
+                let mut buf = Vec::with_capacity(want as usize);
+                let item = match (&mut file).take(want).read_to_end(&mut buf) {
                     Ok(0) => Err(io::Error::new(io::ErrorKind::UnexpectedEof, "object file truncated")),
                     Ok(n) => {
-                        buf.truncate(n);
-                        pos += n as u64;
-                        Ok(buf.freeze())
+                        remaining -= n as u64;
+                        Ok(Bytes::from(buf))
                     }
                     Err(e) => Err(e),
                 };

@@ -48,6 +48,13 @@ struct Job {
 /// Most writes a single transaction takes; bounds commit latency under load.
 const MAX_BATCH: usize = 2048;
 
+/// WAL size (pages) at which the writer checkpoints itself, should the checkpoint
+/// thread fall this far behind.
+const WRITER_CHECKPOINT_PAGES: i64 = 65_536;
+
+/// How often, at most, the checkpoint thread folds the WAL back while writes arrive.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// A handle to a service's database. Cheap to clone; `None` inside means in-memory
 /// mode, where writes are accepted and dropped.
 #[derive(Clone)]
@@ -75,10 +82,11 @@ impl Store {
         let path: PathBuf = dir.join(format!("{name}.sqlite"));
         let conn = Connection::open(&path)
             .map_err(|e| StoreError(format!("cannot open {}: {e}", path.display())))?;
-        // One process owns the database: exclusive locking spares a lock/unlock
-        // system call pair and the shared-memory index on every transaction.
-        conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
+        // Checkpoints (which fsync the WAL and the database even at synchronous=NORMAL)
+        // run on a thread of their own, so the writer never stalls behind one. The
+        // writer's own automatic checkpoint is only a backstop.
+        conn.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)?;
         let sync = match durability {
             Durability::Process => "NORMAL",
             Durability::Strict => "FULL",
@@ -87,10 +95,17 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.execute_batch(schema)?;
         let loaded = load(&conn)?;
+        let checkpoints = Connection::open(&path).map_err(|e| StoreError(format!("cannot open {}: {e}", path.display())))?;
+        checkpoints.busy_timeout(std::time::Duration::from_secs(5))?;
+        let (wake, woken) = mpsc::sync_channel::<()>(1);
+        thread::Builder::new()
+            .name(format!("checkpoint-{name}"))
+            .spawn(move || checkpointer(checkpoints, woken))
+            .map_err(|e| StoreError(format!("cannot start checkpoint thread: {e}")))?;
         let (tx, rx) = mpsc::channel::<Job>();
         thread::Builder::new()
             .name(format!("store-{name}"))
-            .spawn(move || writer(conn, rx))
+            .spawn(move || writer(conn, rx, wake))
             .map_err(|e| StoreError(format!("cannot start writer thread: {e}")))?;
         Ok((Self { tx: Some(tx) }, loaded))
     }
@@ -132,7 +147,18 @@ impl Store {
     }
 }
 
-fn writer(mut conn: Connection, rx: mpsc::Receiver<Job>) {
+/// Folds the WAL into the database in the background (PASSIVE: never waits for or
+/// blocks the writer), at most every CHECKPOINT_EVERY while commits arrive.
+fn checkpointer(conn: Connection, woken: mpsc::Receiver<()>) {
+    while woken.recv().is_ok() {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "checkpoint failed");
+        }
+        thread::sleep(CHECKPOINT_EVERY);
+    }
+}
+
+fn writer(mut conn: Connection, rx: mpsc::Receiver<Job>, wake_checkpointer: mpsc::SyncSender<()>) {
     let mut batch: Vec<Job> = Vec::with_capacity(64);
     while let Ok(first) = rx.recv() {
         batch.push(first);
@@ -143,6 +169,8 @@ fn writer(mut conn: Connection, rx: mpsc::Receiver<Job>) {
             }
         }
         let results = commit_batch(&mut conn, &mut batch);
+        // Full means a checkpoint is already due.
+        let _ = wake_checkpointer.try_send(());
         for (job, result) in batch.drain(..).zip(results) {
             if let Some(done) = job.done {
                 let _ = done.send(result);
@@ -152,7 +180,9 @@ fn writer(mut conn: Connection, rx: mpsc::Receiver<Job>) {
         }
     }
     // All handles dropped: the final state is committed; fold the WAL back.
-    let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
+    drop(wake_checkpointer);
+    let _ = conn.busy_timeout(std::time::Duration::from_secs(5));
+    let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
 }
 
 /// Commits a batch in one transaction. If any write fails, the batch is rolled back

@@ -28,7 +28,15 @@ const MAX_BODY: usize = 32 * 1024 * 1024;
 
 pub fn run(args: ServeArgs) -> i32 {
     let started = Instant::now();
-    let filter = tracing_subscriber::EnvFilter::try_new(&args.log).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let mut filter = tracing_subscriber::EnvFilter::try_new(&args.log).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // s3s opens an info-level span for every signature check: unless asked for,
+    // keep them off (they cost S3 a few percent of its throughput and say nothing).
+    let verbose = ["s3s", "debug", "trace"].iter().any(|w| args.log.contains(w));
+    if !verbose {
+        if let Ok(quiet) = "s3s=warn".parse() {
+            filter = filter.add_directive(quiet);
+        }
+    }
     tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr).init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
@@ -48,6 +56,27 @@ pub fn run(args: ServeArgs) -> i32 {
     })
 }
 
+/// Takes `<dir>/nimbus.lock` (an advisory lock the OS drops when the process ends,
+/// kill -9 included).
+fn lock_data_dir(dir: &std::path::Path) -> Result<std::fs::File, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create data directory {}: {e}", dir.display()))?;
+    let path = dir.join("nimbus.lock");
+    let file = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+            "another nimbus is using the data directory {}. Stop it, or give this one its own --data-dir (or --in-memory).",
+            dir.display()
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", path.display())),
+    }
+}
+
 async fn serve(args: ServeArgs, started: Instant) -> Result<(), String> {
     let durability = match args.durability {
         DurabilityArg::Default => Durability::Process,
@@ -60,6 +89,8 @@ async fn serve(args: ServeArgs, started: Instant) -> Result<(), String> {
         format!("cannot listen on {addr}: {e}. Is another nimbus (or LocalStack) running? Pick another port with --port.")
     })?;
     let local: SocketAddr = listener.local_addr().map_err(|e| e.to_string())?;
+    // Held until the server exits: two servers must not share a data directory.
+    let _data_lock = data_dir.map(lock_data_dir).transpose()?;
 
     let sqs = Arc::new(Sqs::open(data_dir, durability)?);
     let targets = TargetRegistry::new();
