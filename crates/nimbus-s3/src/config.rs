@@ -483,6 +483,18 @@ mod tests {
     }
 
     #[test]
+    fn configurations_from_before_ownership_keep_acls_and_no_block() {
+        // What an older nimbus stored for a bucket: no ownership, no public access block.
+        let old: BucketConfig = serde_json::from_str(r#"{"tags":[["a","b"]]}"#).unwrap();
+        assert_eq!(old.ownership, None);
+        assert_eq!(old.public_access_block, None);
+        assert!(!old.acls_disabled());
+        let new = BucketConfig { ownership: Some(ObjectOwnership::BucketOwnerEnforced), ..Default::default() };
+        let back: BucketConfig = serde_json::from_str(&serde_json::to_string(&new).unwrap()).unwrap();
+        assert!(back.acls_disabled());
+    }
+
+    #[test]
     fn cors_matching() {
         let rules = vec![CorsRule {
             allowed_methods: vec!["PUT".into(), "GET".into()],

@@ -23,14 +23,22 @@ fn access_denied() -> S3Error {
     s3_error!(AccessDenied, "Access Denied")
 }
 
+/// An error with a code s3s doesn't know (those default to 500).
+fn custom_error(code: &'static str, message: &str, status: http::StatusCode) -> S3Error {
+    let mut e = S3Error::with_message(S3ErrorCode::Custom(code.into()), message.to_string());
+    e.set_status_code(status);
+    e
+}
+
 fn acls_not_supported() -> S3Error {
-    S3Error::with_message(S3ErrorCode::Custom("AccessControlListNotSupported".into()), "The bucket does not allow ACLs")
+    custom_error("AccessControlListNotSupported", "The bucket does not allow ACLs", http::StatusCode::BAD_REQUEST)
 }
 
 fn invalid_acl_with_ownership() -> S3Error {
-    S3Error::with_message(
-        S3ErrorCode::Custom("InvalidBucketAclWithObjectOwnership".into()),
+    custom_error(
+        "InvalidBucketAclWithObjectOwnership",
         "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+        http::StatusCode::BAD_REQUEST,
     )
 }
 
@@ -85,9 +93,10 @@ pub(crate) fn new_bucket_config(
             return Err(invalid_acl_with_ownership());
         }
         if acl::is_public(g) {
-            return Err(S3Error::with_message(
-                S3ErrorCode::Custom("InvalidBucketAclWithBlockPublicAccessError".into()),
+            return Err(custom_error(
+                "InvalidBucketAclWithBlockPublicAccessError",
                 "Bucket cannot have public ACLs set with BlockPublicAccess enabled",
+                http::StatusCode::BAD_REQUEST,
             ));
         }
     }
