@@ -2,7 +2,12 @@
 overview": canned ACLs and the grants each stands for) and the API reference
 (PutBucketAcl, PutObjectAcl, GetBucketAcl, GetObjectAcl, PutPublicAccessBlock).
 Anonymous reads are checked against a server in strict auth mode, where unsigned
-requests are refused unless an ACL or policy makes the object public."""
+requests are refused unless an ACL or policy makes the object public.
+
+Since April 2023 a new bucket has ACLs disabled (Object Ownership
+BucketOwnerEnforced) and all of Block Public Access on, so these tests do what an
+AWS user must do first to use ACLs at all: create the bucket with
+ObjectOwnership=ObjectWriter and delete its public access block."""
 
 from __future__ import annotations
 
@@ -17,6 +22,19 @@ from test_s3_basics import s3_client
 
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
 AUTHENTICATED_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+
+
+def acl_bucket(s3, name=None, **create):
+    """A new bucket with ACLs enabled and no public access block."""
+    name = name or f"a-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter", **create)
+    s3.delete_public_access_block(Bucket=name)
+    return name
+
+
+@pytest.fixture
+def bucket(s3):
+    return acl_bucket(s3)
 
 
 def err(call):
@@ -55,8 +73,10 @@ def test_default_acls_are_private(s3, bucket):
     ("authenticated-read", [(AUTHENTICATED_USERS, "READ"), ("owner", "FULL_CONTROL")]),
 ])
 def test_canned_bucket_acls(s3, canned, expected):
-    name = f"a-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=name, ACL=canned)
+    # A public ACL cannot be given at CreateBucket (Block Public Access is on until
+    # the bucket exists); PutBucketAcl sets it after.
+    name = acl_bucket(s3, ACL="private")
+    s3.put_bucket_acl(Bucket=name, ACL=canned)
     assert grants(s3.get_bucket_acl(Bucket=name)) == sorted(expected)
     s3.put_bucket_acl(Bucket=name, ACL="private")
     assert grants(s3.get_bucket_acl(Bucket=name)) == [("owner", "FULL_CONTROL")]
@@ -139,8 +159,7 @@ def strict(tmp_path_factory):
 
 def test_public_read_object_is_readable_anonymously(strict):
     s3 = s3_client(strict.endpoint)
-    name = f"a-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=name)
+    name = acl_bucket(s3)
     s3.put_object(Bucket=name, Key="public.txt", Body=b"hello", ACL="public-read")
     s3.put_object(Bucket=name, Key="private.txt", Body=b"secret")
     r = requests.get(f"{strict.endpoint}/{name}/public.txt")
@@ -160,8 +179,8 @@ def test_public_read_object_is_readable_anonymously(strict):
 
 def test_public_read_bucket_acl_allows_anonymous_listing(strict):
     s3 = s3_client(strict.endpoint)
-    name = f"a-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=name, ACL="public-read")
+    name = acl_bucket(s3)
+    s3.put_bucket_acl(Bucket=name, ACL="public-read")
     s3.put_object(Bucket=name, Key="k", Body=b"x")
     r = requests.get(f"{strict.endpoint}/{name}?list-type=2")
     assert r.status_code == 200 and "<Key>k</Key>" in r.text
@@ -172,8 +191,8 @@ def test_public_read_bucket_acl_allows_anonymous_listing(strict):
 def test_acls_website_and_public_access_block_survive_a_restart(nimbus_factory):
     srv = nimbus_factory()
     s3 = s3_client(srv.endpoint)
-    name = f"a-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=name, ACL="public-read")
+    name = acl_bucket(s3)
+    s3.put_bucket_acl(Bucket=name, ACL="public-read")
     s3.put_object(Bucket=name, Key="index.html", Body=b"hi", ACL="public-read")
     s3.put_bucket_website(Bucket=name, WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}})
     s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={"BlockPublicPolicy": True})

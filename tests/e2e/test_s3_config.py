@@ -59,6 +59,8 @@ def policy_for(bucket):
 def test_bucket_policy(s3, bucket):
     assert err(lambda: s3.get_bucket_policy(Bucket=bucket))[:2] == ("NoSuchBucketPolicy", 404)
     p = policy_for(bucket)
+    # A public policy needs the bucket's Block Public Access (on by default) removed first.
+    s3.delete_public_access_block(Bucket=bucket)
     r = s3.put_bucket_policy(Bucket=bucket, Policy=p)
     assert r["ResponseMetadata"]["HTTPStatusCode"] == 204
     assert s3.get_bucket_policy(Bucket=bucket)["Policy"] == p
@@ -78,6 +80,7 @@ def test_malformed_policy(s3, bucket):
 def test_config_removed_with_bucket(s3):
     name = f"gone-{uuid.uuid4().hex[:10]}"
     s3.create_bucket(Bucket=name)
+    s3.delete_public_access_block(Bucket=name)
     s3.put_bucket_policy(Bucket=name, Policy=policy_for(name))
     s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [{"Key": "a", "Value": "b"}]})
     s3.delete_bucket(Bucket=name)

@@ -252,6 +252,7 @@ def test_configuration_survives_restart(nimbus_factory):
     s3c.create_bucket(Bucket="persist")
     configure(s3c, "persist", arn, rules=[("suffix", ".txt")])
     s3c.put_bucket_tagging(Bucket="persist", Tagging={"TagSet": [{"Key": "team", "Value": "core"}]})
+    s3c.delete_public_access_block(Bucket="persist")  # POLICY is public
     s3c.put_bucket_policy(Bucket="persist", Policy=POLICY)
     s3c.put_bucket_cors(Bucket="persist", CORSConfiguration={"CORSRules": [{"AllowedMethods": ["GET"], "AllowedOrigins": ["*"]}]})
     s3c.put_object(Bucket="persist", Key="t", Body=b"x", Tagging="a=1")

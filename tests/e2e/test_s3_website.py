@@ -3,12 +3,17 @@ static website using Amazon S3", "Website endpoints", "Configuring an index
 document", "Configuring a custom error document", "Configuring redirects") and
 the API reference (PutBucketWebsite, PutPublicAccessBlock).
 
+A bucket created since April 2023 blocks public access and has ACLs disabled;
+as the user guide's walkthrough does, the buckets here first delete their public
+access block (and enable ACLs, ObjectWriter, for the tests of public-read ACLs).
+
 The website endpoint is reached with plain `requests` and a Host header
 (`<bucket>.s3-website.localhost:<port>`), since *.localhost may not resolve."""
 
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 import requests
@@ -21,6 +26,15 @@ def err(call):
         call()
     r = e.value.response
     return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"]
+
+
+@pytest.fixture
+def bucket(s3):
+    """A fresh bucket that may be made public: no public access block, ACLs enabled."""
+    name = f"w-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter")
+    s3.delete_public_access_block(Bucket=name)
+    return name
 
 
 def public_read_policy(bucket, list_bucket=False):

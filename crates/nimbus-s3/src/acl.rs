@@ -197,11 +197,20 @@ fn grantee_default() -> Grantee {
     Grantee { display_name: None, email_address: None, id: None, type_: Type::from_static(Type::CANONICAL_USER), uri: None }
 }
 
-/// Do these grants let anyone at all read (AllUsers READ or FULL_CONTROL)?
-pub fn everyone_may_read(grants: &[StoredGrant]) -> bool {
+/// Do these grants give one of `permissions` to AllUsers (or, for a signed
+/// caller, to AuthenticatedUsers)?
+pub fn group_granted(grants: &[StoredGrant], permissions: &[&str], signed: bool) -> bool {
     grants.iter().any(|g| {
-        g.grantee == GranteeRef::Group { uri: ALL_USERS.to_string() } && (g.permission == "READ" || g.permission == "FULL_CONTROL")
+        let group = matches!(&g.grantee, GranteeRef::Group { uri } if uri == ALL_USERS || (signed && uri == AUTHENTICATED_USERS));
+        group && permissions.contains(&g.permission.as_str())
     })
+}
+
+/// Is this ACL the bucket owner's full control and nothing else (`private`,
+/// `bucket-owner-full-control`, or the same in grants) — the only ACL a bucket with
+/// ACLs disabled accepts?
+pub fn owner_full_control_only(grants: &[StoredGrant]) -> bool {
+    !grants.is_empty() && grants.iter().all(|g| g.grantee == GranteeRef::Owner && g.permission == "FULL_CONTROL")
 }
 
 /// A public ACL (what BlockPublicAcls rejects) grants something to AllUsers or
@@ -218,14 +227,22 @@ mod tests {
     fn canned_acls_expand_to_aws_grants() {
         assert_eq!(canned("private", false).unwrap(), default_grants());
         let public = canned("public-read", true).unwrap();
-        assert!(everyone_may_read(&public) && is_public(&public));
+        assert!(group_granted(&public, &["READ"], false) && is_public(&public));
         let auth = canned("authenticated-read", false).unwrap();
-        assert!(!everyone_may_read(&auth) && is_public(&auth));
+        assert!(!group_granted(&auth, &["READ"], false) && is_public(&auth));
         assert_eq!(canned("public-read-write", false).unwrap().len(), 3);
         assert!(canned("bucket-owner-full-control", true).is_ok());
         assert!(canned("bucket-owner-full-control", false).is_err());
         assert!(canned("log-delivery-write", true).is_err());
         assert!(canned("nope", true).is_err());
+        assert!(owner_full_control_only(&canned("bucket-owner-full-control", true).unwrap()));
+        assert!(owner_full_control_only(&canned("private", false).unwrap()));
+        assert!(!owner_full_control_only(&public));
+        assert!(!owner_full_control_only(&[]));
+        assert!(group_granted(&public, &["READ"], false));
+        assert!(!group_granted(&public, &["WRITE"], false));
+        assert!(!group_granted(&auth, &["READ"], false));
+        assert!(group_granted(&auth, &["READ"], true));
     }
 
     #[test]
@@ -233,7 +250,7 @@ mod tests {
         let h = GrantHeaders { read: Some(r#"uri="http://acs.amazonaws.com/groups/global/AllUsers", id="abc""#), ..Default::default() };
         let g = requested(None, &h, None, true, "owner").unwrap().unwrap();
         assert_eq!(g.len(), 2);
-        assert!(everyone_may_read(&g));
+        assert!(group_granted(&g, &["READ"], false));
         assert_eq!(g[1].grantee, GranteeRef::CanonicalUser { id: "abc".into() });
         assert!(requested(Some("private"), &h, None, true, "owner").is_err());
         assert!(requested(None, &GrantHeaders::default(), None, true, "owner").unwrap().is_none());

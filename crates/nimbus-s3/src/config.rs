@@ -34,6 +34,53 @@ pub struct BucketConfig {
     /// None: the default ACL (the owner has full control).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acl: Option<Vec<crate::acl::StoredGrant>>,
+    /// The ObjectOwnership of the bucket's OwnershipControls; None: none set
+    /// (GetBucketOwnershipControls → OwnershipControlsNotFoundError; ACLs enabled).
+    ///
+    /// CreateBucket stores AWS's defaults of buckets created since April 2023
+    /// explicitly: BucketOwnerEnforced here and all four Block Public Access settings
+    /// in `public_access_block`. A configuration written before nimbus knew about
+    /// them has neither field, so buckets from an older data directory keep their old
+    /// behaviour (no block, ACLs enabled) — as AWS left buckets created before the
+    /// change — with no marker needed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ownership: Option<ObjectOwnership>,
+}
+
+/// S3 Object Ownership.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum ObjectOwnership {
+    /// ACLs are disabled: they no longer grant anything, and requests setting one
+    /// other than the owner's full control fail.
+    BucketOwnerEnforced,
+    BucketOwnerPreferred,
+    ObjectWriter,
+}
+
+impl ObjectOwnership {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectOwnership::BucketOwnerEnforced => "BucketOwnerEnforced",
+            ObjectOwnership::BucketOwnerPreferred => "BucketOwnerPreferred",
+            ObjectOwnership::ObjectWriter => "ObjectWriter",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "BucketOwnerEnforced" => Some(ObjectOwnership::BucketOwnerEnforced),
+            "BucketOwnerPreferred" => Some(ObjectOwnership::BucketOwnerPreferred),
+            "ObjectWriter" => Some(ObjectOwnership::ObjectWriter),
+            _ => None,
+        }
+    }
+}
+
+impl BucketConfig {
+    /// Are ACLs disabled (Object Ownership BucketOwnerEnforced)?
+    pub fn acls_disabled(&self) -> bool {
+        self.ownership == Some(ObjectOwnership::BucketOwnerEnforced)
+    }
 }
 
 /// A bucket's versioning state once configured; a bucket never returns to unversioned.
@@ -257,6 +304,17 @@ pub fn validate_policy(policy: &str) -> Result<(), String> {
         if !st.contains_key("Resource") && !st.contains_key("NotResource") {
             return Err("Missing required field Resource".into());
         }
+        if let Some(cond) = st.get("Condition") {
+            let ops = cond.as_object().ok_or_else(|| "Invalid policy syntax.".to_string())?;
+            for (op, keys) in ops {
+                if !crate::policy_eval::known_operator(op) {
+                    return Err(format!("Invalid Condition type : {op}"));
+                }
+                if !keys.is_object() {
+                    return Err("Invalid policy syntax.".into());
+                }
+            }
+        }
     }
     Ok(())
 }
@@ -415,6 +473,25 @@ mod tests {
             r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#
         )
         .is_ok());
+        let cond = |c: &str| {
+            format!(r#"{{"Statement":[{{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{c}}}]}}"#)
+        };
+        assert!(validate_policy(&cond(r#"{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}"#)).is_ok());
+        assert!(validate_policy(&cond(r#"{"IpAdress":{"aws:SourceIp":"10.0.0.0/8"}}"#)).is_err());
+        assert!(validate_policy(&cond(r#"{"IpAddress":"x"}"#)).is_err());
+        assert!(validate_policy(&cond(r#"[]"#)).is_err());
+    }
+
+    #[test]
+    fn configurations_from_before_ownership_keep_acls_and_no_block() {
+        // What an older nimbus stored for a bucket: no ownership, no public access block.
+        let old: BucketConfig = serde_json::from_str(r#"{"tags":[["a","b"]]}"#).unwrap();
+        assert_eq!(old.ownership, None);
+        assert_eq!(old.public_access_block, None);
+        assert!(!old.acls_disabled());
+        let new = BucketConfig { ownership: Some(ObjectOwnership::BucketOwnerEnforced), ..Default::default() };
+        let back: BucketConfig = serde_json::from_str(&serde_json::to_string(&new).unwrap()).unwrap();
+        assert!(back.acls_disabled());
     }
 
     #[test]

@@ -192,8 +192,9 @@ impl S3Auth for Auth {
     }
 }
 
-/// Strict mode turns away anonymous requests, except reads a bucket makes public
-/// (its policy or ACLs, within its Block Public Access settings).
+/// Decides every request as S3 would for its caller (see `State::authorize`):
+/// signed requests stand for their account's root user; unsigned requests are
+/// anonymous in strict mode and the default account's in lenient mode.
 struct Access {
     strict: bool,
     state: Arc<provider::State>,
@@ -202,19 +203,31 @@ struct Access {
 #[async_trait::async_trait]
 impl s3s::access::S3Access for Access {
     async fn check(&self, cx: &mut s3s::access::S3AccessContext<'_>) -> S3Result<()> {
-        if !self.strict || cx.credentials().is_some() {
-            return Ok(());
-        }
-        let allowed = match cx.s3_path() {
-            s3s::path::S3Path::Object { bucket, key } => self.state.anonymous_request_allowed(cx.s3_op().name(), bucket, Some(key)),
-            s3s::path::S3Path::Bucket { bucket } => self.state.anonymous_request_allowed(cx.s3_op().name(), bucket, None),
-            s3s::path::S3Path::Root => false,
+        let source_ip = cx.extensions_mut().get::<notify::ReqInfo>().map(|i| i.source_ip.clone()).unwrap_or_else(|| "127.0.0.1".into());
+        let account = match cx.credentials() {
+            Some(c) => Some(nimbus_core::RequestContext::account_for_key(&c.access_key)),
+            None if self.strict => None,
+            None => Some(nimbus_core::DEFAULT_ACCOUNT.to_string()),
         };
-        if allowed {
-            Ok(())
-        } else {
-            Err(s3_error!(AccessDenied, "Access Denied"))
-        }
+        let caller = match &account {
+            Some(a) => policy_eval::Caller::Account(a),
+            None => policy_eval::Caller::Anonymous,
+        };
+        let (bucket, key) = match cx.s3_path() {
+            s3s::path::S3Path::Object { bucket, key } => (Some(&**bucket), Some(&**key)),
+            s3s::path::S3Path::Bucket { bucket } => (Some(&**bucket), None),
+            s3s::path::S3Path::Root => (None, None),
+        };
+        self.state.authorize(&ops_access::AccessRequest {
+            op: cx.s3_op().name(),
+            bucket,
+            key,
+            caller,
+            method: cx.method(),
+            headers: cx.headers(),
+            query: cx.uri().query(),
+            source_ip: &source_ip,
+        })
     }
 }
 

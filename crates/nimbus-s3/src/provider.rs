@@ -695,6 +695,36 @@ impl s3s::S3 for Provider {
         Ok(resp)
     }
 
+    async fn put_bucket_ownership_controls(
+        &self,
+        req: S3Request<PutBucketOwnershipControlsInput>,
+    ) -> S3Result<S3Response<PutBucketOwnershipControlsOutput>> {
+        let input = req.input;
+        self.state.put_ownership_controls(&input.bucket, input.ownership_controls).await?;
+        Ok(S3Response::new(PutBucketOwnershipControlsOutput {}))
+    }
+
+    async fn get_bucket_ownership_controls(
+        &self,
+        req: S3Request<GetBucketOwnershipControlsInput>,
+    ) -> S3Result<S3Response<GetBucketOwnershipControlsOutput>> {
+        Ok(S3Response::new(self.state.get_ownership_controls(&req.input.bucket)?))
+    }
+
+    async fn delete_bucket_ownership_controls(
+        &self,
+        req: S3Request<DeleteBucketOwnershipControlsInput>,
+    ) -> S3Result<S3Response<DeleteBucketOwnershipControlsOutput>> {
+        self.state.delete_ownership_controls(&req.input.bucket).await?;
+        let mut resp = S3Response::new(DeleteBucketOwnershipControlsOutput {});
+        resp.status = Some(http::StatusCode::NO_CONTENT);
+        Ok(resp)
+    }
+
+    async fn get_bucket_policy_status(&self, req: S3Request<GetBucketPolicyStatusInput>) -> S3Result<S3Response<GetBucketPolicyStatusOutput>> {
+        Ok(S3Response::new(self.state.get_policy_status(&req.input.bucket)?))
+    }
+
     async fn put_bucket_acl(&self, req: S3Request<PutBucketAclInput>) -> S3Result<S3Response<PutBucketAclOutput>> {
         self.state.put_bucket_acl(req.input).await?;
         Ok(S3Response::new(PutBucketAclOutput {}))
@@ -974,7 +1004,8 @@ impl s3s::S3 for Provider {
         if region == "EU" {
             return Err(s3_error!(InvalidLocationConstraint, "The specified location-constraint is not valid"));
         }
-        let acl = ops_access::bucket_acl_requested(
+        let config = ops_access::new_bucket_config(
+            input.object_ownership.as_ref(),
             input.acl.as_ref(),
             &GrantHeaders {
                 full_control: input.grant_full_control.as_deref(),
@@ -1002,12 +1033,11 @@ impl s3s::S3 for Provider {
                     created: row.created,
                     objects: BTreeMap::new(),
                     uploads: BTreeMap::new(),
-                    config: BucketConfig { acl: acl.clone(), ..BucketConfig::default() },
+                    config: config.clone(),
                 },
             );
         }
         let r = row.clone();
-        let config = BucketConfig { acl, ..BucketConfig::default() };
         if let Err(e) = self
             .state
             .commit(move |tx| {

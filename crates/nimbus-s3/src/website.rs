@@ -10,6 +10,7 @@ use s3s::Body;
 
 use crate::notify::ReqInfo;
 use crate::provider::{ts, ObjMeta, State};
+use crate::policy_eval::{Caller, Context};
 use crate::public_access::{anonymous_allowed, AnonymousAction};
 use crate::website_config::{redirect_location, WebsiteConfig};
 
@@ -74,6 +75,8 @@ pub async fn serve(state: &State, req: &http::request::Parts, host: &str, bucket
         let path_and_query = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
         return redirect(301, &format!("{protocol}://{}{path_and_query}", all.host_name));
     }
+    // The condition keys of the bucket policy (aws:SourceIp, aws:Referer, ...).
+    let ctx = crate::ops_access::base_context(&req.headers, &info.source_ip, Caller::Anonymous);
     let raw = uri.path().strip_prefix('/').unwrap_or(uri.path());
     let key = percent_encoding::percent_decode_str(raw).decode_utf8_lossy().into_owned();
     if let Some(rule) = site.matching_rule(&key, None) {
@@ -82,7 +85,7 @@ pub async fn serve(state: &State, req: &http::request::Parts, host: &str, bucket
     }
     let suffix = site.index_suffix.clone().unwrap_or_default();
     let target = if key.is_empty() || key.ends_with('/') { format!("{key}{suffix}") } else { key.clone() };
-    let error = match readable(state, bucket, &cfg, &target) {
+    let error = match readable(state, bucket, &cfg, &target, &ctx) {
         // An object's own redirect (x-amz-website-redirect-location) applies after the rules.
         Ok(meta) => match &meta.headers.website_redirect_location {
             Some(location) => return redirect(301, location),
@@ -96,7 +99,7 @@ pub async fn serve(state: &State, req: &http::request::Parts, host: &str, bucket
                 return redirect(302, &format!("/{raw}/"));
             }
             // Without s3:ListBucket a caller cannot learn that a key is missing.
-            if anonymous_allowed(bucket, &cfg, AnonymousAction::ListBucket) {
+            if anonymous_allowed(bucket, &cfg, AnonymousAction::ListBucket, &ctx) {
                 WebError::no_such_key(&target)
             } else {
                 WebError::access_denied()
@@ -107,14 +110,14 @@ pub async fn serve(state: &State, req: &http::request::Parts, host: &str, bucket
         let (status, location) = redirect_location(rule, &key, host);
         return redirect(status, &location);
     }
-    error_response(state, bucket, &cfg, &site, error, info, head).await
+    error_response(state, bucket, &cfg, &site, error, info, head, &ctx).await
 }
 
 /// The current object at `key`, if an anonymous caller may read it.
-fn readable(state: &State, bucket: &str, cfg: &crate::config::BucketConfig, key: &str) -> Result<Arc<ObjMeta>, Unavailable> {
+fn readable(state: &State, bucket: &str, cfg: &crate::config::BucketConfig, key: &str, ctx: &Context) -> Result<Arc<ObjMeta>, Unavailable> {
     let meta = state.object(bucket, key).map_err(|_| Unavailable::Missing)?;
     let action = AnonymousAction::GetObject { key, object_acl: meta.headers.acl.as_deref() };
-    if anonymous_allowed(bucket, cfg, action) {
+    if anonymous_allowed(bucket, cfg, action, ctx) {
         Ok(meta)
     } else {
         Err(Unavailable::Denied)
@@ -122,6 +125,7 @@ fn readable(state: &State, bucket: &str, cfg: &crate::config::BucketConfig, key:
 }
 
 /// The custom error document with the error's status, or S3's own HTML page.
+#[allow(clippy::too_many_arguments)]
 async fn error_response(
     state: &State,
     bucket: &str,
@@ -130,12 +134,13 @@ async fn error_response(
     error: WebError,
     info: &ReqInfo,
     head: bool,
+    ctx: &Context,
 ) -> Response<Body> {
     let Some(error_key) = &site.error_key else { return error_page(&error, None, info, head) };
     let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::NOT_FOUND);
-    match readable(state, bucket, cfg, error_key) {
+    match readable(state, bucket, cfg, error_key, ctx) {
         Ok(meta) => object_response(state, &meta, status, head).await,
-        Err(Unavailable::Missing) if anonymous_allowed(bucket, cfg, AnonymousAction::ListBucket) => {
+        Err(Unavailable::Missing) if anonymous_allowed(bucket, cfg, AnonymousAction::ListBucket, ctx) => {
             error_page(&error, Some(&WebError::no_such_key(error_key)), info, head)
         }
         Err(_) => error_page(&error, Some(&WebError::access_denied()), info, head),
