@@ -56,24 +56,18 @@ pub enum Action {
 
 /// The class the due transitions of `rules` move a version (of `size`, in class
 /// `current`) to: the furthest down, if further than where it is.
-fn transition_target<'a>(
-    rules: &[&'a Rule],
-    size: u64,
-    current: &str,
-    min_size: Option<&str>,
-    due: impl Fn(&Rule) -> Vec<&'a str>,
-) -> Option<&'a str> {
-    let mut best: Option<&str> = None;
-    for r in rules {
+fn transition_target(rules: &[&Rule], size: u64, current: &str, min_size: Option<&str>, due: impl Fn(&Rule) -> Vec<String>) -> Option<String> {
+    let mut best: Option<String> = None;
+    for &r in rules {
         // A rule with its own size filter replaces the default minimum size.
         let sized = r.filter.as_ref().is_some_and(|f| {
             f.size_greater_than.is_some() || f.size_less_than.is_some() || f.and.as_ref().is_some_and(|a| a.size_greater_than.is_some() || a.size_less_than.is_some())
         });
         for class in due(r) {
-            if !sized && storage_class::too_small_to_transition(size, class, min_size) {
+            if !sized && storage_class::too_small_to_transition(size, &class, min_size) {
                 continue;
             }
-            if best.is_none_or(|b| storage_class::rank(class) > storage_class::rank(b)) {
+            if best.as_deref().is_none_or(|b| storage_class::rank(&class) > storage_class::rank(b)) {
                 best = Some(class);
             }
         }
@@ -111,7 +105,7 @@ pub fn due_transitions(
                             (None, Some(date)) => now_ms as i64 >= date.saturating_mul(1000),
                             _ => false,
                         })
-                        .filter_map(|t| t.storage_class.as_deref())
+                        .filter_map(|t| t.storage_class.clone())
                         .collect()
                 })
             } else if versioning.is_some() {
@@ -123,14 +117,14 @@ pub fn due_transitions(
                         .iter()
                         .filter(|t| !t.newer_noncurrent_versions.is_some_and(|keep| rank <= keep.max(0) as usize))
                         .filter(|t| t.noncurrent_days.is_some_and(|days| now_ms >= due_at(since, days, day_ms)))
-                        .filter_map(|t| t.storage_class.as_deref())
+                        .filter_map(|t| t.storage_class.clone())
                         .collect()
                 })
             } else {
                 None
             };
             if let Some(class) = target {
-                out.push(Action::Transition { key: key.clone(), version_id: o.version_id.clone(), class: class.to_string() });
+                out.push(Action::Transition { key: key.clone(), version_id: o.version_id.clone(), class });
             }
         }
     }
