@@ -164,7 +164,7 @@ def test_multipart_upload_storage_class(s3, bucket):
 def test_aws_cli_storage_class_and_restore(aws_cli, bucket, tmp_path):
     src = tmp_path / "in.txt"
     src.write_text("archived with the CLI")
-    aws_cli("s3", "cp", str(src), f"s3://{bucket}/cli.txt", "--storage-class", "GLACIER")
+    aws_cli("s3", "cp", str(src), f"s3://{bucket}/cli.txt", "--storage-class", "GLACIER", "--only-show-errors")
     _, head, _ = aws_cli("s3api", "head-object", "--bucket", bucket, "--key", "cli.txt")
     assert head["StorageClass"] == "GLACIER" and "Restore" not in head
     rc, _, err = aws_cli("s3api", "get-object", "--bucket", bucket, "--key", "cli.txt", str(tmp_path / "o"), check=False)

@@ -119,7 +119,7 @@ impl S3 {
             let req = post_filename::substitute(req).await;
             let mut resp = self.call(req).await;
             interleave_version_listing(&mut resp);
-            storage_class::add_error_storage_class(&mut resp);
+            storage_class::finish_response(&mut resp);
             if let (Some(origin), Some(rules)) = (origin.as_deref(), bucket.as_deref().and_then(|b| self.state.cors_rules(b))) {
                 cors::decorate(&mut resp, origin, &method, &rules);
             }

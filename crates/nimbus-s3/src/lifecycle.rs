@@ -465,6 +465,42 @@ mod tests {
     }
 
     #[test]
+    fn validates_transitions_like_aws() {
+        let t = |days: Option<i32>, class: &str| dto::Transition {
+            days,
+            date: None,
+            storage_class: Some(dto::TransitionStorageClass::from(class.to_string())),
+        };
+        let msg = |r: S3Result<Vec<Rule>>| r.map(|_| ()).unwrap_err().message().unwrap_or_default().to_string();
+        assert!(put(vec![rule(|r| r.transitions = Some(vec![t(Some(30), "STANDARD_IA"), t(Some(0), "GLACIER")]))]).is_ok());
+        assert_eq!(
+            msg(put(vec![rule(|r| r.transitions = Some(vec![t(Some(29), "STANDARD_IA")]))])),
+            "'Days' in Transition action must be greater than or equal to 30 for storageClass 'STANDARD_IA'"
+        );
+        assert_eq!(msg(put(vec![rule(|r| r.transitions = Some(vec![t(Some(-1), "GLACIER")]))])), "'Days' in Transition action must be nonnegative");
+        assert_eq!(code(put(vec![rule(|r| r.transitions = Some(vec![t(Some(1), "STANDARD")]))])), S3ErrorCode::MalformedXML);
+        assert_eq!(code(put(vec![rule(|r| r.transitions = Some(vec![t(None, "GLACIER")]))])), S3ErrorCode::MalformedXML);
+        assert_eq!(
+            msg(put(vec![rule(|r| r.transitions = Some(vec![t(Some(1), "GLACIER"), t(Some(2), "GLACIER")]))])),
+            "'StorageClass' must be different for 'Transition' actions in same 'Rule' with filter '(prefix=logs/)'"
+        );
+        let nc = |days: i32, class: &str| dto::NoncurrentVersionTransition {
+            noncurrent_days: Some(days),
+            newer_noncurrent_versions: None,
+            storage_class: Some(dto::TransitionStorageClass::from(class.to_string())),
+        };
+        assert_eq!(
+            msg(put(vec![rule(|r| r.noncurrent_version_transitions = Some(vec![nc(10, "ONEZONE_IA")]))])),
+            "'NoncurrentDays' in NoncurrentVersionTransition action must be greater than or equal to 30 for storageClass 'ONEZONE_IA'"
+        );
+        assert!(put(vec![rule(|r| r.noncurrent_version_transitions = Some(vec![nc(1, "DEEP_ARCHIVE")]))]).is_ok());
+        assert_eq!(min_size_from(None).unwrap(), None);
+        let v = dto::TransitionDefaultMinimumObjectSize::from("varies_by_storage_class".to_string());
+        assert_eq!(min_size_from(Some(&v)).unwrap().as_deref(), Some("varies_by_storage_class"));
+        assert_eq!(min_size_dto(None).as_str(), "all_storage_classes_128K");
+    }
+
+    #[test]
     fn validates_like_aws() {
         assert!(put(vec![rule(|_| {})]).is_ok());
         assert_eq!(code(rules_from(None)), S3ErrorCode::MalformedXML);

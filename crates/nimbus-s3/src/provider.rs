@@ -1769,7 +1769,7 @@ impl s3s::S3 for Provider {
             self.state.restore_object(&ctx, &input.bucket, &input.key, input.version_id.as_deref(), input.restore_request.as_ref()).await?;
         let mut resp = S3Response::new(RestoreObjectOutput::default());
         if outcome == storage_class::RestoreOutcome::Started {
-            resp.status = Some(http::StatusCode::ACCEPTED);
+            resp.extensions.insert(storage_class::Accepted);
         }
         Ok(resp)
     }

@@ -195,6 +195,20 @@ pub fn check_copy_source(h: &ObjHeaders) -> S3Result<()> {
 /// `add_error_storage_class` moves it into the error document, as S3 reports it.
 pub const ERROR_CLASS_HEADER: &str = "x-nimbus-error-storage-class";
 
+/// Marks a RestoreObject response that started a restore: s3s always answers 200,
+/// S3 answers 202 Accepted.
+#[derive(Debug, Clone, Copy)]
+pub struct Accepted;
+
+/// What s3s cannot express: RestoreObject's 202, and the `<StorageClass>` of an
+/// InvalidObjectState error document.
+pub fn finish_response(resp: &mut http::Response<s3s::Body>) {
+    if resp.extensions_mut().remove::<Accepted>().is_some() {
+        *resp.status_mut() = http::StatusCode::ACCEPTED;
+    }
+    add_error_storage_class(resp);
+}
+
 /// Adds `<StorageClass>` to an InvalidObjectState error document.
 pub fn add_error_storage_class(resp: &mut http::Response<s3s::Body>) {
     let Some(class) = resp.headers_mut().remove(ERROR_CLASS_HEADER) else { return };
