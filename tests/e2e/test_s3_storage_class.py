@@ -116,6 +116,12 @@ def test_restore_object(s3, bucket):
     assert head["Restore"].endswith(' GMT"')
     got = s3.get_object(Bucket=bucket, Key="cold")
     assert got["Body"].read() == b"frozen" and got["StorageClass"] == "GLACIER" and "Restore" in got
+    # ListObjectsV2 reports RestoreStatus when asked for it.
+    listed = s3.list_objects_v2(Bucket=bucket, OptionalObjectAttributes=["RestoreStatus"])["Contents"]
+    status_of = {o["Key"]: o.get("RestoreStatus") for o in listed}
+    assert status_of["hot"] is None
+    assert status_of["cold"]["IsRestoreInProgress"] is False and "RestoreExpiryDate" in status_of["cold"]
+    assert all("RestoreStatus" not in o for o in s3.list_objects_v2(Bucket=bucket)["Contents"])
     # Restoring a restored object extends it: 200.
     r = s3.restore_object(Bucket=bucket, Key="cold", RestoreRequest={"Days": 5})
     assert http_status(r) == 200

@@ -1526,6 +1526,7 @@ impl s3s::S3 for Provider {
         let key_count = (page.contents.len() + page.prefixes.len()) as i32;
         let next = if page.truncated { page.last.as_deref().map(b64) } else { None };
         let fetch_owner = input.fetch_owner.unwrap_or(false);
+        let restore_status = storage_class::wants_restore_status(input.optional_object_attributes.as_ref());
         Ok(S3Response::new(ListObjectsV2Output {
             name: Some(input.bucket),
             prefix: Some(enc(prefix)),
@@ -1541,6 +1542,9 @@ impl s3s::S3 for Provider {
                         let mut o = object_dto(k, &m, encode);
                         if fetch_owner {
                             o.owner = Some(owner());
+                        }
+                        if restore_status {
+                            o.restore_status = storage_class::restore_status(&m.headers);
                         }
                         o
                     })

@@ -155,6 +155,22 @@ pub fn restore_header(h: &ObjHeaders, now_ms: u64) -> Option<String> {
     }
 }
 
+/// Did a listing ask for `x-amz-optional-object-attributes: RestoreStatus`?
+pub fn wants_restore_status(attrs: Option<&dto::OptionalObjectAttributesList>) -> bool {
+    attrs.is_some_and(|a| a.iter().any(|x| x.as_str() == dto::OptionalObjectAttributes::RESTORE_STATUS))
+}
+
+/// A listing entry's RestoreStatus: only for versions being or having been restored.
+pub fn restore_status(h: &ObjHeaders) -> Option<dto::RestoreStatus> {
+    match restore_state(h, now_ms()) {
+        RestoreState::None => None,
+        RestoreState::Ongoing => Some(dto::RestoreStatus { is_restore_in_progress: Some(true), restore_expiry_date: None }),
+        RestoreState::Restored { expiry_ms } => {
+            Some(dto::RestoreStatus { is_restore_in_progress: Some(false), restore_expiry_date: Some(crate::provider::ts(expiry_ms)) })
+        }
+    }
+}
+
 /// Can a version's body be read now (GetObject, a copy source)?
 pub fn readable(h: &ObjHeaders, now_ms: u64) -> bool {
     !is_archived(of(h)) || matches!(restore_state(h, now_ms), RestoreState::Restored { .. })
