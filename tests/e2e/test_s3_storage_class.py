@@ -194,6 +194,8 @@ def test_aws_cli_storage_class_and_restore(aws_cli, bucket, tmp_path):
      "'NoncurrentDays' in NoncurrentVersionTransition action must be greater than or equal to 30 for storageClass 'STANDARD_IA'"),
     ({"Transitions": [{"Days": -1, "StorageClass": "GLACIER"}]},
      "'Days' in Transition action must be nonnegative"),
+    ({"Transitions": [{"Days": 60, "StorageClass": "GLACIER"}], "Expiration": {"Days": 60}},
+     "'Days' in the Expiration action for filter '(prefix=)' must be greater than 'Days' in the Transition action"),
 ])
 def test_transition_constraints(s3, bucket, rule, message):
     with pytest.raises(ClientError) as e:

@@ -329,6 +329,16 @@ pub fn rules_from(config: Option<dto::BucketLifecycleConfiguration>) -> S3Result
                 })
             })
             .collect::<S3Result<_>>()?;
+        // An object must transition before it expires, or the transition never happens.
+        let expiration_days = expiration.as_ref().and_then(|e| e.days);
+        if let Some(exp) = expiration_days {
+            if transitions.iter().any(|t| t.days.is_some_and(|d| exp <= d)) {
+                return Err(invalid_argument_owned(format!(
+                    "'Days' in the Expiration action for {} must be greater than 'Days' in the Transition action",
+                    rule_filter_text(r.prefix.as_deref(), filter.as_ref())
+                )));
+            }
+        }
         for (i, t) in transitions.iter().enumerate() {
             if transitions[..i].iter().any(|o| o.storage_class == t.storage_class) {
                 return Err(invalid_argument_owned(format!(
@@ -472,16 +482,16 @@ mod tests {
             storage_class: Some(dto::TransitionStorageClass::from(class.to_string())),
         };
         let msg = |r: S3Result<Vec<Rule>>| r.map(|_| ()).unwrap_err().message().unwrap_or_default().to_string();
-        assert!(put(vec![rule(|r| r.transitions = Some(vec![t(Some(30), "STANDARD_IA"), t(Some(0), "GLACIER")]))]).is_ok());
+        assert!(put(vec![rule(|r| { r.expiration = None; r.transitions = Some(vec![t(Some(30), "STANDARD_IA"), t(Some(0), "GLACIER")]); })]).is_ok());
         assert_eq!(
-            msg(put(vec![rule(|r| r.transitions = Some(vec![t(Some(29), "STANDARD_IA")]))])),
+            msg(put(vec![rule(|r| { r.expiration = None; r.transitions = Some(vec![t(Some(29), "STANDARD_IA")]); })])),
             "'Days' in Transition action must be greater than or equal to 30 for storageClass 'STANDARD_IA'"
         );
-        assert_eq!(msg(put(vec![rule(|r| r.transitions = Some(vec![t(Some(-1), "GLACIER")]))])), "'Days' in Transition action must be nonnegative");
-        assert_eq!(code(put(vec![rule(|r| r.transitions = Some(vec![t(Some(1), "STANDARD")]))])), S3ErrorCode::MalformedXML);
-        assert_eq!(code(put(vec![rule(|r| r.transitions = Some(vec![t(None, "GLACIER")]))])), S3ErrorCode::MalformedXML);
+        assert_eq!(msg(put(vec![rule(|r| { r.expiration = None; r.transitions = Some(vec![t(Some(-1), "GLACIER")]); })])), "'Days' in Transition action must be nonnegative");
+        assert_eq!(code(put(vec![rule(|r| { r.expiration = None; r.transitions = Some(vec![t(Some(1), "STANDARD")]); })])), S3ErrorCode::MalformedXML);
+        assert_eq!(code(put(vec![rule(|r| { r.expiration = None; r.transitions = Some(vec![t(None, "GLACIER")]); })])), S3ErrorCode::MalformedXML);
         assert_eq!(
-            msg(put(vec![rule(|r| r.transitions = Some(vec![t(Some(1), "GLACIER"), t(Some(2), "GLACIER")]))])),
+            msg(put(vec![rule(|r| { r.expiration = None; r.transitions = Some(vec![t(Some(1), "GLACIER"), t(Some(2), "GLACIER")]); })])),
             "'StorageClass' must be different for 'Transition' actions in same 'Rule' with filter '(prefix=logs/)'"
         );
         let nc = |days: i32, class: &str| dto::NoncurrentVersionTransition {
@@ -494,6 +504,13 @@ mod tests {
             "'NoncurrentDays' in NoncurrentVersionTransition action must be greater than or equal to 30 for storageClass 'ONEZONE_IA'"
         );
         assert!(put(vec![rule(|r| r.noncurrent_version_transitions = Some(vec![nc(1, "DEEP_ARCHIVE")]))]).is_ok());
+        assert_eq!(
+            msg(put(vec![rule(|r| {
+                r.expiration = Some(dto::LifecycleExpiration { days: Some(30), ..Default::default() });
+                r.transitions = Some(vec![t(Some(30), "STANDARD_IA")]);
+            })])),
+            "'Days' in the Expiration action for filter '(prefix=logs/)' must be greater than 'Days' in the Transition action"
+        );
         assert_eq!(min_size_from(None).unwrap(), None);
         let v = dto::TransitionDefaultMinimumObjectSize::from("varies_by_storage_class".to_string());
         assert_eq!(min_size_from(Some(&v)).unwrap().as_deref(), Some("varies_by_storage_class"));
