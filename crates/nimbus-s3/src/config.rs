@@ -25,6 +25,9 @@ pub struct BucketConfig {
     /// None: no lifecycle configuration (GetBucketLifecycleConfiguration → NoSuchLifecycleConfiguration).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifecycle: Option<Vec<crate::lifecycle::Rule>>,
+    /// The lifecycle's TransitionDefaultMinimumObjectSize; None: all_storage_classes_128K.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle_min_size: Option<String>,
     /// None: no website configuration (GetBucketWebsite → NoSuchWebsiteConfiguration).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website: Option<crate::website_config::WebsiteConfig>,

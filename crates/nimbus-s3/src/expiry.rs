@@ -16,6 +16,7 @@ use crate::notify::ReqInfo;
 use crate::ops_config::EventCtx;
 use crate::provider::{now_ms, State, Upload};
 use crate::versioning::DeleteCause;
+use crate::storage_class;
 use crate::versions::{KeyVersions, Version};
 
 /// Environment variable: the length of a lifecycle day in seconds (default 86400).
@@ -49,6 +50,85 @@ pub enum Action {
     /// A noncurrent version, or a delete marker left alone, is removed for good.
     RemoveVersion { key: String, version_id: String },
     AbortUpload { upload_id: String },
+    /// A version moves to a storage class further down S3's waterfall.
+    Transition { key: String, version_id: String, class: String },
+}
+
+/// The class the due transitions of `rules` move a version (of `size`, in class
+/// `current`) to: the furthest down, if further than where it is.
+fn transition_target(rules: &[&Rule], size: u64, current: &str, min_size: Option<&str>, due: impl Fn(&Rule) -> Vec<String>) -> Option<String> {
+    let mut best: Option<String> = None;
+    for &r in rules {
+        // A rule with its own size filter replaces the default minimum size.
+        let sized = r.filter.as_ref().is_some_and(|f| {
+            f.size_greater_than.is_some() || f.size_less_than.is_some() || f.and.as_ref().is_some_and(|a| a.size_greater_than.is_some() || a.size_less_than.is_some())
+        });
+        for class in due(r) {
+            if !sized && storage_class::too_small_to_transition(size, &class, min_size) {
+                continue;
+            }
+            if best.as_deref().is_none_or(|b| storage_class::rank(&class) > storage_class::rank(b)) {
+                best = Some(class);
+            }
+        }
+    }
+    best.filter(|b| storage_class::rank(b) > storage_class::rank(current))
+}
+
+/// The transitions a bucket's enabled rules make due at `now_ms` (versions that
+/// expire now are left to expire).
+pub fn due_transitions(
+    rules: &[Rule],
+    versioning: Option<Versioning>,
+    keys: &BTreeMap<String, KeyVersions>,
+    min_size: Option<&str>,
+    now_ms: u64,
+    day_ms: u64,
+) -> Vec<Action> {
+    let rules: Vec<&Rule> = rules.iter().filter(|r| r.enabled && (!r.transitions.is_empty() || !r.noncurrent_transitions.is_empty())).collect();
+    let mut out = Vec::new();
+    if rules.is_empty() {
+        return out;
+    }
+    for (key, versions) in keys {
+        let all: Vec<&Version> = versions.iter().collect();
+        for (i, v) in all.iter().enumerate() {
+            let Version::Object(o) = v else { continue };
+            let matching: Vec<&Rule> = rules.iter().copied().filter(|r| r.matches(key, o.size, &o.headers.tags)).collect();
+            let current = storage_class::of(&o.headers);
+            let target = if i == 0 {
+                transition_target(&matching, o.size, current, min_size, |r| {
+                    r.transitions
+                        .iter()
+                        .filter(|t| match (t.days, t.date) {
+                            (Some(days), _) => now_ms >= due_at(o.modified, days, day_ms),
+                            (None, Some(date)) => now_ms as i64 >= date.saturating_mul(1000),
+                            _ => false,
+                        })
+                        .filter_map(|t| t.storage_class.clone())
+                        .collect()
+                })
+            } else if versioning.is_some() {
+                // Noncurrent since its successor was written.
+                let since = all[i - 1].modified();
+                let rank = i; // 1 = the newest noncurrent version
+                transition_target(&matching, o.size, current, min_size, |r| {
+                    r.noncurrent_transitions
+                        .iter()
+                        .filter(|t| !t.newer_noncurrent_versions.is_some_and(|keep| rank <= keep.max(0) as usize))
+                        .filter(|t| t.noncurrent_days.is_some_and(|days| now_ms >= due_at(since, days, day_ms)))
+                        .filter_map(|t| t.storage_class.clone())
+                        .collect()
+                })
+            } else {
+                None
+            };
+            if let Some(class) = target {
+                out.push(Action::Transition { key: key.clone(), version_id: o.version_id.clone(), class });
+            }
+        }
+    }
+    out
 }
 
 /// What a bucket's enabled rules make due at `now_ms`.
@@ -130,7 +210,21 @@ impl State {
                 .iter()
                 .filter_map(|(name, b)| {
                     let rules = b.config.lifecycle.as_deref().filter(|r| !r.is_empty())?;
-                    let actions = due_actions(rules, b.config.versioning, &b.objects, &b.uploads, now_ms, day_ms);
+                    let mut actions = due_actions(rules, b.config.versioning, &b.objects, &b.uploads, now_ms, day_ms);
+                    let min_size = b.config.lifecycle_min_size.as_deref();
+                    let transitions = due_transitions(rules, b.config.versioning, &b.objects, min_size, now_ms, day_ms);
+                    let expiring: BTreeSet<(&str, &str)> = actions
+                        .iter()
+                        .filter_map(|a| match a {
+                            Action::ExpireCurrent { key, version_id } | Action::RemoveVersion { key, version_id } => Some((key.as_str(), version_id.as_str())),
+                            _ => None,
+                        })
+                        .collect();
+                    let transitions: Vec<Action> = transitions
+                        .into_iter()
+                        .filter(|t| !matches!(t, Action::Transition { key, version_id, .. } if expiring.contains(&(key.as_str(), version_id.as_str()))))
+                        .collect();
+                    actions.extend(transitions);
                     (!actions.is_empty()).then(|| (name.clone(), actions))
                 })
                 .collect()
@@ -155,6 +249,7 @@ impl State {
                         self.delete_version(&ctx, &bucket, key, Some(version_id), cause).await.map(|_| ())
                     }
                     Action::AbortUpload { upload_id } => self.abort_upload(&bucket, upload_id).await,
+                    Action::Transition { key, version_id, class } => self.transition_version(&ctx, &bucket, key, version_id, class).await,
                 };
                 if let Err(e) = result {
                     tracing::warn!(%bucket, ?action, error = %e, "S3 lifecycle action failed");
@@ -254,6 +349,54 @@ mod tests {
         assert_eq!(due_actions(&[keep_one], v, &keys, &none, 9000, DAY), [Action::RemoveVersion { key: "k".into(), version_id: "v1".into() }]);
         let markers = Rule { expiration: Some(Expiration { expired_object_delete_marker: Some(true), ..Default::default() }), ..rule("") };
         assert_eq!(due_actions(&[markers], v, &keys, &none, 0, DAY), [Action::RemoveVersion { key: "gone".into(), version_id: "m".into() }]);
+    }
+
+    fn sized(id: &str, seq: u64, modified: u64, size: u64) -> Version {
+        match obj(id, seq, modified) {
+            Version::Object(o) => Version::Object(Arc::new(ObjMeta { size, ..(*o).clone() })),
+            v => v,
+        }
+    }
+
+    #[test]
+    fn transitions_move_versions_down_the_waterfall() {
+        use crate::lifecycle::{NoncurrentTransition, Transition};
+        let big = storage_class::TRANSITION_MIN_SIZE;
+        let mut keys: BTreeMap<String, KeyVersions> = BTreeMap::new();
+        keys.entry("a".into()).or_default().put(sized("null", 1, 0, big));
+        keys.entry("small".into()).or_default().put(sized("null", 2, 0, 10));
+        let t = |days: i32, class: &str| Transition { days: Some(days), date: None, storage_class: Some(class.into()) };
+        let r = Rule { transitions: vec![t(30, "STANDARD_IA"), t(60, "GLACIER")], ..rule("") };
+        let due = |now: u64, min: Option<&str>| due_transitions(std::slice::from_ref(&r), None, &keys, min, now, DAY);
+        assert!(due(29_999, None).is_empty());
+        assert_eq!(due(30_000, None), [Action::Transition { key: "a".into(), version_id: "null".into(), class: "STANDARD_IA".into() }]);
+        assert_eq!(due(60_000, None), [Action::Transition { key: "a".into(), version_id: "null".into(), class: "GLACIER".into() }]);
+        // Small objects go to GLACIER only when the bucket allows it.
+        assert_eq!(due(60_000, Some("varies_by_storage_class")).len(), 2);
+        // Nothing moves back up.
+        let mut deep = keys.clone();
+        let headers = ObjHeaders { storage_class: Some("DEEP_ARCHIVE".into()), ..Default::default() };
+        deep.insert("a".into(), KeyVersions::default());
+        if let (Some(k), Version::Object(o)) = (deep.get_mut("a"), sized("null", 1, 0, big)) {
+            k.put(Version::Object(Arc::new(ObjMeta { headers, ..(*o).clone() })));
+        }
+        assert!(due_transitions(std::slice::from_ref(&r), None, &deep, None, 90_000, DAY).is_empty());
+        // Noncurrent versions, counted from when they became noncurrent.
+        let mut keys: BTreeMap<String, KeyVersions> = BTreeMap::new();
+        let k = keys.entry("k".into()).or_default();
+        k.put(sized("v1", 1, 0, big));
+        k.put(sized("v2", 2, 5000, big));
+        let nc = Rule {
+            noncurrent_transitions: vec![NoncurrentTransition { noncurrent_days: Some(1), newer_noncurrent_versions: None, storage_class: Some("GLACIER".into()) }],
+            ..rule("")
+        };
+        let v = Some(Versioning::Enabled);
+        assert!(due_transitions(std::slice::from_ref(&nc), v, &keys, None, 5999, DAY).is_empty());
+        assert_eq!(
+            due_transitions(std::slice::from_ref(&nc), v, &keys, None, 6000, DAY),
+            [Action::Transition { key: "k".into(), version_id: "v1".into(), class: "GLACIER".into() }]
+        );
+        assert!(due_transitions(&[nc], None, &keys, None, 6000, DAY).is_empty());
     }
 
     #[test]

@@ -23,6 +23,7 @@ mod provider;
 mod public_access;
 mod routing;
 mod segments;
+mod storage_class;
 mod target;
 mod versioning;
 mod versions;
@@ -118,6 +119,7 @@ impl S3 {
             let req = post_filename::substitute(req).await;
             let mut resp = self.call(req).await;
             interleave_version_listing(&mut resp);
+            storage_class::finish_response(&mut resp);
             if let (Some(origin), Some(rules)) = (origin.as_deref(), bucket.as_deref().and_then(|b| self.state.cors_rules(b))) {
                 cors::decorate(&mut resp, origin, &method, &rules);
             }

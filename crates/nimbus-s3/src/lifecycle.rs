@@ -22,7 +22,7 @@ pub struct Rule {
     pub noncurrent_expiration: Option<NoncurrentExpiration>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub abort_incomplete_upload_days: Option<i32>,
-    /// Stored and returned; nimbus has a single storage class, so nothing moves.
+    /// Applied by `expiry.rs`: a due transition relabels the version's storage class.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub transitions: Vec<Transition>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -166,6 +166,53 @@ fn midnight_utc(t: &dto::Timestamp) -> S3Result<i64> {
     Ok(t.unix_timestamp())
 }
 
+fn invalid_argument_owned(msg: String) -> S3Error {
+    S3Error::with_message(S3ErrorCode::InvalidArgument, msg)
+}
+
+/// A rule's filter as S3's messages name it: `prefix 'logs/'` or `filter '(prefix=logs/)'`.
+fn rule_filter_text(prefix: Option<&str>, filter: Option<&Filter>) -> String {
+    match (prefix, filter) {
+        (Some(p), _) => format!("prefix '{p}'"),
+        (None, f) => format!("filter '(prefix={})'", f.and_then(|f| f.prefix.as_deref().or(f.and.as_ref().and_then(|a| a.prefix.as_deref()))).unwrap_or("")),
+    }
+}
+
+/// A Transition's StorageClass: one lifecycle can move objects to.
+fn transition_class(class: Option<&str>) -> S3Result<String> {
+    match class {
+        Some(c) if crate::storage_class::TRANSITION_CLASSES.contains(&c) => Ok(c.to_string()),
+        _ => Err(malformed()),
+    }
+}
+
+/// Transition days are 0 or more, and at least 30 into STANDARD_IA and ONEZONE_IA
+/// (S3's minimum storage duration before an infrequent-access class).
+fn check_transition_days(days: Option<i32>, field: &str, action: &str, class: &str) -> S3Result<()> {
+    let Some(days) = days else { return Ok(()) };
+    if days < 0 {
+        return Err(invalid_argument_owned(format!("'{field}' in {action} action must be nonnegative")));
+    }
+    if matches!(class, "STANDARD_IA" | "ONEZONE_IA") && days < 30 {
+        return Err(invalid_argument_owned(format!("'{field}' in {action} action must be greater than or equal to 30 for storageClass '{class}'")));
+    }
+    Ok(())
+}
+
+/// PutBucketLifecycleConfiguration's `x-amz-transition-default-minimum-object-size`
+/// (None: the default, all_storage_classes_128K).
+pub fn min_size_from(v: Option<&dto::TransitionDefaultMinimumObjectSize>) -> S3Result<Option<String>> {
+    match v.map(|v| v.as_str()) {
+        None | Some(dto::TransitionDefaultMinimumObjectSize::ALL_STORAGE_CLASSES_128K) => Ok(None),
+        Some(v @ dto::TransitionDefaultMinimumObjectSize::VARIES_BY_STORAGE_CLASS) => Ok(Some(v.to_string())),
+        Some(_) => Err(invalid_argument("Invalid value for x-amz-transition-default-minimum-object-size")),
+    }
+}
+
+pub fn min_size_dto(v: Option<&str>) -> dto::TransitionDefaultMinimumObjectSize {
+    dto::TransitionDefaultMinimumObjectSize::from(v.unwrap_or(dto::TransitionDefaultMinimumObjectSize::ALL_STORAGE_CLASSES_128K).to_string())
+}
+
 fn positive(days: Option<i32>, msg: &'static str) -> S3Result<()> {
     match days {
         Some(d) if d <= 0 => Err(invalid_argument(msg)),
@@ -256,23 +303,50 @@ pub fn rules_from(config: Option<dto::BucketLifecycleConfiguration>) -> S3Result
             .unwrap_or_default()
             .into_iter()
             .map(|t| {
-                Ok(Transition {
-                    days: t.days,
-                    date: t.date.as_ref().map(midnight_utc).transpose()?,
-                    storage_class: t.storage_class.map(|c| c.as_str().to_string()),
-                })
+                let class = transition_class(t.storage_class.as_ref().map(|c| c.as_str()))?;
+                if t.days.is_some() == t.date.is_some() {
+                    return Err(malformed());
+                }
+                check_transition_days(t.days, "Days", "Transition", &class)?;
+                Ok(Transition { days: t.days, date: t.date.as_ref().map(midnight_utc).transpose()?, storage_class: Some(class) })
             })
             .collect::<S3Result<_>>()?;
         let noncurrent_transitions: Vec<NoncurrentTransition> = r
             .noncurrent_version_transitions
             .unwrap_or_default()
             .into_iter()
-            .map(|t| NoncurrentTransition {
-                noncurrent_days: t.noncurrent_days,
-                newer_noncurrent_versions: t.newer_noncurrent_versions,
-                storage_class: t.storage_class.map(|c| c.as_str().to_string()),
+            .map(|t| {
+                let class = transition_class(t.storage_class.as_ref().map(|c| c.as_str()))?;
+                if t.noncurrent_days.is_none() {
+                    return Err(malformed());
+                }
+                check_transition_days(t.noncurrent_days, "NoncurrentDays", "NoncurrentVersionTransition", &class)?;
+                positive(t.newer_noncurrent_versions, "'NewerNoncurrentVersions' for NoncurrentVersionTransition action must be a positive integer")?;
+                Ok(NoncurrentTransition {
+                    noncurrent_days: t.noncurrent_days,
+                    newer_noncurrent_versions: t.newer_noncurrent_versions,
+                    storage_class: Some(class),
+                })
             })
-            .collect();
+            .collect::<S3Result<_>>()?;
+        // An object must transition before it expires, or the transition never happens.
+        let expiration_days = expiration.as_ref().and_then(|e| e.days);
+        if let Some(exp) = expiration_days {
+            if transitions.iter().any(|t| t.days.is_some_and(|d| exp <= d)) {
+                return Err(invalid_argument_owned(format!(
+                    "'Days' in the Expiration action for {} must be greater than 'Days' in the Transition action",
+                    rule_filter_text(r.prefix.as_deref(), filter.as_ref())
+                )));
+            }
+        }
+        for (i, t) in transitions.iter().enumerate() {
+            if transitions[..i].iter().any(|o| o.storage_class == t.storage_class) {
+                return Err(invalid_argument_owned(format!(
+                    "'StorageClass' must be different for 'Transition' actions in same 'Rule' with {}",
+                    rule_filter_text(r.prefix.as_deref(), filter.as_ref())
+                )));
+            }
+        }
         let rule = Rule {
             id: r.id,
             enabled,
@@ -398,6 +472,49 @@ mod tests {
 
     fn code(r: S3Result<Vec<Rule>>) -> S3ErrorCode {
         r.map(|_| ()).unwrap_err().code().clone()
+    }
+
+    #[test]
+    fn validates_transitions_like_aws() {
+        let t = |days: Option<i32>, class: &str| dto::Transition {
+            days,
+            date: None,
+            storage_class: Some(dto::TransitionStorageClass::from(class.to_string())),
+        };
+        let msg = |r: S3Result<Vec<Rule>>| r.map(|_| ()).unwrap_err().message().unwrap_or_default().to_string();
+        assert!(put(vec![rule(|r| { r.expiration = None; r.transitions = Some(vec![t(Some(30), "STANDARD_IA"), t(Some(0), "GLACIER")]); })]).is_ok());
+        assert_eq!(
+            msg(put(vec![rule(|r| { r.expiration = None; r.transitions = Some(vec![t(Some(29), "STANDARD_IA")]); })])),
+            "'Days' in Transition action must be greater than or equal to 30 for storageClass 'STANDARD_IA'"
+        );
+        assert_eq!(msg(put(vec![rule(|r| { r.expiration = None; r.transitions = Some(vec![t(Some(-1), "GLACIER")]); })])), "'Days' in Transition action must be nonnegative");
+        assert_eq!(code(put(vec![rule(|r| { r.expiration = None; r.transitions = Some(vec![t(Some(1), "STANDARD")]); })])), S3ErrorCode::MalformedXML);
+        assert_eq!(code(put(vec![rule(|r| { r.expiration = None; r.transitions = Some(vec![t(None, "GLACIER")]); })])), S3ErrorCode::MalformedXML);
+        assert_eq!(
+            msg(put(vec![rule(|r| { r.expiration = None; r.transitions = Some(vec![t(Some(1), "GLACIER"), t(Some(2), "GLACIER")]); })])),
+            "'StorageClass' must be different for 'Transition' actions in same 'Rule' with filter '(prefix=logs/)'"
+        );
+        let nc = |days: i32, class: &str| dto::NoncurrentVersionTransition {
+            noncurrent_days: Some(days),
+            newer_noncurrent_versions: None,
+            storage_class: Some(dto::TransitionStorageClass::from(class.to_string())),
+        };
+        assert_eq!(
+            msg(put(vec![rule(|r| r.noncurrent_version_transitions = Some(vec![nc(10, "ONEZONE_IA")]))])),
+            "'NoncurrentDays' in NoncurrentVersionTransition action must be greater than or equal to 30 for storageClass 'ONEZONE_IA'"
+        );
+        assert!(put(vec![rule(|r| r.noncurrent_version_transitions = Some(vec![nc(1, "DEEP_ARCHIVE")]))]).is_ok());
+        assert_eq!(
+            msg(put(vec![rule(|r| {
+                r.expiration = Some(dto::LifecycleExpiration { days: Some(30), ..Default::default() });
+                r.transitions = Some(vec![t(Some(30), "STANDARD_IA")]);
+            })])),
+            "'Days' in the Expiration action for filter '(prefix=logs/)' must be greater than 'Days' in the Transition action"
+        );
+        assert_eq!(min_size_from(None).unwrap(), None);
+        let v = dto::TransitionDefaultMinimumObjectSize::from("varies_by_storage_class".to_string());
+        assert_eq!(min_size_from(Some(&v)).unwrap().as_deref(), Some("varies_by_storage_class"));
+        assert_eq!(min_size_dto(None).as_str(), "all_storage_classes_128K");
     }
 
     #[test]

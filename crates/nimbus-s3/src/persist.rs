@@ -92,6 +92,12 @@ pub struct ObjHeaders {
     /// `x-amz-website-redirect-location`: the website endpoint answers 301 to it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website_redirect_location: Option<String>,
+    /// None: STANDARD (and every version stored before storage classes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_class: Option<String>,
+    /// The restore of an archived version (`storage_class.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore: Option<crate::storage_class::Restore>,
 }
 
 /// One version of an object, or a delete marker (then size 0, no etag, no file).

@@ -24,6 +24,7 @@ use crate::ops_config::{self, EventCtx};
 use crate::persist::{self, BucketRow, ObjHeaders, ObjectRow, PartRow, UploadRow};
 use crate::versioning::{DeleteCause, Found};
 use crate::segments::{Location, Segments, SMALL_BODY_MAX};
+use crate::storage_class;
 use crate::versions::{self, DeleteMarker, KeyVersions, Version};
 
 const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
@@ -429,6 +430,8 @@ fn headers_from(
         tags: Vec::new(),
         acl: None,
         website_redirect_location: None,
+        storage_class: None,
+        restore: None,
     }
 }
 
@@ -522,7 +525,7 @@ fn object_dto(key: String, m: &ObjMeta, encode: bool) -> Object {
         e_tag: Some(etag(&m.etag)),
         last_modified: Some(ts(m.modified)),
         size: Some(m.size as i64),
-        storage_class: Some(ObjectStorageClass::from_static(ObjectStorageClass::STANDARD)),
+        storage_class: Some(storage_class::object_class(&m.headers)),
         ..Default::default()
     }
 }
@@ -898,7 +901,7 @@ impl s3s::S3 for Provider {
                     e_tag: Some(etag(&m.etag)),
                     last_modified: Some(ts(m.modified)),
                     size: Some(m.size as i64),
-                    storage_class: Some(ObjectVersionStorageClass::from_static(ObjectVersionStorageClass::STANDARD)),
+                    storage_class: Some(storage_class::version_class(&m.headers)),
                     owner: Some(owner()),
                     ..Default::default()
                 }),
@@ -940,28 +943,35 @@ impl s3s::S3 for Provider {
         let input = req.input;
         self.state.require_bucket(&input.bucket)?;
         let rules = lifecycle::rules_from(input.lifecycle_configuration)?;
+        let min_size = lifecycle::min_size_from(input.transition_default_minimum_object_size.as_ref())?;
+        let reported = min_size.clone();
         self.state
             .update_config(&input.bucket, move |c| {
                 c.lifecycle = Some(rules);
+                c.lifecycle_min_size = min_size;
                 Ok(())
             })
             .await?;
-        Ok(S3Response::new(PutBucketLifecycleConfigurationOutput::default()))
+        Ok(S3Response::new(PutBucketLifecycleConfigurationOutput { transition_default_minimum_object_size: Some(lifecycle::min_size_dto(reported.as_deref())) }))
     }
 
     async fn get_bucket_lifecycle_configuration(
         &self,
         req: S3Request<GetBucketLifecycleConfigurationInput>,
     ) -> S3Result<S3Response<GetBucketLifecycleConfigurationOutput>> {
-        let rules = self.state.with_config(&req.input.bucket, |c| c.lifecycle.clone())?;
+        let (rules, min_size) = self.state.with_config(&req.input.bucket, |c| (c.lifecycle.clone(), c.lifecycle_min_size.clone()))?;
         let rules = rules.ok_or_else(|| s3_error!(NoSuchLifecycleConfiguration, "The lifecycle configuration does not exist"))?;
-        Ok(S3Response::new(GetBucketLifecycleConfigurationOutput { rules: Some(lifecycle::rule_dtos(&rules)), ..Default::default() }))
+        Ok(S3Response::new(GetBucketLifecycleConfigurationOutput {
+            rules: Some(lifecycle::rule_dtos(&rules)),
+            transition_default_minimum_object_size: Some(lifecycle::min_size_dto(min_size.as_deref())),
+        }))
     }
 
     async fn delete_bucket_lifecycle(&self, req: S3Request<DeleteBucketLifecycleInput>) -> S3Result<S3Response<DeleteBucketLifecycleOutput>> {
         self.state
             .update_config(&req.input.bucket, |c| {
                 c.lifecycle = None;
+                c.lifecycle_min_size = None;
                 Ok(())
             })
             .await?;
@@ -1110,6 +1120,7 @@ impl s3s::S3 for Provider {
         let input = req.input;
         validate_key(&input.key)?;
         let tags = ops_config::tags_header(input.tagging.as_deref())?;
+        let class = storage_class::requested(input.storage_class.as_ref())?;
         self.state.require_bucket(&input.bucket)?;
         let acl = ops_access::object_acl_requested(
             &self.state,
@@ -1176,6 +1187,7 @@ impl s3s::S3 for Provider {
         headers.tags = tags;
         headers.acl = acl;
         headers.website_redirect_location = redirect;
+        headers.storage_class = storage_class::stored(class);
         let version = match self.state.next_version(&input.bucket) {
             Ok(v) => v,
             Err(e) => {
@@ -1218,6 +1230,7 @@ impl s3s::S3 for Provider {
         let input = req.input;
         let (found, body, (len, content_range)) = self.open_body(&input.bucket, &input.key, input.version_id.as_deref(), |found| {
             let meta = &found.meta;
+            storage_class::check_get(&meta.headers)?;
             check_read_conditions(
                 meta,
                 input.if_match.as_ref(),
@@ -1236,7 +1249,10 @@ impl s3s::S3 for Provider {
         })?;
         let meta = &found.meta;
         let h = &meta.headers;
+        let (class, restore) = storage_class::read_headers(h);
         let output = GetObjectOutput {
+            storage_class: class,
+            restore,
             body: Some(body),
             accept_ranges: Some("bytes".into()),
             content_length: Some(len as i64),
@@ -1282,7 +1298,10 @@ impl s3s::S3 for Provider {
             }
         };
         let h = &meta.headers;
+        let (class, restore) = storage_class::read_headers(h);
         let output = HeadObjectOutput {
+            storage_class: class,
+            restore,
             accept_ranges: Some("bytes".into()),
             content_length: Some(len as i64),
             content_range: content_range.clone(),
@@ -1363,6 +1382,7 @@ impl s3s::S3 for Provider {
         let input = req.input;
         let replace_tags = input.tagging_directive.as_ref().is_some_and(|d| d.as_str() == TaggingDirective::REPLACE);
         let new_tags = ops_config::tags_header(input.tagging.as_deref())?;
+        let class = storage_class::requested(input.storage_class.as_ref())?;
         validate_key(&input.key)?;
         let (src_bucket, src_key, src_version) = match &input.copy_source {
             CopySource::Bucket { bucket, key, version_id } => (bucket.to_string(), key.to_string(), version_id.as_deref().map(str::to_string)),
@@ -1384,6 +1404,7 @@ impl s3s::S3 for Provider {
         )?;
         let (found, body, ()) = self
             .open_body(&src_bucket, &src_key, src_version.as_deref(), |found| {
+                storage_class::check_copy_source(&found.meta.headers)?;
                 check_copy_source_conditions(
                     &found.meta,
                     input.copy_source_if_match.as_ref(),
@@ -1396,7 +1417,7 @@ impl s3s::S3 for Provider {
             .map_err(copy_source_error)?;
         let meta = found.meta.clone();
         let replace = input.metadata_directive.as_ref().is_some_and(|d| d.as_str() == MetadataDirective::REPLACE);
-        if src_bucket == input.bucket && src_key == input.key && src_version.is_none() && !replace {
+        if src_bucket == input.bucket && src_key == input.key && src_version.is_none() && !replace && class.is_none() {
             return Err(s3_error!(
                 InvalidRequest,
                 "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."
@@ -1419,6 +1440,9 @@ impl s3s::S3 for Provider {
         headers.acl = acl;
         // Not copied from the source: only what this request names (S3 API reference).
         headers.website_redirect_location = website_redirect(input.website_redirect_location)?;
+        // The copy is in the class the request names (STANDARD by default), not restored.
+        headers.storage_class = storage_class::stored(class);
+        headers.restore = None;
         let received = blob::receive(&self.state.root, body, self.state.sync, SMALL_BODY_MAX).await.map_err(internal)?;
         let size = received.size();
         let new_file = self.state.store_body(received).await?;
@@ -1502,6 +1526,7 @@ impl s3s::S3 for Provider {
         let key_count = (page.contents.len() + page.prefixes.len()) as i32;
         let next = if page.truncated { page.last.as_deref().map(b64) } else { None };
         let fetch_owner = input.fetch_owner.unwrap_or(false);
+        let restore_status = storage_class::wants_restore_status(input.optional_object_attributes.as_ref());
         Ok(S3Response::new(ListObjectsV2Output {
             name: Some(input.bucket),
             prefix: Some(enc(prefix)),
@@ -1517,6 +1542,9 @@ impl s3s::S3 for Provider {
                         let mut o = object_dto(k, &m, encode);
                         if fetch_owner {
                             o.owner = Some(owner());
+                        }
+                        if restore_status {
+                            o.restore_status = storage_class::restore_status(&m.headers);
                         }
                         o
                     })
@@ -1535,6 +1563,7 @@ impl s3s::S3 for Provider {
         let input = req.input;
         validate_key(&input.key)?;
         let tags = ops_config::tags_header(input.tagging.as_deref())?;
+        let class = storage_class::requested(input.storage_class.as_ref())?;
         self.state.require_bucket(&input.bucket)?;
         let acl = ops_access::object_acl_requested(
             &self.state,
@@ -1560,6 +1589,7 @@ impl s3s::S3 for Provider {
         headers.tags = tags;
         headers.acl = acl;
         headers.website_redirect_location = website_redirect(input.website_redirect_location)?;
+        headers.storage_class = storage_class::stored(class);
         let row = UploadRow { id: blob::new_id(), bucket: input.bucket.clone(), key: input.key.clone(), initiated: now_ms(), headers };
         self.state.require_bucket(&row.bucket)?;
         let r = row.clone();
@@ -1604,6 +1634,7 @@ impl s3s::S3 for Provider {
         };
         let (found, body, ()) = self
             .open_body(&src_bucket, &src_key, src_version.as_deref(), |found| {
+                storage_class::check_copy_source(&found.meta.headers)?;
                 check_copy_source_conditions(
                     &found.meta,
                     input.copy_source_if_match.as_ref(),
@@ -1735,6 +1766,18 @@ impl s3s::S3 for Provider {
         }))
     }
 
+    async fn restore_object(&self, req: S3Request<RestoreObjectInput>) -> S3Result<S3Response<RestoreObjectOutput>> {
+        let ctx = EventCtx::of(&req);
+        let input = req.input;
+        let (outcome, _) =
+            self.state.restore_object(&ctx, &input.bucket, &input.key, input.version_id.as_deref(), input.restore_request.as_ref()).await?;
+        let mut resp = S3Response::new(RestoreObjectOutput::default());
+        if outcome == storage_class::RestoreOutcome::Started {
+            resp.extensions.insert(storage_class::Accepted);
+        }
+        Ok(resp)
+    }
+
     async fn abort_multipart_upload(&self, req: S3Request<AbortMultipartUploadInput>) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
         let input = req.input;
         self.upload_key(&input.bucket, &input.upload_id, &input.key)?;
@@ -1768,7 +1811,7 @@ impl s3s::S3 for Provider {
             parts: Some(parts),
             owner: Some(owner()),
             initiator: Some(Initiator { display_name: Some("webfile".into()), id: Some(OWNER_ID.into()) }),
-            storage_class: Some(StorageClass::from_static(StorageClass::STANDARD)),
+            storage_class: Some(storage_class::upload_class(&u.headers)),
             ..Default::default()
         }))
     }
@@ -1795,7 +1838,7 @@ impl s3s::S3 for Provider {
                 initiated: Some(ts(u.initiated)),
                 owner: Some(owner()),
                 initiator: Some(Initiator { display_name: Some("webfile".into()), id: Some(OWNER_ID.into()) }),
-                storage_class: Some(StorageClass::from_static(StorageClass::STANDARD)),
+                storage_class: Some(storage_class::upload_class(&u.headers)),
                 ..Default::default()
             })
             .collect();
