@@ -92,6 +92,12 @@ pub struct ObjHeaders {
     /// `x-amz-website-redirect-location`: the website endpoint answers 301 to it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website_redirect_location: Option<String>,
+    /// Object Lock retention of this version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<crate::object_lock::Retention>,
+    /// Object Lock legal hold (None: never set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_hold: Option<bool>,
 }
 
 /// One version of an object, or a delete marker (then size 0, no etag, no file).
