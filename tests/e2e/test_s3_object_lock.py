@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import time
 import uuid
 
 import pytest
@@ -292,3 +293,57 @@ def new_bucket_cli(aws_cli):
     name = new_name("plain")
     aws_cli("s3api", "create-bucket", "--bucket", name)
     return name
+
+
+@pytest.mark.own_server
+def test_lifecycle_keeps_locked_versions(nimbus_factory):
+    """Lifecycle expiration adds delete markers and removes noncurrent versions, but
+    never a version Object Lock holds."""
+    import nimbus_helpers as h
+    from test_s3_basics import s3_client
+
+    srv = nimbus_factory(env={"NIMBUS_S3_LIFECYCLE_DAY_SECONDS": "1"})
+    c = s3_client(srv.endpoint)
+    c.create_bucket(Bucket="lock-lc", ObjectLockEnabledForBucket=True)
+    c.put_bucket_lifecycle_configuration(Bucket="lock-lc", LifecycleConfiguration={"Rules": [
+        {"ID": "all", "Filter": {"Prefix": ""}, "Status": "Enabled",
+         "Expiration": {"Days": 1}, "NoncurrentVersionExpiration": {"NoncurrentDays": 1}},
+    ]})
+    locked = put(c, "lock-lc", "locked", ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=future())["VersionId"]
+    held = put(c, "lock-lc", "held", ObjectLockLegalHoldStatus="ON")["VersionId"]
+    put(c, "lock-lc", "free")
+
+    def state():
+        r = c.list_object_versions(Bucket="lock-lc")
+        return (sorted((v["Key"], v["VersionId"]) for v in r.get("Versions", [])),
+                sorted(m["Key"] for m in r.get("DeleteMarkers", [])))
+
+    # Every current version expires behind a delete marker; "free" then goes entirely.
+    h.wait_until(lambda: state()[1] == ["free", "held", "locked"] and all(k != "free" for k, _ in state()[0]),
+                 timeout=20, message="lifecycle expiration")
+    time.sleep(3)
+    assert state()[0] == sorted([("held", held), ("locked", locked)])
+
+
+@pytest.mark.own_server
+def test_lock_settings_survive_restart(nimbus_factory):
+    from test_s3_basics import s3_client
+
+    srv = nimbus_factory()
+    c = s3_client(srv.endpoint)
+    c.create_bucket(Bucket="lock-durable", ObjectLockEnabledForBucket=True)
+    c.put_object_lock_configuration(Bucket="lock-durable", ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 2}}})
+    c.put_bucket_versioning(Bucket="lock-durable", MFA=MFA, VersioningConfiguration={"Status": "Enabled", "MFADelete": "Enabled"})
+    v = put(c, "lock-durable", "k", ObjectLockLegalHoldStatus="ON")["VersionId"]
+    until = c.get_object_retention(Bucket="lock-durable", Key="k")["Retention"]["RetainUntilDate"]
+    srv.kill()  # kill -9
+    srv.restart()
+    c = s3_client(srv.endpoint)
+    assert c.get_object_lock_configuration(Bucket="lock-durable")["ObjectLockConfiguration"]["Rule"]["DefaultRetention"] == {"Mode": "COMPLIANCE", "Days": 2}
+    assert c.get_bucket_versioning(Bucket="lock-durable")["MFADelete"] == "Enabled"
+    assert c.get_object_retention(Bucket="lock-durable", Key="k", VersionId=v)["Retention"] == {"Mode": "COMPLIANCE", "RetainUntilDate": until}
+    assert c.get_object_legal_hold(Bucket="lock-durable", Key="k")["LegalHold"] == {"Status": "ON"}
+    with pytest.raises(ClientError) as e:
+        c.delete_object(Bucket="lock-durable", Key="k", VersionId=v, MFA=MFA)
+    assert message(e.value) == "Access Denied because object protected by object lock."
