@@ -216,30 +216,47 @@ def test_legal_hold_blocks_delete(s3, lbucket):
     s3.delete_object(Bucket=lbucket, Key="k", VersionId=v)
 
 
-def test_put_without_integrity_header_refused_on_lock_params(s3, endpoint, lbucket):
-    """AWS requires Content-MD5 or an x-amz-checksum-* header on puts with Object Lock
-    parameters; send one without either (a plain unsigned-payload PUT)."""
+def raw_put(url, headers=None):
+    """A SigV4-signed PUT of one byte with neither Content-MD5 nor an x-amz-checksum-*
+    header (what SDKs that skip checksums send); returns (status, body)."""
+    import urllib.error
+    import urllib.request
+
     import botocore.auth
     import botocore.awsrequest
     import botocore.credentials
-    import urllib.request
 
-    url = f"{endpoint}/{lbucket}/raw"
-    req = botocore.awsrequest.AWSRequest(
-        method="PUT",
-        url=url,
-        data=b"x",
-        headers={"x-amz-object-lock-mode": "GOVERNANCE", "x-amz-object-lock-retain-until-date": future().strftime("%Y-%m-%dT%H:%M:%SZ")},
-    )
+    req = botocore.awsrequest.AWSRequest(method="PUT", url=url, data=b"x", headers=headers or {})
     botocore.auth.S3SigV4Auth(botocore.credentials.Credentials("test", "test"), "s3", "us-east-1").add_auth(req)
     prepared = req.prepare()
-    r = urllib.request.Request(url, data=b"x", method="PUT", headers=dict(prepared.headers))
-    with pytest.raises(urllib.error.HTTPError) as e:
-        urllib.request.urlopen(r)
-    body = e.value.read().decode()
-    assert e.value.code == 400
-    assert "<Code>InvalidRequest</Code>" in body
-    assert "Content-MD5 OR x-amz-checksum- HTTP header is required" in body
+    r = urllib.request.Request(prepared.url, data=b"x", method="PUT", headers=dict(prepared.headers))
+    try:
+        with urllib.request.urlopen(r) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+INTEGRITY = "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters"
+
+
+def test_put_without_integrity_header_refused_on_lock_params(s3, endpoint, lbucket):
+    """AWS requires Content-MD5 or an x-amz-checksum-* header on puts with Object Lock
+    parameters (its own, or the bucket's default retention) and on their parts."""
+    # No lock parameters and no default retention: accepted.
+    assert raw_put(f"{endpoint}/{lbucket}/plain")[0] == 200
+    lock = {"x-amz-object-lock-mode": "GOVERNANCE", "x-amz-object-lock-retain-until-date": future().strftime("%Y-%m-%dT%H:%M:%SZ")}
+    st, body = raw_put(f"{endpoint}/{lbucket}/raw", lock)
+    assert st == 400 and "<Code>InvalidRequest</Code>" in body and INTEGRITY in body
+    up = s3.create_multipart_upload(Bucket=lbucket, Key="mp", ObjectLockLegalHoldStatus="ON")["UploadId"]
+    st, body = raw_put(f"{endpoint}/{lbucket}/mp?partNumber=1&uploadId={up}")
+    assert st == 400 and INTEGRITY in body
+    s3.put_object_lock_configuration(
+        Bucket=lbucket,
+        ObjectLockConfiguration={"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}},
+    )
+    st, body = raw_put(f"{endpoint}/{lbucket}/plain")
+    assert st == 400 and INTEGRITY in body
 
 
 def test_mfa_delete(s3, bucket):

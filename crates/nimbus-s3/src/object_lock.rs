@@ -127,6 +127,13 @@ fn malformed() -> S3Error {
     s3_error!(MalformedXML, "The XML you provided was not well-formed or did not validate against our published schema")
 }
 
+fn integrity_required() -> S3Error {
+    s3_error!(
+        InvalidRequest,
+        "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters"
+    )
+}
+
 fn invalid_bucket_state(msg: &str) -> S3Error {
     S3Error::with_message(S3ErrorCode::InvalidBucketState, msg.to_string())
 }
@@ -191,6 +198,7 @@ impl NewLock {
 /// Does the request carry Content-MD5 or an x-amz-checksum-* header (or trailer)?
 fn has_integrity_header(headers: &http::HeaderMap) -> bool {
     headers.contains_key("content-md5")
+        || headers.contains_key("x-amz-sdk-checksum-algorithm")
         || headers.keys().any(|k| k.as_str().starts_with("x-amz-checksum-"))
         || headers
             .get("x-amz-trailer")
@@ -254,13 +262,24 @@ impl State {
         };
         if let Some(h) = put_headers {
             if (any || config.default.is_some()) && !has_integrity_header(h) {
-                return Err(s3_error!(
-                    InvalidRequest,
-                    "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters"
-                ));
+                return Err(integrity_required());
             }
         }
         Ok(NewLock { retention, legal_hold, default: config.default })
+    }
+
+    /// UploadPart of an upload whose object gets Object Lock settings needs
+    /// Content-MD5 or an x-amz-checksum-* header, as a PutObject would.
+    pub(crate) fn check_part_integrity(&self, bucket: &str, upload_id: &str, headers: &http::HeaderMap) -> S3Result<()> {
+        let locked = {
+            let buckets = self.buckets.read();
+            let u = buckets.get(bucket).and_then(|b| b.uploads.get(upload_id));
+            u.is_some_and(|u| u.headers.retention.is_some() || u.headers.legal_hold.is_some())
+        };
+        if locked && !has_integrity_header(headers) {
+            return Err(integrity_required());
+        }
+        Ok(())
     }
 
     /// Checks that a DeleteObject(s) may remove `version_id` for good: MFA delete's
@@ -555,6 +574,9 @@ mod tests {
         let mut m = http::HeaderMap::new();
         m.insert("content-md5", http::HeaderValue::from_static("1B2M2Y8AsgTpgAmY7PhCfg=="));
         assert!(has_integrity_header(&m));
+        let mut a = http::HeaderMap::new();
+        a.insert("x-amz-sdk-checksum-algorithm", http::HeaderValue::from_static("CRC32"));
+        assert!(has_integrity_header(&a));
     }
 
     #[test]

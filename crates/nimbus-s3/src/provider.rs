@@ -1663,6 +1663,7 @@ impl s3s::S3 for Provider {
         let input = req.input;
         check_part_number(input.part_number)?;
         self.upload_key(&input.bucket, &input.upload_id, &input.key)?;
+        self.state.check_part_integrity(&input.bucket, &input.upload_id, &req.headers)?;
         let written = self.write_part_body(input.body, trailer.as_ref()).await?;
         if let Err(e) = check_content_md5(input.content_md5.as_deref(), &written.md5) {
             let _ = tokio::fs::remove_file(&written.tmp).await;
