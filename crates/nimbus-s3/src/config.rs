@@ -48,6 +48,12 @@ pub struct BucketConfig {
     /// change — with no marker needed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ownership: Option<ObjectOwnership>,
+    /// None: no Object Lock (GetObjectLockConfiguration → ObjectLockConfigurationNotFoundError).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_lock: Option<crate::object_lock::LockConfig>,
+    /// The versioning configuration's MFADelete; None: never configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mfa_delete: Option<bool>,
 }
 
 /// S3 Object Ownership.

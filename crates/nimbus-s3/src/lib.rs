@@ -14,6 +14,7 @@ mod cors;
 mod expiry;
 mod lifecycle;
 mod notify;
+mod object_lock;
 mod ops_access;
 mod ops_config;
 mod persist;

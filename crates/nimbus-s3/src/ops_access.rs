@@ -147,6 +147,8 @@ fn iam_action(op: &str, version_id: bool) -> String {
         "DeleteBucketTagging" => "PutBucketTagging",
         "DeleteBucketWebsite" => "DeleteBucketWebsite",
         "DeleteBucketOwnershipControls" => "PutBucketOwnershipControls",
+        "GetObjectLockConfiguration" => "GetBucketObjectLockConfiguration",
+        "PutObjectLockConfiguration" => "PutBucketObjectLockConfiguration",
         other => other,
     };
     format!("s3:{name}")

@@ -98,6 +98,12 @@ pub struct ObjHeaders {
     /// The restore of an archived version (`storage_class.rs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restore: Option<crate::storage_class::Restore>,
+    /// Object Lock retention of this version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<crate::object_lock::Retention>,
+    /// Object Lock legal hold (None: never set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_hold: Option<bool>,
 }
 
 /// One version of an object, or a delete marker (then size 0, no etag, no file).

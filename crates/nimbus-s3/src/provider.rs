@@ -430,8 +430,7 @@ fn headers_from(
         tags: Vec::new(),
         acl: None,
         website_redirect_location: None,
-        storage_class: None,
-        restore: None,
+        ..Default::default()
     }
 }
 
@@ -840,22 +839,56 @@ impl s3s::S3 for Provider {
         Ok(S3Response::new(DeleteBucketCorsOutput {}))
     }
 
+    async fn put_object_lock_configuration(
+        &self,
+        req: S3Request<PutObjectLockConfigurationInput>,
+    ) -> S3Result<S3Response<PutObjectLockConfigurationOutput>> {
+        self.state.put_object_lock_configuration(req.input).await?;
+        Ok(S3Response::new(PutObjectLockConfigurationOutput::default()))
+    }
+
+    async fn get_object_lock_configuration(
+        &self,
+        req: S3Request<GetObjectLockConfigurationInput>,
+    ) -> S3Result<S3Response<GetObjectLockConfigurationOutput>> {
+        let c = self.state.get_object_lock_configuration(&req.input.bucket)?;
+        Ok(S3Response::new(GetObjectLockConfigurationOutput { object_lock_configuration: Some(c) }))
+    }
+
+    async fn put_object_retention(&self, req: S3Request<PutObjectRetentionInput>) -> S3Result<S3Response<PutObjectRetentionOutput>> {
+        self.state.put_object_retention(req.input).await?;
+        Ok(S3Response::new(PutObjectRetentionOutput::default()))
+    }
+
+    async fn get_object_retention(&self, req: S3Request<GetObjectRetentionInput>) -> S3Result<S3Response<GetObjectRetentionOutput>> {
+        let i = req.input;
+        let retention = self.state.get_object_retention(&i.bucket, &i.key, i.version_id.as_deref())?;
+        Ok(S3Response::new(GetObjectRetentionOutput { retention: Some(retention) }))
+    }
+
+    async fn put_object_legal_hold(&self, req: S3Request<PutObjectLegalHoldInput>) -> S3Result<S3Response<PutObjectLegalHoldOutput>> {
+        self.state.put_object_legal_hold(req.input).await?;
+        Ok(S3Response::new(PutObjectLegalHoldOutput::default()))
+    }
+
+    async fn get_object_legal_hold(&self, req: S3Request<GetObjectLegalHoldInput>) -> S3Result<S3Response<GetObjectLegalHoldOutput>> {
+        let i = req.input;
+        let legal_hold = self.state.get_object_legal_hold(&i.bucket, &i.key, i.version_id.as_deref())?;
+        Ok(S3Response::new(GetObjectLegalHoldOutput { legal_hold: Some(legal_hold) }))
+    }
+
     async fn put_bucket_versioning(&self, req: S3Request<PutBucketVersioningInput>) -> S3Result<S3Response<PutBucketVersioningOutput>> {
         let input = req.input;
         self.state.require_bucket(&input.bucket)?;
         let malformed = || s3_error!(MalformedXML, "The XML you provided was not well-formed or did not validate against our published schema");
         let c = input.versioning_configuration;
-        match c.mfa_delete.as_ref().map(|m| m.as_str()) {
-            None | Some("Disabled") => {}
-            // MFA delete needs the root account's MFA device, which nimbus has no notion of.
-            Some("Enabled") => return Err(s3_error!(NotImplemented, "MFA delete is not supported by nimbus")),
-            Some(_) => return Err(malformed()),
-        }
         // Status is Enabled or Suspended: a bucket never goes back to unversioned.
         let versioning = c.status.as_ref().and_then(|s| Versioning::parse(s.as_str())).ok_or_else(malformed)?;
+        let mfa_delete = self.state.check_versioning_change(&input.bucket, versioning, c.mfa_delete.as_ref().map(|m| m.as_str()), input.mfa.as_deref())?;
         self.state
             .update_config(&input.bucket, move |cfg| {
                 cfg.versioning = Some(versioning);
+                cfg.mfa_delete = mfa_delete;
                 Ok(())
             })
             .await?;
@@ -864,8 +897,9 @@ impl s3s::S3 for Provider {
 
     async fn get_bucket_versioning(&self, req: S3Request<GetBucketVersioningInput>) -> S3Result<S3Response<GetBucketVersioningOutput>> {
         let versioning = self.state.versioning_of(&req.input.bucket)?;
+        let mfa = self.state.with_config(&req.input.bucket, |c| c.mfa_delete)?;
         Ok(S3Response::new(GetBucketVersioningOutput {
-            mfa_delete: None,
+            mfa_delete: mfa.map(|on| MFADeleteStatus::from(if on { "Enabled" } else { "Disabled" }.to_string())),
             status: versioning.map(|v| BucketVersioningStatus::from(v.as_str().to_string())),
         }))
     }
@@ -1014,7 +1048,7 @@ impl s3s::S3 for Provider {
         if region == "EU" {
             return Err(s3_error!(InvalidLocationConstraint, "The specified location-constraint is not valid"));
         }
-        let config = ops_access::new_bucket_config(
+        let mut config = ops_access::new_bucket_config(
             input.object_ownership.as_ref(),
             input.acl.as_ref(),
             &GrantHeaders {
@@ -1025,6 +1059,7 @@ impl s3s::S3 for Provider {
                 write_acp: input.grant_write_acp.as_deref(),
             },
         )?;
+        crate::object_lock::on_create_bucket(&mut config, input.object_lock_enabled_for_bucket);
         let row = BucketRow { name: input.bucket.clone(), account: account.clone(), region: region.clone(), created: now_ms() };
         {
             let mut buckets = self.state.buckets.write();
@@ -1135,6 +1170,13 @@ impl s3s::S3 for Provider {
             },
         )?;
         let redirect = website_redirect(input.website_redirect_location.clone())?;
+        let lock = self.state.requested_lock(
+            &input.bucket,
+            input.object_lock_mode.as_ref().map(|m| m.as_str()),
+            input.object_lock_retain_until_date.as_ref(),
+            input.object_lock_legal_hold_status.as_ref().map(|l| l.as_str()),
+            Some(&req.headers),
+        )?;
         let check_conditions = |state: &State| -> S3Result<()> {
             if input.if_none_match.is_none() && input.if_match.is_none() {
                 return Ok(());
@@ -1188,6 +1230,7 @@ impl s3s::S3 for Provider {
         headers.acl = acl;
         headers.website_redirect_location = redirect;
         headers.storage_class = storage_class::stored(class);
+        lock.apply(&mut headers, now_ms());
         let version = match self.state.next_version(&input.bucket) {
             Ok(v) => v,
             Err(e) => {
@@ -1250,6 +1293,7 @@ impl s3s::S3 for Provider {
         let meta = &found.meta;
         let h = &meta.headers;
         let (class, restore) = storage_class::read_headers(h);
+        let (lock_mode, lock_until, legal_hold) = crate::object_lock::response_headers(h);
         let output = GetObjectOutput {
             storage_class: class,
             restore,
@@ -1270,6 +1314,9 @@ impl s3s::S3 for Provider {
             tag_count: (!h.tags.is_empty()).then_some(h.tags.len() as i32),
             version_id: found.version_header(),
             website_redirect_location: h.website_redirect_location.clone(),
+            object_lock_mode: lock_mode,
+            object_lock_retain_until_date: lock_until,
+            object_lock_legal_hold_status: legal_hold,
             ..Default::default()
         };
         let mut resp = S3Response::new(output);
@@ -1299,6 +1346,7 @@ impl s3s::S3 for Provider {
         };
         let h = &meta.headers;
         let (class, restore) = storage_class::read_headers(h);
+        let (lock_mode, lock_until, legal_hold) = crate::object_lock::response_headers(h);
         let output = HeadObjectOutput {
             storage_class: class,
             restore,
@@ -1317,6 +1365,9 @@ impl s3s::S3 for Provider {
             parts_count: h.parts_count,
             version_id: found.version_header(),
             website_redirect_location: h.website_redirect_location.clone(),
+            object_lock_mode: lock_mode,
+            object_lock_retain_until_date: lock_until,
+            object_lock_legal_hold_status: legal_hold,
             ..Default::default()
         };
         let mut resp = S3Response::new(output);
@@ -1329,6 +1380,8 @@ impl s3s::S3 for Provider {
     async fn delete_object(&self, req: S3Request<DeleteObjectInput>) -> S3Result<S3Response<DeleteObjectOutput>> {
         let ctx = EventCtx::of(&req);
         let input = req.input;
+        let bypass = input.bypass_governance_retention.unwrap_or(false);
+        self.state.check_version_delete(&input.bucket, &input.key, input.version_id.as_deref(), bypass, input.mfa.as_deref())?;
         let done = self.state.delete_version(&ctx, &input.bucket, &input.key, input.version_id.as_deref(), DeleteCause::Request).await?;
         let mut resp = S3Response::new(DeleteObjectOutput {
             delete_marker: done.delete_marker.then_some(true),
@@ -1349,8 +1402,14 @@ impl s3s::S3 for Provider {
         let quiet = input.delete.quiet.unwrap_or(false);
         let mut deleted = Vec::new();
         let mut errors = Vec::new();
+        let bypass = input.bypass_governance_retention.unwrap_or(false);
         for obj in input.delete.objects {
-            match self.state.delete_version(&ctx, &input.bucket, &obj.key, obj.version_id.as_deref(), DeleteCause::Request).await {
+            let checked = self.state.check_version_delete(&input.bucket, &obj.key, obj.version_id.as_deref(), bypass, input.mfa.as_deref());
+            let result = match checked {
+                Ok(()) => self.state.delete_version(&ctx, &input.bucket, &obj.key, obj.version_id.as_deref(), DeleteCause::Request).await,
+                Err(e) => Err(e),
+            };
+            match result {
                 Ok(done) => {
                     if !quiet {
                         deleted.push(DeletedObject {
@@ -1443,6 +1502,14 @@ impl s3s::S3 for Provider {
         // The copy is in the class the request names (STANDARD by default), not restored.
         headers.storage_class = storage_class::stored(class);
         headers.restore = None;
+        let lock = self.state.requested_lock(
+            &input.bucket,
+            input.object_lock_mode.as_ref().map(|m| m.as_str()),
+            input.object_lock_retain_until_date.as_ref(),
+            input.object_lock_legal_hold_status.as_ref().map(|l| l.as_str()),
+            None,
+        )?;
+        lock.apply(&mut headers, now_ms());
         let received = blob::receive(&self.state.root, body, self.state.sync, SMALL_BODY_MAX).await.map_err(internal)?;
         let size = received.size();
         let new_file = self.state.store_body(received).await?;
@@ -1590,6 +1657,15 @@ impl s3s::S3 for Provider {
         headers.acl = acl;
         headers.website_redirect_location = website_redirect(input.website_redirect_location)?;
         headers.storage_class = storage_class::stored(class);
+        self.state
+            .requested_lock(
+                &input.bucket,
+                input.object_lock_mode.as_ref().map(|m| m.as_str()),
+                input.object_lock_retain_until_date.as_ref(),
+                input.object_lock_legal_hold_status.as_ref().map(|l| l.as_str()),
+                None,
+            )?
+            .apply(&mut headers, now_ms());
         let row = UploadRow { id: blob::new_id(), bucket: input.bucket.clone(), key: input.key.clone(), initiated: now_ms(), headers };
         self.state.require_bucket(&row.bucket)?;
         let r = row.clone();
@@ -1615,6 +1691,7 @@ impl s3s::S3 for Provider {
         let input = req.input;
         check_part_number(input.part_number)?;
         self.upload_key(&input.bucket, &input.upload_id, &input.key)?;
+        self.state.check_part_integrity(&input.bucket, &input.upload_id, &req.headers)?;
         let written = self.write_part_body(input.body, trailer.as_ref()).await?;
         if let Err(e) = check_content_md5(input.content_md5.as_deref(), &written.md5) {
             let _ = tokio::fs::remove_file(&written.tmp).await;

@@ -245,6 +245,10 @@ impl State {
             b.objects.get(key).and_then(|k| k.find(&id)).is_some()
         };
         let reported = version_id.map(str::to_string);
+        // Lifecycle never removes a version Object Lock holds (nor bypasses governance).
+        if matches!(cause, DeleteCause::Lifecycle { .. }) && self.version_locked(bucket, key, &id) {
+            return Ok(DeleteOutcome { version_id: reported, ..Default::default() });
+        }
         if !exists {
             return Ok(DeleteOutcome { version_id: reported, ..Default::default() });
         }
