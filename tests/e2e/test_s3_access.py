@@ -183,6 +183,20 @@ def test_deny_names_principals(s3, bucket, account):
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"data"
 
 
+def test_delete_objects_checks_each_key(s3, bucket):
+    """A multi-object delete is one s3:DeleteObject per key: keys a Deny covers come
+    back as AccessDenied errors, the others are deleted (S3 API reference, DeleteObjects)."""
+    for k in ("keep/a", "keep/b", "tmp/a", "tmp/b"):
+        s3.put_object(Bucket=bucket, Key=k, Body=b"x")
+    s3.put_bucket_policy(Bucket=bucket, Policy=policy(
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:DeleteObject", "Resource": f"arn:aws:s3:::{bucket}/keep/*"}))
+    r = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in ("keep/a", "tmp/a", "keep/b", "tmp/b")]})
+    assert sorted(d["Key"] for d in r["Deleted"]) == ["tmp/a", "tmp/b"]
+    assert sorted((e["Key"], e["Code"]) for e in r["Errors"]) == [("keep/a", "AccessDenied"), ("keep/b", "AccessDenied")]
+    s3.delete_bucket_policy(Bucket=bucket)
+    assert sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]) == ["keep/a", "keep/b"]
+
+
 def test_owner_can_still_delete_a_deny_all_policy(s3, bucket, aws_cli):
     s3.put_object(Bucket=bucket, Key="k", Body=b"data")
     deny_all = policy({"Effect": "Deny", "Principal": "*", "Action": "s3:*",

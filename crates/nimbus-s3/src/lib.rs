@@ -221,8 +221,9 @@ impl s3s::access::S3Access for Access {
             s3s::path::S3Path::Bucket { bucket } => (Some(&**bucket), None),
             s3s::path::S3Path::Root => (None, None),
         };
-        self.state.authorize(&ops_access::AccessRequest {
-            op: cx.s3_op().name(),
+        let op = cx.s3_op().name();
+        let result = self.state.authorize(&ops_access::AccessRequest {
+            op,
             bucket,
             key,
             caller,
@@ -230,7 +231,11 @@ impl s3s::access::S3Access for Access {
             headers: cx.headers(),
             query: cx.uri().query(),
             source_ip: &source_ip,
-        })
+        });
+        if result.is_ok() && op == "DeleteObjects" {
+            cx.extensions_mut().insert(ops_access::AuthorizedCaller { account, source_ip });
+        }
+        result
     }
 }
 

@@ -104,6 +104,24 @@ pub(crate) fn new_bucket_config(
 }
 
 /// Who a request comes from, as the access decision sees it.
+/// Who the access check let in, kept on the request for operations that authorize
+/// again per item (DeleteObjects checks each key).
+#[derive(Debug, Clone)]
+pub(crate) struct AuthorizedCaller {
+    /// None: anonymous.
+    pub account: Option<String>,
+    pub source_ip: String,
+}
+
+impl AuthorizedCaller {
+    pub fn caller(&self) -> Caller<'_> {
+        match &self.account {
+            Some(a) => Caller::Account(a),
+            None => Caller::Anonymous,
+        }
+    }
+}
+
 pub(crate) struct AccessRequest<'a> {
     /// The s3s operation name ("GetObject", "ListObjectsV2", ...).
     pub op: &'a str,

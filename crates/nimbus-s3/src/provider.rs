@@ -1394,6 +1394,8 @@ impl s3s::S3 for Provider {
 
     async fn delete_objects(&self, req: S3Request<DeleteObjectsInput>) -> S3Result<S3Response<DeleteObjectsOutput>> {
         let ctx = EventCtx::of(&req);
+        let caller = req.extensions.get::<ops_access::AuthorizedCaller>().cloned();
+        let (method, request_headers) = (req.method, req.headers);
         let input = req.input;
         self.state.require_bucket(&input.bucket)?;
         if input.delete.objects.len() > 1000 {
@@ -1404,7 +1406,21 @@ impl s3s::S3 for Provider {
         let mut errors = Vec::new();
         let bypass = input.bypass_governance_retention.unwrap_or(false);
         for obj in input.delete.objects {
-            let checked = self.state.check_version_delete(&input.bucket, &obj.key, obj.version_id.as_deref(), bypass, input.mfa.as_deref());
+            // Each key is its own s3:DeleteObject (or s3:DeleteObjectVersion) for the policy.
+            let query = obj.version_id.as_ref().map(|v| format!("versionId={}", url_encode(v)));
+            let allowed = caller.as_ref().map_or(Ok(()), |c| {
+                self.state.authorize(&ops_access::AccessRequest {
+                    op: "DeleteObject",
+                    bucket: Some(&input.bucket),
+                    key: Some(&obj.key),
+                    caller: c.caller(),
+                    method: &method,
+                    headers: &request_headers,
+                    query: query.as_deref(),
+                    source_ip: &c.source_ip,
+                })
+            });
+            let checked = allowed.and_then(|()| self.state.check_version_delete(&input.bucket, &obj.key, obj.version_id.as_deref(), bypass, input.mfa.as_deref()));
             let result = match checked {
                 Ok(()) => self.state.delete_version(&ctx, &input.bucket, &obj.key, obj.version_id.as_deref(), DeleteCause::Request).await,
                 Err(e) => Err(e),
