@@ -220,3 +220,14 @@ def bucket(s3):
     name = f"b-{uuid.uuid4().hex[:12]}"
     s3.create_bucket(Bucket=name)
     return name
+
+
+@pytest.fixture(scope="module")
+def strict_server(tmp_path_factory):
+    """A server of the module's own with `--auth strict` (unsigned requests are anonymous)."""
+    if os.environ.get("NIMBUS_ENDPOINT"):
+        pytest.skip("starts its own nimbus processes")
+    srv = h.NimbusServer(data_dir=tmp_path_factory.mktemp("strict"), args=["--auth", "strict"])
+    srv.start()
+    yield srv
+    srv.cleanup()

@@ -14,7 +14,6 @@ server accepts unsigned requests as its default account)."""
 from __future__ import annotations
 
 import json
-import os
 import uuid
 
 import pytest
@@ -270,23 +269,11 @@ def test_malformed_condition_refused(s3, bucket):
 
 # ---- anonymous callers (strict auth) ----------------------------------------
 
-@pytest.fixture(scope="module")
-def strict(tmp_path_factory):
-    import nimbus_helpers as h
-    if os.environ.get("NIMBUS_ENDPOINT"):
-        pytest.skip("starts its own nimbus process")
-    srv = h.NimbusServer(data_dir=tmp_path_factory.mktemp("strict-access"), args=["--auth", "strict"])
-    srv.start()
-    yield srv
-    srv.stop()
-    srv.cleanup()
-
-
-def test_allow_conditioned_on_source_ip(strict):
-    s3 = s3_client(strict.endpoint)
+def test_allow_conditioned_on_source_ip(strict_server):
+    s3 = s3_client(strict_server.endpoint)
     s3.create_bucket(Bucket=(name := new_name()))
     s3.put_object(Bucket=name, Key="k", Body=b"hello")
-    url = f"{strict.endpoint}/{name}/k"
+    url = f"{strict_server.endpoint}/{name}/k"
     assert requests.get(url).status_code == 403
     allow = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{name}/*",
              "Condition": {"IpAddress": {"aws:SourceIp": ["127.0.0.0/8", "::1/128"]}}}
@@ -307,8 +294,8 @@ def test_allow_conditioned_on_source_ip(strict):
     assert err(lambda: s3.put_bucket_policy(Bucket=name, Policy=policy(allow))) == ("AccessDenied", 403)
 
 
-def test_anonymous_listing_by_prefix(strict):
-    s3 = s3_client(strict.endpoint)
+def test_anonymous_listing_by_prefix(strict_server):
+    s3 = s3_client(strict_server.endpoint)
     s3.create_bucket(Bucket=(name := new_name()))
     for key in ["public/a.txt", "private/b.txt"]:
         s3.put_object(Bucket=name, Key=key, Body=b"x")
@@ -316,21 +303,21 @@ def test_anonymous_listing_by_prefix(strict):
     s3.put_bucket_policy(Bucket=name, Policy=policy({
         "Effect": "Allow", "Principal": "*", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{name}",
         "Condition": {"StringEquals": {"s3:prefix": ["public/"]}}}))
-    r = requests.get(f"{strict.endpoint}/{name}?list-type=2&prefix=public%2F")
+    r = requests.get(f"{strict_server.endpoint}/{name}?list-type=2&prefix=public%2F")
     assert r.status_code == 200 and "<Key>public/a.txt</Key>" in r.text and "private" not in r.text
-    assert requests.get(f"{strict.endpoint}/{name}?list-type=2").status_code == 403
-    assert requests.get(f"{strict.endpoint}/{name}?list-type=2&prefix=private%2F").status_code == 403
+    assert requests.get(f"{strict_server.endpoint}/{name}?list-type=2").status_code == 403
+    assert requests.get(f"{strict_server.endpoint}/{name}?list-type=2&prefix=private%2F").status_code == 403
     # RestrictPublicBuckets voids the public policy for anonymous callers.
     s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={"RestrictPublicBuckets": True})
-    assert requests.get(f"{strict.endpoint}/{name}?list-type=2&prefix=public%2F").status_code == 403
+    assert requests.get(f"{strict_server.endpoint}/{name}?list-type=2&prefix=public%2F").status_code == 403
 
 
-def test_anonymous_write_allowed_by_policy(strict):
-    s3 = s3_client(strict.endpoint)
+def test_anonymous_write_allowed_by_policy(strict_server):
+    s3 = s3_client(strict_server.endpoint)
     s3.create_bucket(Bucket=(name := new_name()))
     s3.put_bucket_policy(Bucket=name, Policy=policy({
         "Effect": "Allow", "Principal": "*", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{name}/uploads/*",
         "Condition": {"IpAddress": {"aws:SourceIp": ["127.0.0.1/32", "::1/128"]}}}))
-    assert requests.put(f"{strict.endpoint}/{name}/uploads/a.txt", data=b"anon").status_code == 200
-    assert requests.put(f"{strict.endpoint}/{name}/other/a.txt", data=b"anon").status_code == 403
+    assert requests.put(f"{strict_server.endpoint}/{name}/uploads/a.txt", data=b"anon").status_code == 200
+    assert requests.put(f"{strict_server.endpoint}/{name}/other/a.txt", data=b"anon").status_code == 403
     assert s3.get_object(Bucket=name, Key="uploads/a.txt")["Body"].read() == b"anon"

@@ -11,7 +11,6 @@ ObjectOwnership=ObjectWriter and delete its public access block."""
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import pytest
@@ -145,47 +144,35 @@ def test_block_public_acls(s3, bucket):
 
 # ---- anonymous reads (strict auth) ------------------------------------------
 
-@pytest.fixture(scope="module")
-def strict(tmp_path_factory):
-    import nimbus_helpers as h
-    if os.environ.get("NIMBUS_ENDPOINT"):
-        pytest.skip("starts its own nimbus process")
-    srv = h.NimbusServer(data_dir=tmp_path_factory.mktemp("strict-acl"), args=["--auth", "strict"])
-    srv.start()
-    yield srv
-    srv.stop()
-    srv.cleanup()
-
-
-def test_public_read_object_is_readable_anonymously(strict):
-    s3 = s3_client(strict.endpoint)
+def test_public_read_object_is_readable_anonymously(strict_server):
+    s3 = s3_client(strict_server.endpoint)
     name = acl_bucket(s3)
     s3.put_object(Bucket=name, Key="public.txt", Body=b"hello", ACL="public-read")
     s3.put_object(Bucket=name, Key="private.txt", Body=b"secret")
-    r = requests.get(f"{strict.endpoint}/{name}/public.txt")
+    r = requests.get(f"{strict_server.endpoint}/{name}/public.txt")
     assert r.status_code == 200 and r.content == b"hello"
-    assert requests.head(f"{strict.endpoint}/{name}/public.txt").status_code == 200
-    r = requests.get(f"{strict.endpoint}/{name}/private.txt")
+    assert requests.head(f"{strict_server.endpoint}/{name}/public.txt").status_code == 200
+    r = requests.get(f"{strict_server.endpoint}/{name}/private.txt")
     assert r.status_code == 403 and "<Code>AccessDenied</Code>" in r.text
     # Anonymous writes and listings of a private bucket stay refused.
-    assert requests.put(f"{strict.endpoint}/{name}/new.txt", data=b"x").status_code == 403
-    assert requests.get(f"{strict.endpoint}/{name}?list-type=2").status_code == 403
+    assert requests.put(f"{strict_server.endpoint}/{name}/new.txt", data=b"x").status_code == 403
+    assert requests.get(f"{strict_server.endpoint}/{name}?list-type=2").status_code == 403
     # IgnorePublicAcls makes the ACL count for nothing.
     s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={"IgnorePublicAcls": True})
-    assert requests.get(f"{strict.endpoint}/{name}/public.txt").status_code == 403
+    assert requests.get(f"{strict_server.endpoint}/{name}/public.txt").status_code == 403
     s3.delete_public_access_block(Bucket=name)
-    assert requests.get(f"{strict.endpoint}/{name}/public.txt").status_code == 200
+    assert requests.get(f"{strict_server.endpoint}/{name}/public.txt").status_code == 200
 
 
-def test_public_read_bucket_acl_allows_anonymous_listing(strict):
-    s3 = s3_client(strict.endpoint)
+def test_public_read_bucket_acl_allows_anonymous_listing(strict_server):
+    s3 = s3_client(strict_server.endpoint)
     name = acl_bucket(s3)
     s3.put_bucket_acl(Bucket=name, ACL="public-read")
     s3.put_object(Bucket=name, Key="k", Body=b"x")
-    r = requests.get(f"{strict.endpoint}/{name}?list-type=2")
+    r = requests.get(f"{strict_server.endpoint}/{name}?list-type=2")
     assert r.status_code == 200 and "<Key>k</Key>" in r.text
     # Listing is public, the object is not.
-    assert requests.get(f"{strict.endpoint}/{name}/k").status_code == 403
+    assert requests.get(f"{strict_server.endpoint}/{name}/k").status_code == 403
 
 
 def test_acls_website_and_public_access_block_survive_a_restart(nimbus_factory):

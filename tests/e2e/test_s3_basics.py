@@ -31,18 +31,6 @@ def s3_client(endpoint, key="test", secret="test", style="path", sig=None, regio
     )
 
 
-@pytest.fixture(scope="module")
-def s3(endpoint):
-    return s3_client(endpoint)
-
-
-@pytest.fixture
-def bucket(s3):
-    name = f"b-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=name)
-    return name
-
-
 def code(exc):
     return exc.response["Error"]["Code"]
 

@@ -345,16 +345,6 @@ def test_region_comes_from_the_signature_in_query_too(query, client_factory, nam
 # strict auth
 # --------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def strict_server(tmp_path_factory):
-    if os.environ.get("NIMBUS_ENDPOINT"):
-        pytest.skip("starts its own nimbus processes")
-    srv = h.NimbusServer(data_dir=tmp_path_factory.mktemp("strict"), args=["--auth", "strict"])
-    srv.start()
-    yield srv
-    srv.cleanup()
-
-
 @pytest.mark.own_server
 def test_strict_auth_accepts_the_builtin_key(strict_server):
     c = strict_server.client()

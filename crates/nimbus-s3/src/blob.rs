@@ -17,7 +17,7 @@ const CHUNK: usize = 256 * 1024;
 const READ_CHUNK: usize = 1024 * 1024;
 
 pub fn prepare_dirs(root: &Path) -> io::Result<()> {
-    for sub in ["objects", "parts", "tmp", "segments"] {
+    for sub in ["objects", "parts", "tmp"] {
         std::fs::create_dir_all(root.join(sub))?;
     }
     // Anything left in tmp/ is an upload that never completed.
