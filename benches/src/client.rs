@@ -142,6 +142,8 @@ pub struct Client {
     timeout: Duration,
     /// TCP connections opened so far.
     pub connects: u64,
+    /// The last `X-Amz-Date` and the second it is for: formatted once a second.
+    date: (u64, String),
 }
 
 impl Client {
@@ -152,6 +154,7 @@ impl Client {
             sender: None,
             timeout,
             connects: 0,
+            date: (u64::MAX, String::new()),
         }
     }
 
@@ -215,8 +218,21 @@ impl Client {
         }
     }
 
+    /// `X-Amz-Date` for now.
+    fn amz_date_now(&mut self) -> String {
+        let now = SystemTime::now();
+        let secs = now
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        if self.date.0 != secs {
+            self.date = (secs, amz_date(now));
+        }
+        self.date.1.clone()
+    }
+
     async fn send_inner(&mut self, req: Req<'_>) -> Result<Answer, CallError> {
-        let date = amz_date(SystemTime::now());
+        let date = self.amz_date_now();
         let hash = match &req.payload_hash {
             Some(h) => h.value(&req.body),
             None => sha256_hex(&req.body),
@@ -228,9 +244,14 @@ impl Client {
             signed.push(("x-amz-content-sha256", hash.as_str()));
         }
         signed.extend(req.headers.iter().map(|(n, v)| (*n, *v)));
-        let authorization =
-            self.signer
-                .authorization(req.method.as_str(), req.path, req.query, &signed, &hash, &date);
+        let authorization = self.signer.authorization(
+            req.method.as_str(),
+            req.path,
+            req.query,
+            &signed,
+            &hash,
+            &date,
+        );
         let uri = if req.query.is_empty() {
             req.path.to_owned()
         } else {
@@ -448,8 +469,12 @@ mod tests {
         assert_eq!(error_code(body, None), "QueueDoesNotExist: nope");
         assert_eq!(error_code(b"oops", Some("X;Sender".into())), "X;Sender");
         assert_eq!(error_code(b"oops", None), "oops");
-        let xml = b"<?xml version=\"1.0\"?><Error><Code>NoSuchKey</Code><Message>gone</Message></Error>";
+        let xml =
+            b"<?xml version=\"1.0\"?><Error><Code>NoSuchKey</Code><Message>gone</Message></Error>";
         assert_eq!(error_code(xml, None), "NoSuchKey: gone");
-        assert_eq!(error_code(b"{}", Some("ResourceNotFoundException".into())), "ResourceNotFoundException");
+        assert_eq!(
+            error_code(b"{}", Some("ResourceNotFoundException".into())),
+            "ResourceNotFoundException"
+        );
     }
 }

@@ -88,7 +88,11 @@ fn prefix(size: usize) -> String {
 
 /// Key of a PUT: one of `keys` per connection.
 pub fn put_key(size: usize, conn: usize, seq: u64, keys: usize) -> String {
-    format!("{}/c{conn:03}/{:06}", prefix(size), seq % keys.max(1) as u64)
+    format!(
+        "{}/c{conn:03}/{:06}",
+        prefix(size),
+        seq % keys.max(1) as u64
+    )
 }
 
 /// Key of one of the `keys` objects a GET run reads.
@@ -121,13 +125,17 @@ async fn create_bucket(client: &mut Client, bucket: &str) -> Result<(), String> 
     }
 }
 
-async fn put_object(client: &mut Client, bucket: &str, key: &str, put: &Put) -> Result<u64, CallError> {
-    let path = format!("/{bucket}/{key}");
+/// `/<bucket>/<key>` for each key a connection uses, built once rather than per request.
+fn object_paths(bucket: &str, keys: impl Iterator<Item = String>) -> Vec<String> {
+    keys.map(|key| format!("/{bucket}/{key}")).collect()
+}
+
+async fn put_object(client: &mut Client, path: &str, put: &Put) -> Result<u64, CallError> {
     let len = put.body.len() as u64;
     client
         .send(Req {
             method: Method::PUT,
-            path: &path,
+            path,
             query: "",
             headers: &[],
             body: put.body.clone(),
@@ -138,12 +146,16 @@ async fn put_object(client: &mut Client, bucket: &str, key: &str, put: &Put) -> 
     Ok(len)
 }
 
-async fn get_object(client: &mut Client, bucket: &str, key: &str, empty_hash: &PayloadHash, expect: u64) -> Result<u64, CallError> {
-    let path = format!("/{bucket}/{key}");
+async fn get_object(
+    client: &mut Client,
+    path: &str,
+    empty_hash: &PayloadHash,
+    expect: u64,
+) -> Result<u64, CallError> {
     let a = client
         .send(Req {
             method: Method::GET,
-            path: &path,
+            path,
             query: "",
             headers: &[],
             body: Bytes::new(),
@@ -152,7 +164,10 @@ async fn get_object(client: &mut Client, bucket: &str, key: &str, empty_hash: &P
         })
         .await?;
     if a.len != expect {
-        return Err(CallError::Parse(format!("GET {key}: {} bytes, expected {expect}", a.len)));
+        return Err(CallError::Parse(format!(
+            "GET {path}: {} bytes, expected {expect}",
+            a.len
+        )));
     }
     Ok(a.len)
 }
@@ -171,14 +186,17 @@ pub async fn run(kind: S3Kind, cfg: &S3Config) -> Result<S3Result, String> {
     let keys = cfg.keys.max(1);
     if kind == S3Kind::Get {
         for i in 0..keys {
-            put_object(&mut setup, &cfg.bucket, &get_key(cfg.object_size, i), &put)
+            let path = format!("/{}/{}", cfg.bucket, get_key(cfg.object_size, i));
+            put_object(&mut setup, &path, &put)
                 .await
                 .map_err(|e| format!("uploading the objects to read: {e}"))?;
         }
     }
     drop(setup);
 
-    let rss_before = cfg.server_pid.map(|pid| proc_status_kib(pid, "VmRSS:").unwrap_or(0));
+    let rss_before = cfg
+        .server_pid
+        .map(|pid| proc_status_kib(pid, "VmRSS:").unwrap_or(0));
     let reset = cfg.server_pid.is_some_and(reset_hwm);
     let window = Window::new(cfg.warmup, cfg.duration);
     let done = Arc::new(AtomicBool::new(false));
@@ -197,11 +215,22 @@ pub async fn run(kind: S3Kind, cfg: &S3Config) -> Result<S3Result, String> {
 
     let bucket: Arc<str> = cfg.bucket.as_str().into();
     let empty_hash = Arc::new(empty_hash);
+    let get_paths: Arc<Vec<String>> = Arc::new(match kind {
+        S3Kind::Get => object_paths(&bucket, (0..keys).map(|i| get_key(cfg.object_size, i))),
+        S3Kind::Put => Vec::new(),
+    });
     let mut tasks = Vec::with_capacity(cfg.connections);
     for id in 0..cfg.connections {
         let mut client = Client::new(cfg.endpoint.clone(), cfg.signer.clone(), cfg.timeout);
-        let (bucket, put, empty_hash) = (bucket.clone(), put.clone(), empty_hash.clone());
+        let (put, empty_hash, get_paths) = (put.clone(), empty_hash.clone(), get_paths.clone());
         let (size, connections) = (cfg.object_size, cfg.connections);
+        let put_paths = match kind {
+            S3Kind::Put => object_paths(
+                &bucket,
+                (0..keys.max(1) as u64).map(|k| put_key(size, id, k, keys)),
+            ),
+            S3Kind::Get => Vec::new(),
+        };
         tasks.push(tokio::spawn(async move {
             let mut rec = Recorder::new(window);
             let mut seq = 0u64;
@@ -209,12 +238,15 @@ pub async fn run(kind: S3Kind, cfg: &S3Config) -> Result<S3Result, String> {
                 let t0 = Instant::now();
                 let (op, result) = match kind {
                     S3Kind::Put => {
-                        let key = put_key(size, id, seq, keys);
-                        (Op::PutObject, put_object(&mut client, &bucket, &key, &put).await)
+                        let path = &put_paths[(seq % put_paths.len() as u64) as usize];
+                        (Op::PutObject, put_object(&mut client, path, &put).await)
                     }
                     S3Kind::Get => {
-                        let key = get_key(size, (id + seq as usize * connections) % keys);
-                        (Op::GetObject, get_object(&mut client, &bucket, &key, &empty_hash, size as u64).await)
+                        let path = &get_paths[(id + seq as usize * connections) % get_paths.len()];
+                        (
+                            Op::GetObject,
+                            get_object(&mut client, path, &empty_hash, size as u64).await,
+                        )
                     }
                 };
                 seq += 1;

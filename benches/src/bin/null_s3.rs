@@ -1,0 +1,61 @@
+//! A null S3 server, to measure what the load generator and this machine allow.
+//!
+//! It answers every GET with a fixed body of `--size` bytes, every PUT (after
+//! reading its body) and every other request with 200 and an empty body. It checks
+//! no signature and keeps nothing: whatever rate `nimbus-bench s3-get-4k` /
+//! `s3-put-4k` reach against it is the ceiling for any server on the same machine,
+//! because the generator's own CPU shares the cores.
+//!
+//! `nimbus-bench-null-s3 --port 4598 [--size 4096]`
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+fn arg(name: &str, default: u64) -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+async fn answer(req: Request<Incoming>, body: Bytes) -> Result<Response<Full<Bytes>>, Infallible> {
+    let is_get = req.method() == Method::GET;
+    // Read (and drop) whatever the client sends, as a real server must.
+    let _ = req.into_body().collect().await;
+    let body = if is_get { body } else { Bytes::new() };
+    Ok(Response::builder()
+        .header("etag", "\"null\"")
+        .body(Full::new(body))
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))))
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let port = arg("--port", 4598) as u16;
+    let size = arg("--size", 4096) as usize;
+    let body = Bytes::from(vec![b'x'; size]);
+    let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await?;
+    eprintln!("null S3 server on http://127.0.0.1:{port} (GET bodies of {size} bytes)");
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let _ = stream.set_nodelay(true);
+        let body = body.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req| answer(req, body.clone()));
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
