@@ -17,13 +17,23 @@ pub struct ReqInfo {
 
 impl ReqInfo {
     pub fn new(source_ip: Option<std::net::IpAddr>) -> Self {
-        let id = rand::random::<u64>();
-        let host: [u8; 48] = std::array::from_fn(|_| rand::random::<u8>());
         use base64::Engine;
+        use rand::RngCore;
+        // One draw for both ids: this runs on every request.
+        let mut random = [0u8; 56];
+        rand::rng().fill_bytes(&mut random);
+        let (id, host) = random.split_at(8);
+        let mut request_id = [0u8; 16];
+        let _ = hex::encode_to_slice(id, &mut request_id);
+        request_id.make_ascii_uppercase();
         ReqInfo {
-            request_id: format!("{id:016X}"),
+            request_id: String::from_utf8_lossy(&request_id).into_owned(),
             host_id: base64::engine::general_purpose::STANDARD.encode(host),
-            source_ip: source_ip.map(|ip| ip.to_canonical().to_string()).unwrap_or_else(|| "127.0.0.1".into()),
+            source_ip: match source_ip.map(|ip| ip.to_canonical()) {
+                Some(std::net::IpAddr::V4(v4)) if v4.is_loopback() && v4.octets() == [127, 0, 0, 1] => "127.0.0.1".into(),
+                Some(ip) => ip.to_string(),
+                None => "127.0.0.1".into(),
+            },
         }
     }
 }
@@ -172,6 +182,18 @@ impl Notifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_ids_look_like_aws() {
+        let a = ReqInfo::new(Some("127.0.0.1".parse().unwrap()));
+        let b = ReqInfo::new(Some("::ffff:10.0.0.7".parse().unwrap()));
+        assert_eq!(a.request_id.len(), 16);
+        assert!(a.request_id.chars().all(|c| c.is_ascii_digit() || ('A'..='F').contains(&c)));
+        assert_ne!(a.request_id, b.request_id);
+        assert_eq!(a.host_id.len(), 64);
+        assert_eq!(a.source_ip, "127.0.0.1");
+        assert_eq!(b.source_ip, "10.0.0.7");
+    }
 
     #[test]
     fn keys_encoded_like_aws() {
