@@ -188,12 +188,15 @@ fn invalid_object_state(msg: &'static str, class: &str) -> S3Error {
     e
 }
 
+/// The message of GetObject's InvalidObjectState (also on the website endpoint).
+pub const GET_ARCHIVED_MESSAGE: &str = "The operation is not valid for the object's storage class";
+
 /// GetObject of an archived version that is not restored.
 pub fn check_get(h: &ObjHeaders) -> S3Result<()> {
     if readable(h, now_ms()) {
         return Ok(());
     }
-    Err(invalid_object_state("The operation is not valid for the object's storage class", of(h)))
+    Err(invalid_object_state(GET_ARCHIVED_MESSAGE, of(h)))
 }
 
 /// A copy source (CopyObject, UploadPartCopy) that is archived and not restored.
