@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 from test_s3_basics import s3_client
 
 MFA = "arn:aws:iam::000000000000:mfa/root-account-mfa-device 123456"
+MFA_REQUIRED = "Mfa Authentication must be used for this request"
 
 
 def code(exc):
@@ -326,15 +327,18 @@ def test_mfa_delete(s3, bucket):
     with pytest.raises(ClientError) as e:
         s3.delete_object(Bucket=bucket, Key="k", VersionId=v)
     assert (code(e.value), status(e.value)) == ("AccessDenied", 403)
+    # The text AWS's knowledge center article "How do I turn on MFA delete for my
+    # Amazon S3 bucket?" shows for a version delete without MFA.
+    assert message(e.value) == MFA_REQUIRED
     r = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "k", "VersionId": marker}]})
-    assert [x["Code"] for x in r["Errors"]] == ["AccessDenied"]
+    assert [(x["Code"], x["Message"]) for x in r["Errors"]] == [("AccessDenied", MFA_REQUIRED)]
     s3.delete_object(Bucket=bucket, Key="k", VersionId=v, MFA=MFA)
     s3.delete_objects(Bucket=bucket, MFA=MFA, Delete={"Objects": [{"Key": "k", "VersionId": marker}]})
     assert "Versions" not in s3.list_object_versions(Bucket=bucket)
     # Changing the versioning state needs it too.
     with pytest.raises(ClientError) as e:
         s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
-    assert code(e.value) == "AccessDenied"
+    assert (code(e.value), message(e.value)) == ("AccessDenied", MFA_REQUIRED)
     s3.put_bucket_versioning(Bucket=bucket, MFA=MFA, VersioningConfiguration={"Status": "Enabled", "MFADelete": "Disabled"})
     assert s3.get_bucket_versioning(Bucket=bucket)["MFADelete"] == "Disabled"
     v = s3.put_object(Bucket=bucket, Key="k", Body=b"x")["VersionId"]
