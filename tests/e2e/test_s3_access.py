@@ -267,6 +267,24 @@ def test_malformed_condition_refused(s3, bucket):
     assert err(lambda: s3.put_bucket_policy(Bucket=bucket, Policy=bad)) == ("MalformedPolicy", 400)
 
 
+def test_malformed_policy_messages(s3, bucket):
+    """MalformedPolicy's texts as S3 answers them (reported by users and by S3-compatible
+    servers tested against AWS)."""
+    def message(p):
+        with pytest.raises(ClientError) as e:
+            s3.put_bucket_policy(Bucket=bucket, Policy=p)
+        assert e.value.response["Error"]["Code"] == "MalformedPolicy"
+        return e.value.response["Error"]["Message"]
+
+    assert message("not json") == "Policies must be valid JSON and the first byte must be '{'"
+    assert message('{"Version": "2012-10-17", "Statement": [}') == "This policy contains invalid Json"
+    assert message(policy()) == "Could not parse the policy: Statement is empty!"
+    base = {"Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}
+    assert message(policy({**base, "Effect": "hello"})) == "Invalid effect: hello"
+    no_principal = {k: v for k, v in base.items() if k != "Principal"}
+    assert message(policy({**no_principal, "Effect": "Deny"})) == "Missing required field Principal"
+
+
 # ---- anonymous callers (strict auth) ----------------------------------------
 
 def test_allow_conditioned_on_source_ip(strict_server):

@@ -11,13 +11,17 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import json
 import time
 import uuid
 
 import pytest
 from botocore.exceptions import ClientError
 
+from test_s3_basics import s3_client
+
 MFA = "arn:aws:iam::000000000000:mfa/root-account-mfa-device 123456"
+MFA_REQUIRED = "Mfa Authentication must be used for this request"
 
 
 def code(exc):
@@ -204,6 +208,57 @@ def test_governance_bypass(s3, lbucket):
     assert "Versions" not in s3.list_object_versions(Bucket=lbucket)
 
 
+def bypass_policy(bucket, effect, principal="*", extra_actions=()):
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": effect, "Principal": principal, "Action": ["s3:BypassGovernanceRetention", *extra_actions],
+        "Resource": f"arn:aws:s3:::{bucket}/*"}]})
+
+
+def test_bypass_denied_by_bucket_policy(s3, lbucket):
+    """"To use this header, you must have the s3:BypassGovernanceRetention permission"
+    (DeleteObject, DeleteObjects, PutObjectRetention): an explicit Deny takes it from
+    the bucket owner too, and the header is then refused."""
+    v = put(s3, lbucket, "k", ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=future())["VersionId"]
+    s3.put_bucket_policy(Bucket=lbucket, Policy=bypass_policy(lbucket, "Deny"))
+    with pytest.raises(ClientError) as e:
+        s3.delete_object(Bucket=lbucket, Key="k", VersionId=v, BypassGovernanceRetention=True)
+    assert (code(e.value), status(e.value)) == ("AccessDenied", 403)
+    r = s3.delete_objects(Bucket=lbucket, BypassGovernanceRetention=True, Delete={"Objects": [{"Key": "k", "VersionId": v}]})
+    assert [(x["Key"], x["Code"]) for x in r["Errors"]] == [("k", "AccessDenied")] and "Deleted" not in r
+    shorter = {"Mode": "GOVERNANCE", "RetainUntilDate": future(0) + dt.timedelta(hours=1)}
+    with pytest.raises(ClientError) as e:
+        s3.put_object_retention(Bucket=lbucket, Key="k", VersionId=v, Retention=shorter, BypassGovernanceRetention=True)
+    assert (code(e.value), status(e.value)) == ("AccessDenied", 403)
+    assert s3.get_object_retention(Bucket=lbucket, Key="k", VersionId=v)["Retention"]["RetainUntilDate"] > future(0) + dt.timedelta(hours=2)
+    assert s3.head_object(Bucket=lbucket, Key="k", VersionId=v)["ObjectLockMode"] == "GOVERNANCE"
+    # Deletes that need no bypass still work (a delete marker; a version without retention).
+    free = put(s3, lbucket, "free")["VersionId"]
+    s3.delete_object(Bucket=lbucket, Key="free", VersionId=free)
+    assert s3.delete_object(Bucket=lbucket, Key="k")["DeleteMarker"] is True
+    # Without the Deny the owner may bypass again.
+    s3.delete_bucket_policy(Bucket=lbucket)
+    s3.delete_object(Bucket=lbucket, Key="k", VersionId=v, BypassGovernanceRetention=True)
+    assert [x["VersionId"] for x in s3.list_object_versions(Bucket=lbucket).get("Versions", [])] == []
+
+
+def test_another_account_needs_an_allow_to_bypass(endpoint, s3, lbucket):
+    """Another account may bypass governance only when the bucket policy allows it
+    s3:BypassGovernanceRetention."""
+    other = s3_client(endpoint, key="111122223333")
+    v = put(s3, lbucket, "k", ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=future())["VersionId"]
+    may_delete = {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+                  "Action": ["s3:DeleteObjectVersion", "s3:PutObjectRetention"], "Resource": f"arn:aws:s3:::{lbucket}/*"}
+    s3.put_bucket_policy(Bucket=lbucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [may_delete]}))
+    with pytest.raises(ClientError) as e:
+        other.delete_object(Bucket=lbucket, Key="k", VersionId=v, BypassGovernanceRetention=True)
+    assert (code(e.value), status(e.value)) == ("AccessDenied", 403)
+    assert s3.head_object(Bucket=lbucket, Key="k", VersionId=v)["VersionId"] == v
+    may_bypass = {**may_delete, "Action": "s3:BypassGovernanceRetention"}
+    s3.put_bucket_policy(Bucket=lbucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [may_delete, may_bypass]}))
+    other.delete_object(Bucket=lbucket, Key="k", VersionId=v, BypassGovernanceRetention=True)
+    assert "Versions" not in s3.list_object_versions(Bucket=lbucket)
+
+
 def test_legal_hold_blocks_delete(s3, lbucket):
     v = put(s3, lbucket, "k")["VersionId"]
     s3.put_object_legal_hold(Bucket=lbucket, Key="k", VersionId=v, LegalHold={"Status": "ON"})
@@ -272,15 +327,18 @@ def test_mfa_delete(s3, bucket):
     with pytest.raises(ClientError) as e:
         s3.delete_object(Bucket=bucket, Key="k", VersionId=v)
     assert (code(e.value), status(e.value)) == ("AccessDenied", 403)
+    # The text AWS's knowledge center article "How do I turn on MFA delete for my
+    # Amazon S3 bucket?" shows for a version delete without MFA.
+    assert message(e.value) == MFA_REQUIRED
     r = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "k", "VersionId": marker}]})
-    assert [x["Code"] for x in r["Errors"]] == ["AccessDenied"]
+    assert [(x["Code"], x["Message"]) for x in r["Errors"]] == [("AccessDenied", MFA_REQUIRED)]
     s3.delete_object(Bucket=bucket, Key="k", VersionId=v, MFA=MFA)
     s3.delete_objects(Bucket=bucket, MFA=MFA, Delete={"Objects": [{"Key": "k", "VersionId": marker}]})
     assert "Versions" not in s3.list_object_versions(Bucket=bucket)
     # Changing the versioning state needs it too.
     with pytest.raises(ClientError) as e:
         s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
-    assert code(e.value) == "AccessDenied"
+    assert (code(e.value), message(e.value)) == ("AccessDenied", MFA_REQUIRED)
     s3.put_bucket_versioning(Bucket=bucket, MFA=MFA, VersioningConfiguration={"Status": "Enabled", "MFADelete": "Disabled"})
     assert s3.get_bucket_versioning(Bucket=bucket)["MFADelete"] == "Disabled"
     v = s3.put_object(Bucket=bucket, Key="k", Body=b"x")["VersionId"]

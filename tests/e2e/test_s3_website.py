@@ -290,3 +290,85 @@ def test_browser_revalidation_gets_304(server, site):
     assert r.status_code == 304
     r = requests.get(f"{server.endpoint}/style.css", headers={"Host": host, "If-Modified-Since": "Sat, 01 Jan 2000 00:00:00 GMT"})
     assert r.status_code == 200 and r.content == b"body{}"
+
+
+# ---- archived storage classes -----------------------------------------------
+# The website endpoint's documentation is silent on archived objects; it serves
+# GetObject's answer: a GLACIER or DEEP_ARCHIVE version that is not restored is a
+# 403 InvalidObjectState ("Object is archived and inaccessible until restored",
+# GetObject in the API reference), reported in the website's HTML error format and
+# handled like its other 403s (the custom error document, error-code routing rules).
+
+RESTORE = {"Days": 1, "GlacierJobParameters": {"Tier": "Standard"}}
+
+
+def site_without_error_document(s3, bucket):
+    s3.put_bucket_website(Bucket=bucket, WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}})
+    s3.put_bucket_policy(Bucket=bucket, Policy=public_read_policy(bucket, list_bucket=True))
+
+
+@pytest.mark.parametrize("cls", ["GLACIER", "DEEP_ARCHIVE"])
+def test_archived_object_is_invalid_object_state_until_restored(server, s3, bucket, local_server, cls):
+    site_without_error_document(s3, bucket)
+    s3.put_object(Bucket=bucket, Key="old.html", Body=b"<h1>old</h1>", ContentType="text/html", StorageClass=cls)
+    r = site_get(server, bucket, "/old.html")
+    assert r.status_code == 403
+    assert r.headers["Content-Type"].startswith("text/html")
+    assert "<title>403 Forbidden</title>" in r.text
+    assert "<li>Code: InvalidObjectState</li>" in r.text
+    assert "<li>Message: The operation is not valid for the object's storage class</li>" in r.text
+    assert f"<li>StorageClass: {cls}</li>" in r.text
+    assert r.headers["x-amz-error-code"] == "InvalidObjectState"
+    # A restored copy is served.
+    s3.restore_object(Bucket=bucket, Key="old.html", RestoreRequest=RESTORE)
+    r = site_get(server, bucket, "/old.html")
+    assert r.status_code == 200 and r.content == b"<h1>old</h1>"
+
+
+def test_archived_object_gets_the_error_document(server, s3, site):
+    s3.put_object(Bucket=site, Key="cold.html", Body=b"<h1>cold</h1>", ContentType="text/html", StorageClass="GLACIER")
+    r = site_get(server, site, "/cold.html")
+    # As for other 403s: the custom error document, with the error's status.
+    assert r.status_code == 403 and r.content == b"<h1>oops</h1>"
+    s3.restore_object(Bucket=site, Key="cold.html", RestoreRequest=RESTORE)
+    assert site_get(server, site, "/cold.html").content == b"<h1>cold</h1>"
+
+
+def test_archived_index_and_error_documents(server, s3, site):
+    s3.put_object(Bucket=site, Key="docs/index.html", Body=b"<h1>docs</h1>", ContentType="text/html",
+                  StorageClass="DEEP_ARCHIVE")
+    assert site_get(server, site, "/docs/").status_code == 403
+    # The error document archived too: S3's page, naming both errors.
+    s3.put_object(Bucket=site, Key="error.html", Body=b"<h1>oops</h1>", ContentType="text/html", StorageClass="GLACIER")
+    r = site_get(server, site, "/docs/")
+    assert r.status_code == 403 and "<li>Code: InvalidObjectState</li>" in r.text
+    assert "An Error Occurred While Attempting to Retrieve a Custom Error Document" in r.text
+    assert "<li>StorageClass: DEEP_ARCHIVE</li>" in r.text and "<li>StorageClass: GLACIER</li>" in r.text
+    r = site_get(server, site, "/missing.html")
+    assert r.status_code == 404 and "<li>Code: NoSuchKey</li>" in r.text and "<li>StorageClass: GLACIER</li>" in r.text
+
+
+def test_head_of_archived_object_answers_like_head_object(server, s3, bucket, local_server):
+    """HeadObject reads metadata only and answers for archived objects; so does a HEAD."""
+    site_without_error_document(s3, bucket)
+    s3.put_object(Bucket=bucket, Key="old.html", Body=b"<h1>old</h1>", ContentType="text/html", StorageClass="GLACIER")
+    r = site_get(server, bucket, "/old.html", method="HEAD")
+    assert r.status_code == 200 and r.headers["Content-Length"] == str(len(b"<h1>old</h1>"))
+
+
+def test_access_is_decided_before_the_storage_class(server, s3, bucket, local_server):
+    s3.put_bucket_website(Bucket=bucket, WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}})
+    s3.put_object(Bucket=bucket, Key="old.html", Body=b"x", ContentType="text/html", StorageClass="GLACIER")
+    r = site_get(server, bucket, "/old.html")
+    assert r.status_code == 403 and "<li>Code: AccessDenied</li>" in r.text
+
+
+def test_error_code_routing_rule_applies_to_archived_objects(server, s3, site):
+    host = f"{site}.s3-website.localhost:{server.port}"
+    s3.put_bucket_website(Bucket=site, WebsiteConfiguration={
+        "IndexDocument": {"Suffix": "index.html"}, "ErrorDocument": {"Key": "error.html"},
+        "RoutingRules": [{"Condition": {"HttpErrorCodeReturnedEquals": "403"},
+                          "Redirect": {"ReplaceKeyWith": "restoring.html"}}]})
+    s3.put_object(Bucket=site, Key="cold.html", Body=b"x", ContentType="text/html", StorageClass="GLACIER")
+    r = site_get(server, site, "/cold.html")
+    assert r.status_code == 301 and r.headers["Location"] == f"http://{host}/restoring.html"

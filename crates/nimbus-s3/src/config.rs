@@ -283,11 +283,16 @@ pub fn parse_tagging_header(s: &str) -> Result<Vec<(String, String)>, String> {
     Ok(out)
 }
 
-/// Checks a bucket policy document; Err is the MalformedPolicy message.
+/// Checks a bucket policy document; Err is the MalformedPolicy message. S3 tells a
+/// body that is not a JSON object at all ("...the first byte must be '{'") from one
+/// that starts as one but does not parse ("This policy contains invalid Json").
 pub fn validate_policy(policy: &str) -> Result<(), String> {
-    let doc: serde_json::Value = serde_json::from_str(policy)
-        .map_err(|_| "Policies must be valid JSON and the first byte must be '{'".to_string())?;
-    let obj = doc.as_object().ok_or_else(|| "Policies must be valid JSON and the first byte must be '{'".to_string())?;
+    const NOT_AN_OBJECT: &str = "Policies must be valid JSON and the first byte must be '{'";
+    if !policy.trim_start().starts_with('{') {
+        return Err(NOT_AN_OBJECT.into());
+    }
+    let doc: serde_json::Value = serde_json::from_str(policy).map_err(|_| "This policy contains invalid Json".to_string())?;
+    let obj = doc.as_object().ok_or_else(|| NOT_AN_OBJECT.to_string())?;
     let statements = match obj.get("Statement") {
         None => return Err("Missing required field Statement".into()),
         Some(serde_json::Value::Array(a)) => a.clone(),
@@ -301,7 +306,7 @@ pub fn validate_policy(policy: &str) -> Result<(), String> {
         let st = st.as_object().ok_or_else(|| "Statement is not a valid JSON object".to_string())?;
         match st.get("Effect").and_then(|e| e.as_str()) {
             Some("Allow") | Some("Deny") => {}
-            Some(_) => return Err("Invalid effect".into()),
+            Some(other) => return Err(format!("Invalid effect: {other}")),
             None => return Err("Missing required field Effect".into()),
         }
         if !st.contains_key("Action") && !st.contains_key("NotAction") {
@@ -489,6 +494,19 @@ mod tests {
         assert!(validate_policy(&cond(r#"{"IpAdress":{"aws:SourceIp":"10.0.0.0/8"}}"#)).is_err());
         assert!(validate_policy(&cond(r#"{"IpAddress":"x"}"#)).is_err());
         assert!(validate_policy(&cond(r#"[]"#)).is_err());
+    }
+
+    #[test]
+    fn policy_messages() {
+        let first_byte = "Policies must be valid JSON and the first byte must be '{'";
+        assert_eq!(validate_policy("nope").unwrap_err(), first_byte);
+        assert_eq!(validate_policy("[1]").unwrap_err(), first_byte);
+        assert_eq!(validate_policy(r#"{"Statement": [}"#).unwrap_err(), "This policy contains invalid Json");
+        assert_eq!(validate_policy(r#"{"Statement":[]}"#).unwrap_err(), "Could not parse the policy: Statement is empty!");
+        let effect = r#"{"Statement":[{"Effect":"hello","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::b"}]}"#;
+        assert_eq!(validate_policy(effect).unwrap_err(), "Invalid effect: hello");
+        let no_principal = r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b"}]}"#;
+        assert_eq!(validate_policy(no_principal).unwrap_err(), "Missing required field Principal");
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! retention (GOVERNANCE or COMPLIANCE until a date) and a legal hold; while either
 //! is in force the version cannot be deleted for good (a DELETE without a version id
 //! still just adds a delete marker). GOVERNANCE gives way to
-//! `x-amz-bypass-governance-retention: true`; COMPLIANCE and legal holds never do.
+//! `x-amz-bypass-governance-retention: true` from a caller allowed
+//! s3:BypassGovernanceRetention (checked with the rest of the access decision, in
+//! `State::authorize`); COMPLIANCE and legal holds never do.
 //!
 //! MFA delete: once a bucket's versioning configuration has MFADelete Enabled,
 //! deleting a version for good and changing the versioning state need the

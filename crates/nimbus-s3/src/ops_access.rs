@@ -172,6 +172,12 @@ fn iam_action(op: &str, version_id: bool) -> String {
     format!("s3:{name}")
 }
 
+/// Does the request ask to bypass governance retention? (`true` or `True`, the values
+/// s3s reads as true for the header.)
+fn bypass_requested(headers: &http::HeaderMap) -> bool {
+    matches!(headers.get("x-amz-bypass-governance-retention").map(|v| v.as_bytes()), Some(b"true" | b"True"))
+}
+
 /// The ACL grant that can let an operation through.
 fn acl_grant_for<'a>(op: &str, object_acl: Option<&'a [StoredGrant]>) -> AclGrant<'a> {
     match op {
@@ -359,6 +365,18 @@ impl State {
         };
         if !ok {
             return Err(access_denied());
+        }
+        // `x-amz-bypass-governance-retention: true` takes effect only for callers allowed
+        // s3:BypassGovernanceRetention on the object ("To use this header, you must have
+        // the s3:BypassGovernanceRetention permission", DeleteObject / DeleteObjects /
+        // PutObjectRetention in the API reference). Sent without that permission, the
+        // request is refused, locked version or not, as S3 does in a bucket with Object
+        // Lock. (DeleteObjects reaches here once per key, as op "DeleteObject".)
+        if matches!(r.op, "DeleteObject" | "PutObjectRetention") && b.config.object_lock.is_some() && bypass_requested(r.headers) {
+            let bypass_ok = allowed(&b.account, &b.config, r.caller, "s3:BypassGovernanceRetention", &resource, AclGrant::None, &ctx);
+            if !bypass_ok {
+                return Err(access_denied());
+            }
         }
         // A copy also reads its source.
         if matches!(r.op, "CopyObject" | "UploadPartCopy") {

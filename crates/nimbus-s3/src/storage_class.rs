@@ -75,8 +75,12 @@ pub fn too_small_to_transition(size: u64, class: &str, policy: Option<&str>) -> 
     size < TRANSITION_MIN_SIZE
 }
 
-pub fn invalid_storage_class() -> S3Error {
-    S3Error::with_message(S3ErrorCode::InvalidStorageClass, "The storage class you specified is not valid")
+/// InvalidStorageClass; its error document names the class asked for in
+/// `<StorageClassRequested>` (added by `add_error_elements`).
+pub fn invalid_storage_class(requested: &str) -> S3Error {
+    let mut e = S3Error::with_message(S3ErrorCode::InvalidStorageClass, "The storage class you specified is not valid");
+    e.set_headers(error_element_headers(ERROR_REQUESTED_CLASS_HEADER, requested));
+    e
 }
 
 /// Checks a request's `x-amz-storage-class`: Some(class) when given (STANDARD too).
@@ -86,7 +90,7 @@ pub fn requested(class: Option<&dto::StorageClass>) -> S3Result<Option<String>> 
     match class {
         None => Ok(None),
         Some(c) if CLASSES.contains(&c.as_str()) => Ok(Some(c.as_str().to_string())),
-        Some(_) => Err(invalid_storage_class()),
+        Some(c) => Err(invalid_storage_class(c.as_str())),
     }
 }
 
@@ -176,24 +180,32 @@ pub fn readable(h: &ObjHeaders, now_ms: u64) -> bool {
     !is_archived(of(h)) || matches!(restore_state(h, now_ms), RestoreState::Restored { .. })
 }
 
-fn invalid_object_state(msg: &'static str, class: &str) -> S3Error {
-    let mut e = S3Error::with_message(S3ErrorCode::InvalidObjectState, msg);
-    // The error document names the class (added by `add_error_storage_class`).
+/// An error's response headers carrying one extra element of its error document.
+fn error_element_headers(header: &'static str, value: &str) -> http::HeaderMap {
     let mut headers = http::HeaderMap::new();
     headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/xml"));
-    if let Ok(v) = http::HeaderValue::from_str(class) {
-        headers.insert(ERROR_CLASS_HEADER, v);
+    if let Ok(v) = http::HeaderValue::from_str(value) {
+        headers.insert(header, v);
     }
-    e.set_headers(headers);
+    headers
+}
+
+fn invalid_object_state(msg: &'static str, class: &str) -> S3Error {
+    let mut e = S3Error::with_message(S3ErrorCode::InvalidObjectState, msg);
+    // The error document names the class (added by `add_error_elements`).
+    e.set_headers(error_element_headers(ERROR_CLASS_HEADER, class));
     e
 }
+
+/// The message of GetObject's InvalidObjectState (also on the website endpoint).
+pub const GET_ARCHIVED_MESSAGE: &str = "The operation is not valid for the object's storage class";
 
 /// GetObject of an archived version that is not restored.
 pub fn check_get(h: &ObjHeaders) -> S3Result<()> {
     if readable(h, now_ms()) {
         return Ok(());
     }
-    Err(invalid_object_state("The operation is not valid for the object's storage class", of(h)))
+    Err(invalid_object_state(GET_ARCHIVED_MESSAGE, of(h)))
 }
 
 /// A copy source (CopyObject, UploadPartCopy) that is archived and not restored.
@@ -208,31 +220,50 @@ pub fn check_copy_source(h: &ObjHeaders) -> S3Result<()> {
 }
 
 /// An internal response header naming the class of an InvalidObjectState error;
-/// `add_error_storage_class` moves it into the error document, as S3 reports it.
+/// `add_error_elements` moves it into the error document, as S3 reports it.
 pub const ERROR_CLASS_HEADER: &str = "x-nimbus-error-storage-class";
+
+/// The same for the class an InvalidStorageClass error refused.
+pub const ERROR_REQUESTED_CLASS_HEADER: &str = "x-nimbus-error-storage-class-requested";
+
+/// Internal header → the error document element it becomes.
+const ERROR_ELEMENTS: &[(&str, &str)] = &[(ERROR_CLASS_HEADER, "StorageClass"), (ERROR_REQUESTED_CLASS_HEADER, "StorageClassRequested")];
 
 /// Marks a RestoreObject response that started a restore: s3s always answers 200,
 /// S3 answers 202 Accepted.
 #[derive(Debug, Clone, Copy)]
 pub struct Accepted;
 
-/// What s3s cannot express: RestoreObject's 202, and the `<StorageClass>` of an
-/// InvalidObjectState error document.
+/// What s3s cannot express: RestoreObject's 202, and the `<StorageClass>` /
+/// `<StorageClassRequested>` of InvalidObjectState / InvalidStorageClass documents.
 pub fn finish_response(resp: &mut http::Response<s3s::Body>) {
     if resp.extensions_mut().remove::<Accepted>().is_some() {
         *resp.status_mut() = http::StatusCode::ACCEPTED;
     }
-    add_error_storage_class(resp);
+    add_error_elements(resp);
 }
 
-/// Adds `<StorageClass>` to an InvalidObjectState error document.
-pub fn add_error_storage_class(resp: &mut http::Response<s3s::Body>) {
-    let Some(class) = resp.headers_mut().remove(ERROR_CLASS_HEADER) else { return };
-    let Ok(class) = class.to_str().map(str::to_string) else { return };
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// Moves the internal `ERROR_ELEMENTS` headers into the error document, after its
+/// `<Message>`.
+pub fn add_error_elements(resp: &mut http::Response<s3s::Body>) {
+    let mut elements = String::new();
+    for (header, element) in ERROR_ELEMENTS {
+        let Some(value) = resp.headers_mut().remove(*header) else { continue };
+        if let Ok(value) = value.to_str() {
+            elements += &format!("<{element}>{}</{element}>", xml_escape(value));
+        }
+    }
+    if elements.is_empty() {
+        return;
+    }
     let Some(bytes) = resp.body().bytes() else { return };
     let Ok(xml) = std::str::from_utf8(&bytes) else { return };
     let Some(at) = xml.find("</Message>").map(|i| i + "</Message>".len()).or_else(|| xml.find("</Code>").map(|i| i + "</Code>".len())) else { return };
-    let xml = format!("{}<StorageClass>{}</StorageClass>{}", &xml[..at], class, &xml[at..]);
+    let xml = format!("{}{}{}", &xml[..at], elements, &xml[at..]);
     if let Ok(len) = http::HeaderValue::from_str(&xml.len().to_string()) {
         resp.headers_mut().insert(http::header::CONTENT_LENGTH, len);
     }
@@ -449,10 +480,21 @@ mod tests {
         let e = check_get(&headers("DEEP_ARCHIVE")).unwrap_err();
         assert_eq!(*e.code(), S3ErrorCode::InvalidObjectState);
         let mut resp = e.to_http_response().unwrap();
-        add_error_storage_class(&mut resp);
+        add_error_elements(&mut resp);
         assert!(resp.headers().get(ERROR_CLASS_HEADER).is_none());
         let body = resp.body().bytes().unwrap();
         let xml = std::str::from_utf8(&body).unwrap();
         assert!(xml.contains("</Message><StorageClass>DEEP_ARCHIVE</StorageClass>"), "{xml}");
+        let e = requested(Some(&dto::StorageClass::from("EXPRESS_ONEZONE".to_string()))).unwrap_err();
+        let mut resp = e.to_http_response().unwrap();
+        add_error_elements(&mut resp);
+        assert!(resp.headers().get(ERROR_REQUESTED_CLASS_HEADER).is_none());
+        let body = resp.body().bytes().unwrap();
+        let xml = std::str::from_utf8(&body).unwrap();
+        assert!(xml.contains("</Message><StorageClassRequested>EXPRESS_ONEZONE</StorageClassRequested>"), "{xml}");
+        let mut resp = invalid_storage_class("a<b&c").to_http_response().unwrap();
+        add_error_elements(&mut resp);
+        let body = resp.body().bytes().unwrap();
+        assert!(std::str::from_utf8(&body).unwrap().contains("<StorageClassRequested>a&lt;b&amp;c</StorageClassRequested>"));
     }
 }

@@ -9,9 +9,10 @@ use s3s::dto::{Timestamp, TimestampFormat};
 use s3s::Body;
 
 use crate::notify::ReqInfo;
-use crate::provider::{ts, ObjMeta, State};
+use crate::provider::{now_ms, ts, ObjMeta, State};
 use crate::policy_eval::{Caller, Context};
 use crate::public_access::{anonymous_allowed, AnonymousAction};
+use crate::storage_class;
 use crate::website_config::{redirect_location, WebsiteConfig};
 
 /// One error as the website endpoint reports it.
@@ -31,12 +32,25 @@ impl WebError {
     fn access_denied() -> Self {
         WebError { status: 403, code: "AccessDenied", message: "Access Denied", details: Vec::new() }
     }
+
+    /// GetObject's error for an archived version that is not restored, with the class
+    /// its error document names.
+    fn invalid_object_state(class: String) -> Self {
+        WebError {
+            status: 403,
+            code: "InvalidObjectState",
+            message: storage_class::GET_ARCHIVED_MESSAGE,
+            details: vec![("StorageClass", class)],
+        }
+    }
 }
 
 /// Why an object could not be served.
 enum Unavailable {
     Missing,
     Denied,
+    /// GLACIER / DEEP_ARCHIVE and not restored: its class.
+    Archived(String),
 }
 
 /// Answers one request to the website endpoint of `bucket`.
@@ -85,7 +99,7 @@ pub async fn serve(state: &State, req: &http::request::Parts, host: &str, bucket
     }
     let suffix = site.index_suffix.clone().unwrap_or_default();
     let target = if key.is_empty() || key.ends_with('/') { format!("{key}{suffix}") } else { key.clone() };
-    let error = match readable(state, bucket, &cfg, &target, &ctx) {
+    let error = match readable(state, bucket, &cfg, &target, &ctx, head) {
         // An object's own redirect (x-amz-website-redirect-location) applies after the rules.
         Ok(meta) => match &meta.headers.website_redirect_location {
             Some(location) => return redirect(301, location),
@@ -93,6 +107,7 @@ pub async fn serve(state: &State, req: &http::request::Parts, host: &str, bucket
             None => return object_response(state, &meta, StatusCode::OK, head).await,
         },
         Err(Unavailable::Denied) => WebError::access_denied(),
+        Err(Unavailable::Archived(class)) => WebError::invalid_object_state(class),
         Err(Unavailable::Missing) => {
             // `x` with no object of that name is the folder `x/` when `x/<index>` exists.
             if !key.is_empty() && !key.ends_with('/') && state.object(bucket, &format!("{key}/{suffix}")).is_ok() {
@@ -113,15 +128,27 @@ pub async fn serve(state: &State, req: &http::request::Parts, host: &str, bucket
     error_response(state, bucket, &cfg, &site, error, info, head, &ctx).await
 }
 
-/// The current object at `key`, if an anonymous caller may read it.
-fn readable(state: &State, bucket: &str, cfg: &crate::config::BucketConfig, key: &str, ctx: &Context) -> Result<Arc<ObjMeta>, Unavailable> {
+/// The current object at `key`, if an anonymous caller may read it. As on the REST
+/// endpoint, access is decided first, then the storage class: a GET of a GLACIER or
+/// DEEP_ARCHIVE version that is not restored fails as GetObject does, while a HEAD,
+/// like HeadObject, reads only metadata and still answers.
+fn readable(
+    state: &State,
+    bucket: &str,
+    cfg: &crate::config::BucketConfig,
+    key: &str,
+    ctx: &Context,
+    head: bool,
+) -> Result<Arc<ObjMeta>, Unavailable> {
     let meta = state.object(bucket, key).map_err(|_| Unavailable::Missing)?;
     let action = AnonymousAction::GetObject { key, object_acl: meta.headers.acl.as_deref() };
-    if anonymous_allowed(bucket, cfg, action, ctx) {
-        Ok(meta)
-    } else {
-        Err(Unavailable::Denied)
+    if !anonymous_allowed(bucket, cfg, action, ctx) {
+        return Err(Unavailable::Denied);
     }
+    if !head && !storage_class::readable(&meta.headers, now_ms()) {
+        return Err(Unavailable::Archived(storage_class::of(&meta.headers).to_string()));
+    }
+    Ok(meta)
 }
 
 /// The custom error document with the error's status, or S3's own HTML page.
@@ -138,11 +165,12 @@ async fn error_response(
 ) -> Response<Body> {
     let Some(error_key) = &site.error_key else { return error_page(&error, None, info, head) };
     let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::NOT_FOUND);
-    match readable(state, bucket, cfg, error_key, ctx) {
+    match readable(state, bucket, cfg, error_key, ctx, head) {
         Ok(meta) => object_response(state, &meta, status, head).await,
         Err(Unavailable::Missing) if anonymous_allowed(bucket, cfg, AnonymousAction::ListBucket, ctx) => {
             error_page(&error, Some(&WebError::no_such_key(error_key)), info, head)
         }
+        Err(Unavailable::Archived(class)) => error_page(&error, Some(&WebError::invalid_object_state(class)), info, head),
         Err(_) => error_page(&error, Some(&WebError::access_denied()), info, head),
     }
 }
