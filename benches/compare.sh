@@ -6,7 +6,7 @@
 #   bash benches/compare.sh
 #
 # Knobs (environment): CONNECTIONS=16 DURATION=10 WARMUP=2 THREADS=1 REPEAT=10
-#   NIMBUS_PORT=4566 MOTO_PORT=5000 SKIP_MOTO=1 SKIP_NIMBUS=1
+#   NIMBUS_PORT=4566 MOTO_PORT=5000 NULL_PORT=4598 SKIP_MOTO=1 SKIP_NIMBUS=1 SKIP_NULL=1
 #   SCENARIOS="sqs-send sqs-cycle s3-put-4k s3-get-4k s3-put-8m s3-get-8m"
 #   LAMBDA_SCENARIOS="lambda-warm lambda-throughput lambda-cold" COLD_REPEAT=10
 #   PAYLOAD_HASH=unsigned (or sha256) for the S3 PUTs
@@ -23,6 +23,7 @@ THREADS=${THREADS:-1}
 REPEAT=${REPEAT:-10}
 NIMBUS_PORT=${NIMBUS_PORT:-4566}
 MOTO_PORT=${MOTO_PORT:-5000}
+NULL_PORT=${NULL_PORT:-4598}
 SCENARIOS=${SCENARIOS:-"sqs-send sqs-cycle s3-put-4k s3-get-4k s3-put-8m s3-get-8m"}
 LAMBDA_SCENARIOS=${LAMBDA_SCENARIOS:-"lambda-warm lambda-throughput lambda-cold"}
 COLD_REPEAT=${COLD_REPEAT:-10}
@@ -142,6 +143,26 @@ if [[ -z ${SKIP_MOTO:-} ]]; then
         --ready line --ready-match "Running on" >"$OUT/moto-startup.json" || echo "  moto startup failed" >&2
 fi
 
+# ---- the null S3 server: the ceiling this generator and machine allow ------------
+if [[ -z ${SKIP_NULL:-} ]]; then
+    for s in $SCENARIOS; do
+        case $s in
+            s3-*-4k) size=4096 ;;
+            s3-*-8m) size=8388608 ;;
+            *) continue ;;
+        esac
+        require_free "$NULL_PORT" NULL
+        "$ROOT/target/release/nimbus-bench-null-s3" --port "$NULL_PORT" --size "$size" >"$OUT/null.log" 2>&1 &
+        SERVER_PID=$!
+        if wait_port "$NULL_PORT" 10; then
+            run_scenarios null "$NULL_PORT" "$s"
+        else
+            echo "the null S3 server did not listen on $NULL_PORT" >&2
+        fi
+        stop_server
+    done
+fi
+
 # ---- table --------------------------------------------------------------------
 log "results (raw JSON in $OUT)"
 echo "machine: $(nproc) cores; load average (1/5/15 min) at start $LOAD_START, at end $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -154,7 +175,7 @@ TARGETS = {
     "s3-put-4k": (40000, "min"), "s3-get-4k": (70000, "min"),
     "s3-put-8m": (1000, "min"), "s3-get-8m": (5000, "min"),
 }
-systems = ["nimbus", "moto"]
+systems = ["nimbus", "moto", "null"]
 
 def load(system, name):
     path = os.path.join(out, f"{system}-{name}.json")
@@ -203,12 +224,12 @@ def target(t):
     return f"{'>=' if t[1] == 'min' else '<='} {t[0]:,}"
 
 w = max(len(r[0]) for r in rows)
-print(f"{'metric':<{w}}  {'nimbus':>12}  {'moto':>12}  {'nimbus advantage':>16}  {'issue target':>14}")
-print("-" * (w + 64))
+print(f"{'metric':<{w}}  {'nimbus':>12}  {'moto':>12}  {'nimbus advantage':>16}  {'issue target':>14}  {'null server':>12}")
+print("-" * (w + 78))
 for row in rows:
     name, vals, better = row[:3]
     t = row[3] if len(row) > 3 else None
-    print(f"{name:<{w}}  {fmt(vals.get('nimbus')):>12}  {fmt(vals.get('moto')):>12}  {ratio(vals, better):>16}  {target(t):>14}")
+    print(f"{name:<{w}}  {fmt(vals.get('nimbus')):>12}  {fmt(vals.get('moto')):>12}  {ratio(vals, better):>16}  {target(t):>14}  {fmt(vals.get('null')):>12}")
 
 # Lambda: nimbus only (moto's Lambda needs Docker), beside the issue's targets.
 lrows = []
@@ -239,4 +260,6 @@ if any_json:
     print(f"\nload: {any_json['connections']} connections, {any_json['duration_s']} s after "
           f"{any_json['warmup_s']} s warm-up, generator on {any_json['generator_threads']} runtime thread(s) "
           "(the default 1 leaves the other core of a 2-core machine to the server)")
+    print("null server: nimbus-bench-null-s3 (fixed body, no signature check, nothing stored): "
+          "the most any server can show on this machine with this generator")
 EOF
