@@ -258,6 +258,40 @@ def test_code_from_s3(lam, endpoint):
     assert "NoSuchKey" in err.response["Error"]["Message"]
 
 
+def test_code_from_s3_obeys_the_bucket_policy(lam, endpoint):
+    """Lambda reads S3Bucket/S3Key with the caller's permissions: a bucket policy that
+    refuses the caller fails CreateFunction with 403 AccessDeniedException and S3's
+    error in the message; another account needs the bucket policy's Allow."""
+    from test_s3_basics import s3_client
+
+    s3 = s3_client(endpoint)
+    bucket = f"code-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="fn.zip", Body=make_zip({"app.py": "def handler(e, c):\n    return 'ok'\n"}))
+    s3.put_object(Bucket=bucket, Key="secret.zip", Body=make_zip({"app.py": "def handler(e, c):\n    return 'no'\n"}))
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/secret.zip"},
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "s3:GetObject",
+         "Resource": f"arn:aws:s3:::{bucket}/fn.zip"},
+    ]}))
+
+    err = h.expect_client_error(lambda: create(lam, Code={"S3Bucket": bucket, "S3Key": "secret.zip"}), "AccessDeniedException")
+    assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert err.response["Error"]["Message"].startswith(
+        f"Your access has been denied by S3, please make sure your request credentials have permission to GetObject for {bucket}/secret.zip."
+    )
+    # The owner is not refused what the policy does not deny.
+    name = create(lam, Code={"S3Bucket": bucket, "S3Key": "fn.zip"})
+    assert json.loads(invoke(lam, name)["Body"]) == "ok"
+
+    # Another account: allowed fn.zip by the policy, nothing else.
+    other = h.make_client(endpoint, key="111122223333", service="lambda")
+    other_name = create(other, Code={"S3Bucket": bucket, "S3Key": "fn.zip"})
+    assert json.loads(invoke(other, other_name)["Body"]) == "ok"
+    s3.put_object(Bucket=bucket, Key="other.zip", Body=make_zip({"app.py": "def handler(e, c):\n    return 1\n"}))
+    h.expect_client_error(lambda: create(other, Code={"S3Bucket": bucket, "S3Key": "other.zip"}), "AccessDeniedException")
+
+
 TMP_AND_S3 = '''
 import os, tempfile, boto3
 def handler(event, context):

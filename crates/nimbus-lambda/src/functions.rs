@@ -375,10 +375,22 @@ impl State {
             input["VersionId"] = json!(v);
         }
         let out = self.targets.call("s3", ctx, "GetObject", input).await.map_err(|e| {
-            errors::invalid_parameter(format!(
-                "Error occurred while GetObject. S3 Error Code: {}. S3 Error Message: {}",
-                e.code, e.message
-            ))
+            if e.code == "AccessDenied" {
+                // What Lambda answers when S3 refuses the caller (403 AccessDeniedException).
+                AwsError::new(
+                    403,
+                    "AccessDeniedException",
+                    format!(
+                        "Your access has been denied by S3, please make sure your request credentials have permission to GetObject for {bucket}/{key}. S3 Error Code: AccessDenied. S3 Error Message: {}",
+                        e.message
+                    ),
+                )
+            } else {
+                errors::invalid_parameter(format!(
+                    "Error occurred while GetObject. S3 Error Code: {}. S3 Error Message: {}",
+                    e.code, e.message
+                ))
+            }
         })?;
         // Packages from S3 may exceed the 50 MB direct-upload limit; the unzipped limit
         // still applies when the package is stored.

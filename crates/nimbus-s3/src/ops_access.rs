@@ -225,7 +225,10 @@ const HEADER_KEYS: &[&str] = &[
 /// website endpoint's anonymous requests, and the base of every other).
 pub(crate) fn base_context(headers: &http::HeaderMap, source_ip: &str, caller: Caller<'_>) -> Context {
     let mut ctx = Context::new();
-    ctx.set("aws:SourceIp", source_ip);
+    // Empty for a service acting on the caller's behalf: the key is then absent.
+    if !source_ip.is_empty() {
+        ctx.set("aws:SourceIp", source_ip);
+    }
     // nimbus serves plain HTTP.
     ctx.set("aws:SecureTransport", "false");
     let now = time::OffsetDateTime::now_utc();

@@ -7,6 +7,8 @@ use nimbus_core::targets::{Delivery, Target};
 use nimbus_core::{Arn, AwsError, RequestContext};
 use serde_json::{json, Value};
 
+use crate::ops_access::AccessRequest;
+use crate::policy_eval::Caller;
 use crate::S3;
 
 /// Largest object handed to another service whole (Lambda's unzipped code limit).
@@ -24,14 +26,31 @@ impl Target for S3 {
         self.state.bucket_exists(bucket)
     }
 
-    /// `GetObject {Bucket, Key, VersionId?}` → `{Body (base64), ETag, ContentLength, VersionId}`.
-    async fn call(&self, _ctx: &RequestContext, operation: &str, input: Value) -> Result<Value, AwsError> {
+    /// `GetObject {Bucket, Key, VersionId?}` → `{Body (base64), ETag, ContentLength, VersionId}`,
+    /// read with the calling account's permissions: the service acts on the caller's
+    /// behalf, so the bucket policy applies to it as it would to the caller.
+    async fn call(&self, ctx: &RequestContext, operation: &str, input: Value) -> Result<Value, AwsError> {
         if operation != "GetObject" {
             return Err(AwsError::new(501, "NotImplemented", format!("S3 takes no {operation} calls from other services")));
         }
         let member = |name: &str| input.get(name).and_then(Value::as_str);
         let bucket = member("Bucket").ok_or_else(|| AwsError::missing_parameter("Bucket"))?;
         let key = member("Key").ok_or_else(|| AwsError::missing_parameter("Key"))?;
+        let version_query = member("VersionId").map(|v| format!("versionId={}", urlencoding_min(v)));
+        self.state
+            .authorize(&AccessRequest {
+                op: "GetObject",
+                bucket: Some(bucket),
+                key: Some(key),
+                caller: Caller::Account(&ctx.account),
+                method: &http::Method::GET,
+                headers: &http::HeaderMap::new(),
+                query: version_query.as_deref(),
+                // A service calling on the caller's behalf has no source address
+                // (aws:SourceIp is absent from such requests).
+                source_ip: "",
+            })
+            .map_err(|e| AwsError::new(403, e.code().as_str(), e.message().unwrap_or("Access Denied").to_string()))?;
         let found = self.state.lookup(bucket, key, member("VersionId")).map_err(|e| {
             let status = e.status_code().map_or(400, |s| s.as_u16());
             AwsError::new(status, e.code().as_str(), e.message().unwrap_or("").to_string())
@@ -51,4 +70,10 @@ impl Target for S3 {
             "VersionId": found.meta.version_id,
         }))
     }
+}
+
+/// Percent-encodes what a query value cannot hold as is (version ids are URL-safe
+/// in practice; this keeps a stray `&` or `=` from splitting the query).
+fn urlencoding_min(v: &str) -> String {
+    percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
