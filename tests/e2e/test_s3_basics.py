@@ -74,6 +74,8 @@ def test_invalid_bucket_name(s3):
     with pytest.raises(ClientError) as e:
         s3.create_bucket(Bucket="Bad_Name")
     assert code(e.value) == "InvalidBucketName" and status(e.value) == 400
+    # S3 always sends a message (boto3 shows "Unknown" when there is none).
+    assert e.value.response["Error"]["Message"] == "The specified bucket is not valid."
 
 
 def test_put_get_head_with_metadata(s3, bucket):
@@ -293,6 +295,9 @@ def test_wrong_secret_rejected(endpoint, bucket):
     with pytest.raises(ClientError) as e:
         bad.list_objects_v2(Bucket=bucket)
     assert code(e.value) == "SignatureDoesNotMatch" and status(e.value) == 403
+    assert e.value.response["Error"]["Message"].startswith(
+        "The request signature we calculated does not match the signature you provided."
+    )
 
 
 @pytest.mark.parametrize("host_fmt", ["{b}.s3.localhost:{p}", "{b}.s3.us-east-1.localhost:{p}",

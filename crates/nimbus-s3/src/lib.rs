@@ -11,6 +11,7 @@ mod bodies;
 mod checksums;
 mod config;
 mod cors;
+mod error_messages;
 mod expiry;
 mod lifecycle;
 mod notify;
@@ -121,6 +122,7 @@ impl S3 {
             let mut resp = self.call(req).await;
             interleave_version_listing(&mut resp);
             storage_class::finish_response(&mut resp);
+            error_messages::fill_in_message(&mut resp);
             if let (Some(origin), Some(rules)) = (origin.as_deref(), bucket.as_deref().and_then(|b| self.state.cors_rules(b))) {
                 cors::decorate(&mut resp, origin, &method, &rules);
             }
