@@ -109,17 +109,28 @@ impl S3 {
         let host = req.headers().get("host").and_then(|v| v.to_str().ok()).map(str::to_string);
         let website_bucket = host.as_deref().and_then(parse_website_host).map(|(b, _)| b.to_string());
         let mut resp = if let (Some(site), Some(host)) = (website_bucket, host.as_deref()) {
-            let (parts, _) = req.into_parts();
-            website::serve(&self.state, &parts, host, &site, &info).await
+            let (parts, body) = req.into_parts();
+            let resp = website::serve(&self.state, &parts, host, &site, &info).await;
+            drain(body).await;
+            resp
         } else if method == http::Method::OPTIONS {
             let (exists, rules) = match &bucket {
                 Some(b) => (self.state.bucket_exists(b), self.state.cors_rules(b)),
                 None => (false, None),
             };
-            cors::preflight(&req, exists, rules, &info)
+            let resp = cors::preflight(&req, exists, rules, &info);
+            drain(req.into_body()).await;
+            resp
         } else {
+            let sends_body = request_has_body(&req);
             let req = post_filename::substitute(req).await;
             let mut resp = self.call(req).await;
+            // An error is often answered before the body is read; hyper then closes the
+            // connection, and says so only if the response does. Without the header a
+            // client reuses the connection and its next request fails.
+            if sends_body && (resp.status().is_client_error() || resp.status().is_server_error()) {
+                resp.headers_mut().insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
+            }
             interleave_version_listing(&mut resp);
             storage_class::finish_response(&mut resp);
             error_messages::fill_in_message(&mut resp);
@@ -163,6 +174,33 @@ impl S3 {
 
     pub fn root(&self) -> PathBuf {
         self.state.root.clone()
+    }
+}
+
+/// Does the request carry a body (a non-zero Content-Length, or chunked)?
+fn request_has_body<B>(req: &http::Request<B>) -> bool {
+    let headers = req.headers();
+    headers.contains_key(http::header::TRANSFER_ENCODING)
+        || headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() != "0")
+}
+
+/// Reads and drops a request body these answers don't use (a preflight's, a website
+/// GET's), so the client can finish sending it: an unread body makes hyper close the
+/// connection, and a client still writing then sees a reset instead of the answer.
+/// Past `MAX_DRAINED` bytes the connection is let go.
+async fn drain(body: Body) {
+    const MAX_DRAINED: u64 = 1 << 20;
+    use futures_util::StreamExt;
+    let mut body = body;
+    let mut seen = 0u64;
+    while let Some(Ok(chunk)) = body.next().await {
+        seen += chunk.len() as u64;
+        if seen > MAX_DRAINED {
+            break;
+        }
     }
 }
 
