@@ -80,3 +80,33 @@ def test_random_bad_requests_get_s3_errors(s3, endpoint):
     s3.create_bucket(Bucket=after)
     s3.put_object(Bucket=after, Key="k", Body=b"still here")
     assert s3.get_object(Bucket=after, Key="k")["Body"].read() == b"still here"
+
+
+def test_errors_before_the_body_is_read_keep_clients_working(s3, endpoint):
+    """A PUT S3 refuses before reading its body (no such bucket, bad signature) still
+    gets S3's error, not a reset connection, and the client's next request works."""
+    import botocore.exceptions
+    import pytest
+
+    missing = f"missing-{uuid.uuid4().hex[:10]}"
+    # boto3 (it sends Expect: 100-continue for large bodies) and a body of 3 MiB.
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.put_object(Bucket=missing, Key="big", Body=b"x" * (3 << 20))
+    assert e.value.response["Error"]["Code"] == "NoSuchBucket"
+
+    # A keep-alive session, bodies of several sizes and no Expect header: each answer
+    # is S3's error, and the connection is either kept (the body was read) or closed
+    # cleanly, never reset under the client.
+    creds = Credentials("test", "test")
+    with requests.Session() as http:
+        for i in range(12):
+            size = (3000, 60_000, 200_000)[i % 3]
+            req = AWSRequest(method="PUT", url=f"{endpoint}/{missing}/k", data=b"y" * size,
+                             headers={"x-amz-content-sha256": "UNSIGNED-PAYLOAD"})
+            SigV4Auth(creds if i % 2 else Credentials("test", "wrong-secret"), "s3", "us-east-1").add_auth(req)
+            p = req.prepare()
+            r = http.put(p.url, headers=dict(p.headers), data=b"y" * size, timeout=10)
+            if i % 2:
+                assert r.status_code == 404 and "<Code>NoSuchBucket</Code>" in r.text
+            else:
+                assert r.status_code == 403 and "<Code>SignatureDoesNotMatch</Code>" in r.text

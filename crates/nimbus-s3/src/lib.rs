@@ -27,6 +27,7 @@ mod routing;
 mod segments;
 mod storage_class;
 mod target;
+mod unread_body;
 mod versioning;
 mod versions;
 mod website;
@@ -100,7 +101,14 @@ impl S3 {
 
     /// Answers one request from `peer` (reported as the event's sourceIPAddress).
     pub async fn handle_from(&self, req: http::Request<Incoming>, peer: Option<std::net::IpAddr>) -> http::Response<Body> {
-        let mut req = req.map(Body::from);
+        // A body s3s may leave unread comes back through `unread`; GETs have none.
+        let unread = unread_body::Slot::default();
+        let expects_continue = req.headers().get(http::header::EXPECT).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+        let mut req = if request_has_body(&req) {
+            req.map(|b| Body::http_body(unread_body::Returning::new(b, &unread)))
+        } else {
+            req.map(Body::from)
+        };
         let info = notify::ReqInfo::new(peer);
         req.extensions_mut().insert(info.clone());
         let bucket = cors::bucket_of(&req);
@@ -122,15 +130,9 @@ impl S3 {
             drain(req.into_body()).await;
             resp
         } else {
-            let sends_body = request_has_body(&req);
             let req = post_filename::substitute(req).await;
             let mut resp = self.call(req).await;
-            // An error is often answered before the body is read; hyper then closes the
-            // connection, and says so only if the response does. Without the header a
-            // client reuses the connection and its next request fails.
-            if sends_body && (resp.status().is_client_error() || resp.status().is_server_error()) {
-                resp.headers_mut().insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
-            }
+            unread_body::settle(&unread, expects_continue, &mut resp).await;
             interleave_version_listing(&mut resp);
             storage_class::finish_response(&mut resp);
             error_messages::fill_in_message(&mut resp);
