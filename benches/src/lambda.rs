@@ -121,8 +121,7 @@ pub fn zip_one(name: &str, data: &[u8], mode: u32) -> Result<Vec<u8>, String> {
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Stored)
         .unix_permissions(mode);
-    w.start_file(name, options)
-        .map_err(|e| format!("zip: {e}"))?;
+    w.start_file(name, options).map_err(|e| format!("zip: {e}"))?;
     w.write_all(data).map_err(|e| format!("zip: {e}"))?;
     let cursor = w.finish().map_err(|e| format!("zip: {e}"))?;
     Ok(cursor.into_inner())
@@ -142,10 +141,7 @@ pub fn default_bootstrap() -> Option<PathBuf> {
 fn code_for(rt: &ColdRuntime, bootstrap: Option<&Path>) -> Result<(Vec<u8>, &'static str), String> {
     match rt {
         ColdRuntime::Python(_) => Ok((python_zip()?, "handler.handler")),
-        ColdRuntime::Shell(_) => Ok((
-            zip_one("bootstrap", SH_BOOTSTRAP.as_bytes(), 0o755)?,
-            "bootstrap",
-        )),
+        ColdRuntime::Shell(_) => Ok((zip_one("bootstrap", SH_BOOTSTRAP.as_bytes(), 0o755)?, "bootstrap")),
         ColdRuntime::Compiled(_) => {
             let path = bootstrap.ok_or(
                 "no compiled bootstrap: build it (cargo build --release -p nimbus-bench) or pass --bootstrap PATH",
@@ -156,12 +152,7 @@ fn code_for(rt: &ColdRuntime, bootstrap: Option<&Path>) -> Result<(Vec<u8>, &'st
     }
 }
 
-async fn call(
-    client: &mut Client,
-    method: Method,
-    path: &str,
-    body: Bytes,
-) -> Result<Answer, CallError> {
+async fn call(client: &mut Client, method: Method, path: &str, body: Bytes) -> Result<Answer, CallError> {
     let json_type = [("content-type", "application/json")];
     let headers: &[(&'static str, &str)] = if body.is_empty() { &[] } else { &json_type };
     client
@@ -177,13 +168,7 @@ async fn call(
         .await
 }
 
-pub async fn create_function(
-    client: &mut Client,
-    name: &str,
-    runtime: &str,
-    handler: &str,
-    zip: &[u8],
-) -> Result<(), CallError> {
+pub async fn create_function(client: &mut Client, name: &str, runtime: &str, handler: &str, zip: &[u8]) -> Result<(), CallError> {
     let body = json!({
         "FunctionName": name,
         "Runtime": runtime,
@@ -193,24 +178,12 @@ pub async fn create_function(
         "Timeout": 30,
         "MemorySize": 128,
     });
-    call(
-        client,
-        Method::POST,
-        "/2015-03-31/functions",
-        Bytes::from(body.to_string()),
-    )
-    .await?;
+    call(client, Method::POST, "/2015-03-31/functions", Bytes::from(body.to_string())).await?;
     Ok(())
 }
 
 pub async fn delete_function(client: &mut Client, name: &str) -> Result<(), CallError> {
-    call(
-        client,
-        Method::DELETE,
-        &format!("/2015-03-31/functions/{name}"),
-        Bytes::new(),
-    )
-    .await?;
+    call(client, Method::DELETE, &format!("/2015-03-31/functions/{name}"), Bytes::new()).await?;
     Ok(())
 }
 
@@ -230,12 +203,7 @@ pub async fn invoke(client: &mut Client, name: &str) -> Result<(), CallError> {
 /// scenarios invoke, then invokes it once. Returns the first invoke's time.
 /// `runtime` as in `ColdRuntime::parse`: python3.N gets the no-op handler,
 /// provided.* the compiled bootstrap (`provided.al2023:sh`: the shell one).
-async fn fresh_function(
-    client: &mut Client,
-    name: &str,
-    runtime: &str,
-    bootstrap: Option<&Path>,
-) -> Result<Duration, String> {
+async fn fresh_function(client: &mut Client, name: &str, runtime: &str, bootstrap: Option<&Path>) -> Result<Duration, String> {
     let rt = ColdRuntime::parse(runtime)?;
     let (zip, handler) = code_for(&rt, bootstrap)?;
     match delete_function(client, name).await {
@@ -246,9 +214,7 @@ async fn fresh_function(
         .await
         .map_err(|e| format!("CreateFunction {name}: {e}"))?;
     let t0 = Instant::now();
-    invoke(client, name)
-        .await
-        .map_err(|e| format!("first Invoke of {name}: {e}"))?;
+    invoke(client, name).await.map_err(|e| format!("first Invoke of {name}: {e}"))?;
     Ok(t0.elapsed())
 }
 
@@ -262,18 +228,10 @@ pub struct LambdaResult {
 }
 
 /// `lambda-warm` (callers = 1) and `lambda-throughput` (callers = --connections).
-pub async fn run_invokes(
-    cfg: &LambdaConfig,
-    callers: usize,
-    default_name: &str,
-) -> Result<LambdaResult, String> {
-    let name = cfg
-        .function
-        .clone()
-        .unwrap_or_else(|| default_name.to_owned());
+pub async fn run_invokes(cfg: &LambdaConfig, callers: usize, default_name: &str) -> Result<LambdaResult, String> {
+    let name = cfg.function.clone().unwrap_or_else(|| default_name.to_owned());
     let mut setup = Client::new(cfg.endpoint.clone(), cfg.signer.clone(), cfg.timeout);
-    let first_invoke =
-        fresh_function(&mut setup, &name, &cfg.runtime, cfg.bootstrap.as_deref()).await?;
+    let first_invoke = fresh_function(&mut setup, &name, &cfg.runtime, cfg.bootstrap.as_deref()).await?;
     drop(setup);
 
     let window = Window::new(cfg.warmup, cfg.duration);
@@ -350,17 +308,10 @@ pub async fn run_cold(cfg: &LambdaConfig) -> Result<Vec<ColdResult>, String> {
                 Err(e) => rec.error(Op::ColdInvoke, t2, &e.to_string()),
             }
             if let Err(e) = delete_function(&mut client, &name).await {
-                rec.error(
-                    Op::CreateFunction,
-                    Instant::now(),
-                    &format!("DeleteFunction: {e}"),
-                );
+                rec.error(Op::CreateFunction, Instant::now(), &format!("DeleteFunction: {e}"));
             }
         }
-        out.push(ColdResult {
-            runtime: rt.clone(),
-            recorder: rec,
-        });
+        out.push(ColdResult { runtime: rt.clone(), recorder: rec });
     }
     Ok(out)
 }
@@ -381,22 +332,10 @@ mod tests {
 
     #[test]
     fn cold_runtime_names() {
-        assert_eq!(
-            ColdRuntime::parse("python3.12").unwrap(),
-            ColdRuntime::Python("python3.12".into())
-        );
-        assert_eq!(
-            ColdRuntime::parse("provided.al2023").unwrap(),
-            ColdRuntime::Compiled("provided.al2023".into())
-        );
-        assert_eq!(
-            ColdRuntime::parse("provided.al2023:sh").unwrap(),
-            ColdRuntime::Shell("provided.al2023".into())
-        );
+        assert_eq!(ColdRuntime::parse("python3.12").unwrap(), ColdRuntime::Python("python3.12".into()));
+        assert_eq!(ColdRuntime::parse("provided.al2023").unwrap(), ColdRuntime::Compiled("provided.al2023".into()));
+        assert_eq!(ColdRuntime::parse("provided.al2023:sh").unwrap(), ColdRuntime::Shell("provided.al2023".into()));
         assert!(ColdRuntime::parse("java21").is_err());
-        assert_eq!(
-            ColdRuntime::parse("provided.al2023:sh").unwrap().slug(),
-            "provided-al2023-sh"
-        );
+        assert_eq!(ColdRuntime::parse("provided.al2023:sh").unwrap().slug(), "provided-al2023-sh");
     }
 }

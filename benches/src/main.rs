@@ -377,9 +377,7 @@ async fn run_s3(cli: &Cli, endpoint: Arc<Endpoint>) -> Result<(String, Value), S
         Scenario::S3Put4k | Scenario::S3Put8m => s3::S3Kind::Put,
         _ => s3::S3Kind::Get,
     };
-    let object_size = cli
-        .object_size
-        .unwrap_or(if big { 8 * 1024 * 1024 } else { 4096 });
+    let object_size = cli.object_size.unwrap_or(if big { 8 * 1024 * 1024 } else { 4096 });
     let keys = cli.keys.unwrap_or(match (kind, big) {
         (s3::S3Kind::Put, true) => 2,
         (s3::S3Kind::Get, true) => 16,
@@ -400,23 +398,10 @@ async fn run_s3(cli: &Cli, endpoint: Arc<Endpoint>) -> Result<(String, Value), S
     };
     let (result, cpu_pct) = with_cpu(s3::run(kind, &cfg)).await;
     let mut r = result?;
-    let op = if kind == s3::S3Kind::Put {
-        Op::PutObject
-    } else {
-        Op::GetObject
-    };
-    let ops_per_s = r
-        .recorder
-        .summaries(r.secs)
-        .iter()
-        .find(|o| o.op == op)
-        .map_or(0.0, |o| o.per_sec);
+    let op = if kind == s3::S3Kind::Put { Op::PutObject } else { Op::GetObject };
+    let ops_per_s = r.recorder.summaries(r.secs).iter().find(|o| o.op == op).map_or(0.0, |o| o.per_sec);
     let mb_per_s = r.recorder.bytes as f64 / r.secs / 1e6;
-    let (rate, unit) = if big {
-        (mb_per_s, "MB/s")
-    } else {
-        (ops_per_s, "ops/s")
-    };
+    let (rate, unit) = if big { (mb_per_s, "MB/s") } else { (ops_per_s, "ops/s") };
     let mut extra = serde_json::Map::new();
     let mut notes = vec![format!(
         "  {ops_per_s:.1} ops/s, {mb_per_s:.1} MB/s (10^6 bytes/s); object {object_size} bytes; bucket {}; {} keys{}; PUT payload hash {}",
@@ -430,10 +415,7 @@ async fn run_s3(cli: &Cli, endpoint: Arc<Endpoint>) -> Result<(String, Value), S
     extra.insert("bucket".into(), json!(cfg.bucket));
     extra.insert(
         "payload_hash".into(),
-        json!(match cfg.payload {
-            s3::PayloadChoice::Unsigned => "UNSIGNED-PAYLOAD",
-            s3::PayloadChoice::Sha256 => "sha256",
-        }),
+        json!(match cfg.payload { s3::PayloadChoice::Unsigned => "UNSIGNED-PAYLOAD", s3::PayloadChoice::Sha256 => "sha256" }),
     );
     if let Some(m) = &r.memory {
         let mib = |k: u64| round2(k as f64 / 1024.0);
@@ -458,21 +440,8 @@ async fn run_s3(cli: &Cli, endpoint: Arc<Endpoint>) -> Result<(String, Value), S
             }),
         );
     }
-    let h = Headline {
-        rate,
-        unit,
-        lat: op,
-        target: format!("s3://{}", cfg.bucket),
-    };
-    Ok(generic_report(
-        cli,
-        h,
-        &mut r.recorder,
-        r.secs,
-        cpu_pct,
-        notes,
-        extra,
-    ))
+    let h = Headline { rate, unit, lat: op, target: format!("s3://{}", cfg.bucket) };
+    Ok(generic_report(cli, h, &mut r.recorder, r.secs, cpu_pct, notes, extra))
 }
 
 async fn run_invokes(cli: &Cli, endpoint: Arc<Endpoint>) -> Result<(String, Value), String> {
@@ -483,12 +452,7 @@ async fn run_invokes(cli: &Cli, endpoint: Arc<Endpoint>) -> Result<(String, Valu
     };
     let (result, cpu_pct) = with_cpu(lambda::run_invokes(&cfg, callers, default_name)).await;
     let mut r = result?;
-    let per_s = r
-        .recorder
-        .summaries(r.secs)
-        .iter()
-        .find(|o| o.op == Op::Invoke)
-        .map_or(0.0, |o| o.per_sec);
+    let per_s = r.recorder.summaries(r.secs).iter().find(|o| o.op == Op::Invoke).map_or(0.0, |o| o.per_sec);
     let first_ms = r.first_invoke.as_secs_f64() * 1000.0;
     let notes = vec![format!(
         "  function {} ({}, no-op); {} caller{}; first invoke after CreateFunction (not in the figures) {first_ms:.1} ms",
@@ -499,21 +463,8 @@ async fn run_invokes(cli: &Cli, endpoint: Arc<Endpoint>) -> Result<(String, Valu
     extra.insert("runtime".into(), json!(cfg.runtime));
     extra.insert("callers".into(), json!(r.callers));
     extra.insert("first_invoke_ms".into(), json!(round2(first_ms)));
-    let h = Headline {
-        rate: per_s,
-        unit: "invokes/s",
-        lat: Op::Invoke,
-        target: r.function.clone(),
-    };
-    Ok(generic_report(
-        cli,
-        h,
-        &mut r.recorder,
-        r.secs,
-        cpu_pct,
-        notes,
-        extra,
-    ))
+    let h = Headline { rate: per_s, unit: "invokes/s", lat: Op::Invoke, target: r.function.clone() };
+    Ok(generic_report(cli, h, &mut r.recorder, r.secs, cpu_pct, notes, extra))
 }
 
 fn lambda_config(cli: &Cli, endpoint: Arc<Endpoint>) -> Result<lambda::LambdaConfig, String> {

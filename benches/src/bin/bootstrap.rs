@@ -26,19 +26,13 @@ impl Conn {
     fn open(host: &str) -> std::io::Result<Conn> {
         let stream = TcpStream::connect(host)?;
         stream.set_nodelay(true)?;
-        Ok(Conn {
-            reader: BufReader::new(stream),
-            host: host.to_owned(),
-        })
+        Ok(Conn { reader: BufReader::new(stream), host: host.to_owned() })
     }
 
     fn request(&mut self, method: &str, path: &str, body: &[u8]) -> std::io::Result<Head> {
         let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.host);
         if method == "POST" {
-            req.push_str(&format!(
-                "Content-Type: application/json\r\nContent-Length: {}\r\n",
-                body.len()
-            ));
+            req.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len()));
         }
         req.push_str("\r\n");
         let stream = self.reader.get_mut();
@@ -48,14 +42,10 @@ impl Conn {
     }
 
     fn read_response(&mut self) -> std::io::Result<Head> {
-        let bad =
-            |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned());
+        let bad = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned());
         let mut line = String::new();
         if self.reader.read_line(&mut line)? == 0 {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "connection closed",
-            ));
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed"));
         }
         let status: u16 = line
             .split_whitespace()
@@ -72,14 +62,10 @@ impl Conn {
             if l.is_empty() {
                 break;
             }
-            let Some((name, value)) = l.split_once(':') else {
-                continue;
-            };
+            let Some((name, value)) = l.split_once(':') else { continue };
             let (name, value) = (name.trim().to_ascii_lowercase(), value.trim());
             match name.as_str() {
-                "content-length" => {
-                    length = value.parse().map_err(|_| bad("bad content-length"))?
-                }
+                "content-length" => length = value.parse().map_err(|_| bad("bad content-length"))?,
                 "transfer-encoding" => chunked = value.eq_ignore_ascii_case("chunked"),
                 "connection" => close = value.eq_ignore_ascii_case("close"),
                 "lambda-runtime-aws-request-id" => request_id = Some(value.to_owned()),
@@ -109,11 +95,7 @@ impl Conn {
                 left -= n;
             }
         }
-        Ok(Head {
-            status,
-            request_id,
-            close,
-        })
+        Ok(Head { status, request_id, close })
     }
 }
 
@@ -123,10 +105,7 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     };
     let (host, base) = match api.find('/') {
-        Some(i) => (
-            api[..i].to_owned(),
-            api[i..].trim_end_matches('/').to_owned(),
-        ),
+        Some(i) => (api[..i].to_owned(), api[i..].trim_end_matches('/').to_owned()),
         None => (api.clone(), String::new()),
     };
     let next_path = format!("{base}/2018-06-01/runtime/invocation/next");
@@ -161,10 +140,7 @@ fn main() -> ExitCode {
             conn = None;
         }
         let Some(id) = head.request_id.filter(|_| head.status == 200) else {
-            eprintln!(
-                "invocation/next answered {} without a request id",
-                head.status
-            );
+            eprintln!("invocation/next answered {} without a request id", head.status);
             return ExitCode::FAILURE;
         };
         let c = match conn.as_mut() {
@@ -177,11 +153,7 @@ fn main() -> ExitCode {
                 }
             },
         };
-        match c.request(
-            "POST",
-            &format!("{base}/2018-06-01/runtime/invocation/{id}/response"),
-            b"null",
-        ) {
+        match c.request("POST", &format!("{base}/2018-06-01/runtime/invocation/{id}/response"), b"null") {
             Ok(h) if h.close => conn = None,
             Ok(_) => {}
             Err(e) => {
