@@ -71,3 +71,129 @@ impl Trailer {
         Ok((self.header, sent))
     }
 }
+
+/// An object's or a part's checksum, as S3 keeps and reports it ("Checking object
+/// integrity" in the S3 User Guide).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Stored {
+    /// CRC32, CRC32C, CRC64NVME, SHA1 or SHA256.
+    pub algorithm: String,
+    /// Base64 of the digest; a multipart object's composite checksum ends in `-<parts>`.
+    pub value: String,
+}
+
+impl Stored {
+    /// A composite (checksum-of-checksums) value, as opposed to one of the full object.
+    pub fn is_composite(&self) -> bool {
+        self.value.contains('-')
+    }
+}
+
+const ALGORITHMS: [&str; 5] = ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"];
+
+/// The algorithm's canonical name, or None for one S3 does not know.
+pub fn algorithm(name: &str) -> Option<&'static str> {
+    ALGORITHMS.iter().copied().find(|a| a.eq_ignore_ascii_case(name))
+}
+
+/// The checksum a request carried in an `x-amz-checksum-*` header (s3s has checked it
+/// against the body), in the order of the five fields.
+pub fn from_fields(fields: [Option<&String>; 5]) -> Option<Stored> {
+    let order = ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"];
+    order.iter().zip(fields).find_map(|(a, v)| v.map(|v| Stored { algorithm: (*a).to_string(), value: v.clone() }))
+}
+
+/// The five response fields (CRC32, CRC32C, CRC64NVME, SHA1, SHA256) for a checksum.
+pub fn fields(c: Option<&Stored>) -> [Option<String>; 5] {
+    let mut out: [Option<String>; 5] = Default::default();
+    if let Some(c) = c {
+        let order = ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"];
+        if let Some(i) = order.iter().position(|a| *a == c.algorithm) {
+            out[i] = Some(c.value.clone());
+        }
+    }
+    out
+}
+
+/// A hasher computing `algorithm` only.
+pub fn hasher(algorithm: &str) -> Option<ChecksumHasher> {
+    let mut h = ChecksumHasher::default();
+    match algorithm {
+        "CRC32" => h.crc32 = Some(Default::default()),
+        "CRC32C" => h.crc32c = Some(Default::default()),
+        "CRC64NVME" => h.crc64nvme = Some(Default::default()),
+        "SHA1" => h.sha1 = Some(Default::default()),
+        "SHA256" => h.sha256 = Some(Default::default()),
+        _ => return None,
+    }
+    Some(h)
+}
+
+/// The base64 digest a [`hasher`] for `algorithm` computed.
+pub fn finish(h: ChecksumHasher, algorithm: &str) -> Option<String> {
+    let c = h.finalize();
+    match algorithm {
+        "CRC32" => c.checksum_crc32,
+        "CRC32C" => c.checksum_crc32c,
+        "CRC64NVME" => c.checksum_crc64nvme,
+        "SHA1" => c.checksum_sha1,
+        "SHA256" => c.checksum_sha256,
+        _ => None,
+    }
+}
+
+/// A multipart upload's composite checksum: the algorithm over the concatenated raw
+/// (decoded) part checksums, base64, then `-<number of parts>` (S3 User Guide, "Using
+/// part-level checksums for multipart uploads"). None for CRC64NVME, which S3 only
+/// combines into a full-object checksum, and for values that are not base64.
+pub fn composite(algorithm: &str, parts: &[&str]) -> Option<String> {
+    use base64::Engine;
+    if algorithm == "CRC64NVME" {
+        return None;
+    }
+    let mut h = hasher(algorithm)?;
+    for p in parts {
+        h.update(&base64::engine::general_purpose::STANDARD.decode(p).ok()?);
+    }
+    Some(format!("{}-{}", finish(h, algorithm)?, parts.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    fn b64(d: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(d)
+    }
+
+    fn sha256(d: &[u8]) -> Vec<u8> {
+        let mut h = hasher("SHA256").unwrap();
+        h.update(d);
+        base64::engine::general_purpose::STANDARD.decode(finish(h, "SHA256").unwrap()).unwrap()
+    }
+
+    #[test]
+    fn composite_is_the_checksum_of_the_part_checksums() {
+        let (a, b) = (sha256(b"part one"), sha256(b"part two"));
+        assert_eq!(a.len(), 32);
+        let both = [a.clone(), b.clone()].concat();
+        let want = format!("{}-2", b64(&sha256(&both)));
+        assert_eq!(composite("SHA256", &[&b64(&a), &b64(&b)]), Some(want));
+        assert_eq!(composite("CRC64NVME", &["AAAAAAAAAAA="]), None);
+        assert_eq!(composite("SHA256", &["not base64!"]), None);
+    }
+
+    #[test]
+    fn fields_round_trip() {
+        let s = from_fields([None, None, None, None, Some(&"x".to_string())]);
+        assert_eq!(s, Some(Stored { algorithm: "SHA256".into(), value: "x".into() }));
+        assert_eq!(fields(s.as_ref()), [None, None, None, None, Some("x".to_string())]);
+        assert_eq!(algorithm("crc32c"), Some("CRC32C"));
+        assert_eq!(algorithm("md5"), None);
+        let mut h = hasher("CRC32").unwrap();
+        h.update(b"hello world");
+        // CRC32 of "hello world" is 0x0d4a1185.
+        assert_eq!(finish(h, "CRC32"), Some(b64(&[0x0d, 0x4a, 0x11, 0x85])));
+    }
+}

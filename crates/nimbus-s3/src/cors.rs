@@ -40,7 +40,8 @@ fn allow_headers(h: &mut HeaderMap, rule: &CorsRule, origin: &str) {
     }
 }
 
-fn error(status: StatusCode, code: &str, message: &str, extra: &str, info: &ReqInfo) -> Response<Body> {
+/// An S3 XML error document (also for refusals made before s3s sees the request).
+pub(crate) fn error(status: StatusCode, code: &str, message: &str, extra: &str, info: &ReqInfo) -> Response<Body> {
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message>{extra}<RequestId>{}</RequestId><HostId>{}</HostId></Error>",
         info.request_id, info.host_id

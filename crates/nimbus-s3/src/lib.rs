@@ -129,6 +129,10 @@ impl S3 {
             let resp = cors::preflight(&req, exists, rules, &info);
             drain(req.into_body()).await;
             resp
+        } else if let Some(message) = routing::presigned_expiry_error(req.uri().query().unwrap_or("")) {
+            let resp = cors::error(http::StatusCode::BAD_REQUEST, "AuthorizationQueryParametersError", message, "", &info);
+            drain(req.into_body()).await;
+            resp
         } else {
             let req = post_filename::substitute(req).await;
             let mut resp = self.call(req).await;
@@ -136,6 +140,7 @@ impl S3 {
             interleave_version_listing(&mut resp);
             storage_class::finish_response(&mut resp);
             error_messages::fill_in_message(&mut resp);
+            provider::finish_response(&mut resp);
             if let (Some(origin), Some(rules)) = (origin.as_deref(), bucket.as_deref().and_then(|b| self.state.cors_rules(b))) {
                 cors::decorate(&mut resp, origin, &method, &rules);
             }

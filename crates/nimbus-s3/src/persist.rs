@@ -39,6 +39,13 @@ CREATE TABLE IF NOT EXISTS parts (
     modified INTEGER NOT NULL,
     PRIMARY KEY (upload, number)
 ) WITHOUT ROWID;
+-- A part's checksum (JSON), kept beside `parts` so older data directories need no migration.
+CREATE TABLE IF NOT EXISTS part_checksums (
+    upload TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    checksum TEXT NOT NULL,
+    PRIMARY KEY (upload, number)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS bucket_configs (
     bucket TEXT PRIMARY KEY,
     config TEXT NOT NULL
@@ -83,6 +90,16 @@ pub struct ObjHeaders {
     pub metadata: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parts_count: Option<i32>,
+    /// The sizes of a multipart object's parts, in order (GET/HEAD `partNumber`).
+    /// Empty for simple objects and for objects completed before it was kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub part_sizes: Vec<u64>,
+    /// The object's checksum (`x-amz-checksum-*`), returned with `x-amz-checksum-mode`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<crate::checksums::Stored>,
+    /// A multipart upload's `x-amz-checksum-algorithm` (uploads only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum_algorithm: Option<String>,
     /// Object tags, in the order given.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<(String, String)>,
@@ -147,6 +164,7 @@ pub struct PartRow {
     pub size: u64,
     pub etag: String,
     pub modified: u64,
+    pub checksum: Option<crate::checksums::Stored>,
 }
 
 #[derive(Default)]
@@ -202,7 +220,10 @@ pub fn load(c: &Connection) -> rusqlite::Result<Loaded> {
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
-    let mut st = c.prepare("SELECT upload, number, size, etag, modified FROM parts")?;
+    let mut st = c.prepare(
+        "SELECT p.upload, p.number, p.size, p.etag, p.modified, c.checksum FROM parts p \
+         LEFT JOIN part_checksums c ON c.upload = p.upload AND c.number = p.number",
+    )?;
     out.parts = st
         .query_map([], |r| {
             Ok(PartRow {
@@ -211,6 +232,7 @@ pub fn load(c: &Connection) -> rusqlite::Result<Loaded> {
                 size: r.get::<_, i64>(2)? as u64,
                 etag: r.get(3)?,
                 modified: r.get::<_, i64>(4)? as u64,
+                checksum: r.get::<_, Option<String>>(5)?.and_then(|j| serde_json::from_str(&j).ok()),
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
@@ -241,6 +263,7 @@ pub fn put_bucket(tx: &Transaction, b: &BucketRow) -> rusqlite::Result<()> {
 }
 
 pub fn delete_bucket(tx: &Transaction, name: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached("DELETE FROM part_checksums WHERE upload IN (SELECT id FROM uploads WHERE bucket = ?1)")?.execute([name])?;
     tx.prepare_cached("DELETE FROM parts WHERE upload IN (SELECT id FROM uploads WHERE bucket = ?1)")?.execute([name])?;
     tx.prepare_cached("DELETE FROM uploads WHERE bucket = ?1")?.execute([name])?;
     tx.prepare_cached("DELETE FROM object_versions WHERE bucket = ?1")?.execute([name])?;
@@ -296,6 +319,7 @@ pub fn put_upload(tx: &Transaction, u: &UploadRow) -> rusqlite::Result<()> {
 }
 
 pub fn delete_upload(tx: &Transaction, id: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached("DELETE FROM part_checksums WHERE upload = ?1")?.execute([id])?;
     tx.prepare_cached("DELETE FROM parts WHERE upload = ?1")?.execute([id])?;
     tx.prepare_cached("DELETE FROM uploads WHERE id = ?1")?.execute([id])?;
     Ok(())
@@ -304,6 +328,16 @@ pub fn delete_upload(tx: &Transaction, id: &str) -> rusqlite::Result<()> {
 pub fn put_part(tx: &Transaction, p: &PartRow) -> rusqlite::Result<()> {
     tx.prepare_cached("INSERT OR REPLACE INTO parts (upload, number, size, etag, modified) VALUES (?1, ?2, ?3, ?4, ?5)")?
         .execute(params![p.upload, p.number, p.size as i64, p.etag, p.modified as i64])?;
+    // A part uploaded again replaces its checksum, or drops it.
+    match p.checksum.as_ref().and_then(|c| serde_json::to_string(c).ok()) {
+        Some(json) => {
+            tx.prepare_cached("INSERT OR REPLACE INTO part_checksums (upload, number, checksum) VALUES (?1, ?2, ?3)")?
+                .execute(params![p.upload, p.number, json])?;
+        }
+        None => {
+            tx.prepare_cached("DELETE FROM part_checksums WHERE upload = ?1 AND number = ?2")?.execute(params![p.upload, p.number])?;
+        }
+    }
     Ok(())
 }
 

@@ -62,6 +62,7 @@ pub struct PartMeta {
     pub size: u64,
     pub etag: String,
     pub modified: u64,
+    pub checksum: Option<checksums::Stored>,
 }
 
 #[derive(Debug, Clone)]
@@ -158,7 +159,7 @@ impl State {
         for p in loaded.parts {
             let Some(bname) = upload_bucket.get(&p.upload) else { continue };
             if let Some(u) = buckets.get_mut(bname).and_then(|b| b.uploads.get_mut(&p.upload)) {
-                u.parts.insert(p.number, PartMeta { size: p.size, etag: p.etag, modified: p.modified });
+                u.parts.insert(p.number, PartMeta { size: p.size, etag: p.etag, modified: p.modified, checksum: p.checksum });
             }
         }
         State {
@@ -340,6 +341,9 @@ fn check_read_conditions(
 }
 
 /// Copy-source conditions (CopyObject, UploadPartCopy): a failed one is 412 either way.
+/// As for GET, an ETag condition overrides its date partner (CopyObject API reference:
+/// if-match true with if-unmodified-since false copies; if-none-match false with
+/// if-modified-since true is 412).
 fn check_copy_source_conditions(
     meta: &ObjMeta,
     if_match: Option<&ETagCondition>,
@@ -347,14 +351,20 @@ fn check_copy_source_conditions(
     if_modified_since: Option<&Timestamp>,
     if_unmodified_since: Option<&Timestamp>,
 ) -> S3Result<()> {
-    if if_match.is_some_and(|c| !etag_matches(c, &meta.etag)) || if_none_match.is_some_and(|c| etag_matches(c, &meta.etag)) {
-        return Err(precondition_failed());
-    }
     let modified = (meta.modified / 1000) as i64;
-    if if_unmodified_since.is_some_and(|t| modified > ts_secs(t)) || if_modified_since.is_some_and(|t| modified <= ts_secs(t)) {
-        return Err(precondition_failed());
+    let first = match if_match {
+        Some(c) => etag_matches(c, &meta.etag),
+        None => !if_unmodified_since.is_some_and(|t| modified > ts_secs(t)),
+    };
+    let second = match if_none_match {
+        Some(c) => !etag_matches(c, &meta.etag),
+        None => !if_modified_since.is_some_and(|t| modified <= ts_secs(t)),
+    };
+    if first && second {
+        Ok(())
+    } else {
+        Err(precondition_failed())
     }
-    Ok(())
 }
 
 /// `x-amz-copy-source-range: bytes=first-last` → (start, length) within a source of `size` bytes.
@@ -393,6 +403,49 @@ fn check_part_number(n: i32) -> S3Result<()> {
     } else {
         Err(s3_error!(InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive"))
     }
+}
+
+/// `partNumber` on GET/HEAD: the byte span (start, length) of part `n` of an object.
+/// A simple object (or one completed before part sizes were kept) is one part.
+fn part_span(h: &ObjHeaders, size: u64, n: i32) -> S3Result<(u64, u64)> {
+    check_part_number(n)?;
+    let index = (n - 1) as usize;
+    if h.part_sizes.is_empty() {
+        return if n == 1 { Ok((0, size)) } else { Err(invalid_part_number()) };
+    }
+    let len = *h.part_sizes.get(index).ok_or_else(invalid_part_number)?;
+    Ok((h.part_sizes[..index].iter().sum(), len))
+}
+
+fn invalid_part_number() -> S3Error {
+    let mut e = S3Error::with_message(S3ErrorCode::Custom("InvalidPartNumber".into()), "The requested partnumber is not satisfiable");
+    e.set_status_code(http::StatusCode::RANGE_NOT_SATISFIABLE);
+    e
+}
+
+/// GET/HEAD take a byte range or a part, not both.
+fn check_range_or_part<T>(range: Option<&T>, part_number: Option<i32>) -> S3Result<()> {
+    if range.is_some() && part_number.is_some() {
+        return Err(s3_error!(InvalidRequest, "Cannot specify both Range header and partNumber query parameter"));
+    }
+    Ok(())
+}
+
+/// `x-amz-checksum-type` of a stored checksum.
+fn checksum_type(c: &checksums::Stored) -> ChecksumType {
+    ChecksumType::from_static(if c.is_composite() { ChecksumType::COMPOSITE } else { ChecksumType::FULL_OBJECT })
+}
+
+/// The checksum GET/HEAD report: only with `x-amz-checksum-mode: ENABLED`, and only
+/// when the whole object is read (a range's bytes would not match it).
+fn reported_checksum<'a>(h: &'a ObjHeaders, mode: Option<&ChecksumMode>, whole: bool) -> Option<&'a checksums::Stored> {
+    let enabled = mode.is_some_and(|m| m.as_str() == ChecksumMode::ENABLED);
+    h.checksum.as_ref().filter(|_| enabled && whole)
+}
+
+/// `Content-Range` of a partial answer (None when empty: there is no last byte to name).
+fn content_range(start: u64, len: u64, size: u64) -> Option<String> {
+    (len > 0).then(|| format!("bytes {}-{}/{}", start, start + len - 1, size))
 }
 
 fn check_content_md5(content_md5: Option<&str>, md5: &[u8; 16]) -> S3Result<()> {
@@ -537,20 +590,38 @@ fn max_keys(v: Option<i32>) -> S3Result<usize> {
     }
 }
 
-fn b64(s: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(s)
+/// Marks a continuation token as one nimbus issued: S3 refuses tokens it did not hand
+/// out, so one that merely decodes (base64 of some text) must not be taken as a key.
+const TOKEN_TAG: &str = "nimbus-list-v2\n";
+
+/// ListObjectsV2's NextContinuationToken: opaque to clients, the last key or prefix inside.
+fn continuation_token(last: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(format!("{TOKEN_TAG}{last}"))
 }
 
-fn unb64(s: &str) -> S3Result<String> {
+fn token_key(token: &str) -> S3Result<String> {
     base64::engine::general_purpose::STANDARD
-        .decode(s)
+        .decode(token)
         .ok()
         .and_then(|d| String::from_utf8(d).ok())
+        .and_then(|s| s.strip_prefix(TOKEN_TAG).map(str::to_string))
         .ok_or_else(|| s3_error!(InvalidArgument, "The continuation token provided is incorrect"))
 }
 
 pub struct Provider {
     pub state: Arc<State>,
+}
+
+/// Marks a HEAD answer as 206 Partial Content (a Range or partNumber HEAD): s3s answers
+/// every HEAD with 200 whatever the operation says.
+#[derive(Debug, Clone, Copy)]
+pub struct PartialContent;
+
+/// Applies what s3s could not express in the response (see [`PartialContent`]).
+pub fn finish_response(resp: &mut http::Response<s3s::Body>) {
+    if resp.extensions_mut().remove::<PartialContent>().is_some() && resp.status() == http::StatusCode::OK {
+        *resp.status_mut() = http::StatusCode::PARTIAL_CONTENT;
+    }
 }
 
 impl Provider {
@@ -579,28 +650,50 @@ impl Provider {
     /// Streams a request body to a temporary file; a trailing checksum the request
     /// announced is computed on the way and checked once the trailer has arrived.
     /// Publishes an uploaded part's body and records it (UploadPart, UploadPartCopy).
-    async fn install_part(&self, bucket: &str, key: &str, upload_id: &str, number: i32, written: blob::Written) -> S3Result<PartRow> {
+    async fn install_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        number: i32,
+        written: blob::Written,
+        checksum: Option<checksums::Stored>,
+    ) -> S3Result<PartRow> {
         let dest = self.state.part_path(upload_id, number);
         blob::publish(&written.tmp, &dest, self.state.sync).await.map_err(internal)?;
-        let row = PartRow { upload: upload_id.to_string(), number, size: written.size, etag: hex::encode(written.md5), modified: now_ms() };
+        let row = PartRow { upload: upload_id.to_string(), number, size: written.size, etag: hex::encode(written.md5), modified: now_ms(), checksum };
         // The upload may have been aborted meanwhile.
         self.upload_key(bucket, upload_id, key)?;
         let r = row.clone();
         self.state.commit(move |tx| persist::put_part(tx, &r)).await?;
         let mut buckets = self.state.buckets.write();
         if let Some(u) = buckets.get_mut(bucket).and_then(|b| b.uploads.get_mut(upload_id)) {
-            u.parts.insert(row.number, PartMeta { size: row.size, etag: row.etag.clone(), modified: row.modified });
+            u.parts.insert(row.number, PartMeta { size: row.size, etag: row.etag.clone(), modified: row.modified, checksum: row.checksum.clone() });
         }
         Ok(row)
     }
 
     /// Receives an object's body: a small one stays in memory for a segment, a larger
     /// one is streamed to a temporary file. `small_max` 0 always gives a file (parts).
-    async fn receive_body(&self, body: Option<StreamingBlob>, trailer: Option<&checksums::Trailer>, small_max: u64) -> S3Result<blob::Received> {
+    /// Returns the body's checksum: the trailer's (checked), else one computed with
+    /// `compute` (a multipart upload's algorithm).
+    async fn receive_body(
+        &self,
+        body: Option<StreamingBlob>,
+        trailer: Option<&checksums::Trailer>,
+        small_max: u64,
+        compute: Option<&str>,
+    ) -> S3Result<(blob::Received, Option<checksums::Stored>)> {
         let body = body.unwrap_or_else(|| StreamingBlob::wrap(futures_util::stream::empty::<Result<bytes::Bytes, std::io::Error>>()));
+        let computing = compute.and_then(|a| Some((a, parking_lot::Mutex::new(checksums::hasher(a)?))));
         let body = futures_util::StreamExt::inspect(body, |chunk| {
-            if let (Ok(b), Some(t)) = (chunk, trailer) {
-                t.update(b);
+            if let Ok(b) = chunk {
+                if let Some(t) = trailer {
+                    t.update(b);
+                }
+                if let Some((_, h)) = &computing {
+                    h.lock().update(b);
+                }
             }
         });
         let received = if small_max == 0 {
@@ -615,20 +708,37 @@ impl Provider {
                 internal(e)
             }
         })?;
+        let mut checksum = None;
         if let Some(t) = trailer {
-            if let Err(e) = t.verify() {
-                received.discard().await;
-                return Err(e);
+            match t.verify() {
+                Ok((header, value)) => {
+                    checksum = checksums::algorithm(header.trim_start_matches("x-amz-checksum-"))
+                        .map(|a| checksums::Stored { algorithm: a.to_string(), value })
+                }
+                Err(e) => {
+                    received.discard().await;
+                    return Err(e);
+                }
             }
         }
-        Ok(received)
+        if checksum.is_none() {
+            checksum = computing.and_then(|(a, h)| {
+                Some(checksums::Stored { algorithm: a.to_string(), value: checksums::finish(h.into_inner(), a)? })
+            });
+        }
+        Ok((received, checksum))
     }
 
     /// Streams a part's body to a temporary file.
-    async fn write_part_body(&self, body: Option<StreamingBlob>, trailer: Option<&checksums::Trailer>) -> S3Result<blob::Written> {
-        match self.receive_body(body, trailer, 0).await? {
-            blob::Received::File(w) => Ok(w),
-            blob::Received::Small { .. } => Err(internal("a part's body was not written to a file".into())),
+    async fn write_part_body(
+        &self,
+        body: Option<StreamingBlob>,
+        trailer: Option<&checksums::Trailer>,
+        compute: Option<&str>,
+    ) -> S3Result<(blob::Written, Option<checksums::Stored>)> {
+        match self.receive_body(body, trailer, 0, compute).await? {
+            (blob::Received::File(w), checksum) => Ok((w, checksum)),
+            (blob::Received::Small { .. }, _) => Err(internal("a part's body was not written to a file".into())),
         }
     }
 }
@@ -1201,8 +1311,18 @@ impl s3s::S3 for Provider {
             Ok(())
         };
         check_conditions(&self.state)?;
-        let received = self.receive_body(input.body, trailer.as_ref(), SMALL_BODY_MAX).await?;
+        let (received, trailed) = self.receive_body(input.body, trailer.as_ref(), SMALL_BODY_MAX, None).await?;
         let (size, md5) = (received.size(), *received.md5());
+        // Kept for x-amz-checksum-mode: a header checksum (s3s checked it) or the trailer's.
+        let checksum = trailed.or_else(|| {
+            checksums::from_fields([
+                input.checksum_crc32.as_ref(),
+                input.checksum_crc32c.as_ref(),
+                input.checksum_crc64nvme.as_ref(),
+                input.checksum_sha1.as_ref(),
+                input.checksum_sha256.as_ref(),
+            ])
+        });
         let checked = check_content_md5(input.content_md5.as_deref(), &md5)
             .and_then(|()| match input.content_length {
                 Some(len) if len >= 0 && len as u64 != size => {
@@ -1230,6 +1350,7 @@ impl s3s::S3 for Provider {
         headers.acl = acl;
         headers.website_redirect_location = redirect;
         headers.storage_class = storage_class::stored(class);
+        headers.checksum = checksum.clone();
         lock.apply(&mut headers, now_ms());
         let version = match self.state.next_version(&input.bucket) {
             Ok(v) => v,
@@ -1256,14 +1377,16 @@ impl s3s::S3 for Provider {
             return Err(e);
         }
         self.state.emit(&ctx, event, &bucket, &key, Some(&ObjMeta::event(size, &etag_hex)), version.event_id());
+        let [crc32, crc32c, crc64nvme, sha1, sha256] = checksums::fields(checksum.as_ref());
         Ok(S3Response::new(PutObjectOutput {
             e_tag: Some(etag(&etag_hex)),
             version_id: version.header(),
-            checksum_crc32: input.checksum_crc32,
-            checksum_crc32c: input.checksum_crc32c,
-            checksum_crc64nvme: input.checksum_crc64nvme,
-            checksum_sha1: input.checksum_sha1,
-            checksum_sha256: input.checksum_sha256,
+            checksum_crc32: crc32,
+            checksum_crc32c: crc32c,
+            checksum_crc64nvme: crc64nvme,
+            checksum_sha1: sha1,
+            checksum_sha256: sha256,
+            checksum_type: checksum.as_ref().map(checksum_type),
             size: Some(size as i64),
             ..Default::default()
         }))
@@ -1281,9 +1404,14 @@ impl s3s::S3 for Provider {
                 input.if_modified_since.as_ref(),
                 input.if_unmodified_since.as_ref(),
             )?;
-            Ok(match &input.range {
-                None => (0, meta.size, (meta.size, None)),
-                Some(r) => {
+            check_range_or_part(input.range.as_ref(), input.part_number)?;
+            Ok(match (&input.range, input.part_number) {
+                (_, Some(n)) => {
+                    let (start, len) = part_span(&meta.headers, meta.size, n)?;
+                    (start, len, (len, content_range(start, len, meta.size)))
+                }
+                (None, None) => (0, meta.size, (meta.size, None)),
+                (Some(r), None) => {
                     let range = r.check(meta.size).map_err(|_| s3_error!(InvalidRange, "The requested range is not satisfiable"))?;
                     let (start, end) = (range.start, range.end);
                     (start, end - start, (end - start, Some(format!("bytes {}-{}/{}", start, end.saturating_sub(1), meta.size))))
@@ -1294,7 +1422,15 @@ impl s3s::S3 for Provider {
         let h = &meta.headers;
         let (class, restore) = storage_class::read_headers(h);
         let (lock_mode, lock_until, legal_hold) = crate::object_lock::response_headers(h);
+        let checksum = reported_checksum(h, input.checksum_mode.as_ref(), content_range.is_none() && input.part_number.is_none());
+        let [crc32, crc32c, crc64nvme, sha1, sha256] = checksums::fields(checksum);
         let output = GetObjectOutput {
+            checksum_crc32: crc32,
+            checksum_crc32c: crc32c,
+            checksum_crc64nvme: crc64nvme,
+            checksum_sha1: sha1,
+            checksum_sha256: sha256,
+            checksum_type: checksum.map(checksum_type),
             storage_class: class,
             restore,
             body: Some(body),
@@ -1310,7 +1446,9 @@ impl s3s::S3 for Provider {
             e_tag: Some(etag(&meta.etag)),
             last_modified: Some(ts(meta.modified)),
             metadata: metadata_of(h),
-            parts_count: h.parts_count,
+            // "only returned if you specify partNumber in your request and the object was
+            // uploaded as a multipart upload" (GetObject/HeadObject API reference).
+            parts_count: input.part_number.and(h.parts_count),
             tag_count: (!h.tags.is_empty()).then_some(h.tags.len() as i32),
             version_id: found.version_header(),
             website_redirect_location: h.website_redirect_location.clone(),
@@ -1337,9 +1475,14 @@ impl s3s::S3 for Provider {
             input.if_modified_since.as_ref(),
             input.if_unmodified_since.as_ref(),
         )?;
-        let (len, content_range) = match &input.range {
-            None => (meta.size, None),
-            Some(r) => {
+        check_range_or_part(input.range.as_ref(), input.part_number)?;
+        let (len, content_range) = match (&input.range, input.part_number) {
+            (_, Some(n)) => {
+                let (start, len) = part_span(&meta.headers, meta.size, n)?;
+                (len, content_range(start, len, meta.size))
+            }
+            (None, None) => (meta.size, None),
+            (Some(r), None) => {
                 let range = r.check(meta.size).map_err(|_| s3_error!(InvalidRange, "The requested range is not satisfiable"))?;
                 (range.end - range.start, Some(format!("bytes {}-{}/{}", range.start, range.end.saturating_sub(1), meta.size)))
             }
@@ -1347,7 +1490,15 @@ impl s3s::S3 for Provider {
         let h = &meta.headers;
         let (class, restore) = storage_class::read_headers(h);
         let (lock_mode, lock_until, legal_hold) = crate::object_lock::response_headers(h);
+        let checksum = reported_checksum(h, input.checksum_mode.as_ref(), content_range.is_none() && input.part_number.is_none());
+        let [crc32, crc32c, crc64nvme, sha1, sha256] = checksums::fields(checksum);
         let output = HeadObjectOutput {
+            checksum_crc32: crc32,
+            checksum_crc32c: crc32c,
+            checksum_crc64nvme: crc64nvme,
+            checksum_sha1: sha1,
+            checksum_sha256: sha256,
+            checksum_type: checksum.map(checksum_type),
             storage_class: class,
             restore,
             accept_ranges: Some("bytes".into()),
@@ -1362,7 +1513,9 @@ impl s3s::S3 for Provider {
             e_tag: Some(etag(&meta.etag)),
             last_modified: Some(ts(meta.modified)),
             metadata: metadata_of(h),
-            parts_count: h.parts_count,
+            // "only returned if you specify partNumber in your request and the object was
+            // uploaded as a multipart upload" (GetObject/HeadObject API reference).
+            parts_count: input.part_number.and(h.parts_count),
             version_id: found.version_header(),
             website_redirect_location: h.website_redirect_location.clone(),
             object_lock_mode: lock_mode,
@@ -1373,6 +1526,7 @@ impl s3s::S3 for Provider {
         let mut resp = S3Response::new(output);
         if content_range.is_some() {
             resp.status = Some(http::StatusCode::PARTIAL_CONTENT);
+            resp.extensions.insert(PartialContent);
         }
         Ok(resp)
     }
@@ -1492,7 +1646,14 @@ impl s3s::S3 for Provider {
             .map_err(copy_source_error)?;
         let meta = found.meta.clone();
         let replace = input.metadata_directive.as_ref().is_some_and(|d| d.as_str() == MetadataDirective::REPLACE);
-        if src_bucket == input.bucket && src_key == input.key && src_version.is_none() && !replace && class.is_none() {
+        // The four things the message names: a website redirect location or encryption
+        // named in the request counts as a change too (`aws s3 cp s3://b/k s3://b/k --sse`).
+        let changes = replace
+            || class.is_some()
+            || input.website_redirect_location.is_some()
+            || input.server_side_encryption.is_some()
+            || input.ssekms_key_id.is_some();
+        if src_bucket == input.bucket && src_key == input.key && src_version.is_none() && !changes {
             return Err(s3_error!(
                 InvalidRequest,
                 "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."
@@ -1515,6 +1676,9 @@ impl s3s::S3 for Provider {
         headers.acl = acl;
         // Not copied from the source: only what this request names (S3 API reference).
         headers.website_redirect_location = website_redirect(input.website_redirect_location)?;
+        // A full-object checksum still describes the copied bytes; a composite one
+        // describes parts the copy does not have.
+        headers.checksum = meta.headers.checksum.clone().filter(|c| !c.is_composite());
         // The copy is in the class the request names (STANDARD by default), not restored.
         headers.storage_class = storage_class::stored(class);
         headers.restore = None;
@@ -1574,7 +1738,10 @@ impl s3s::S3 for Provider {
             list_page(&b.objects, &prefix, input.delimiter.as_deref(), input.marker.as_deref().filter(|m| !m.is_empty()), max)
         };
         let enc = |s: String| if encode { url_encode(&s) } else { s };
-        let next_marker = if page.truncated { page.last.clone().map(enc) } else { None };
+        // ListObjects: NextMarker "is returned only if you have the delimiter request
+        // parameter specified"; without one, clients go on from the last Key.
+        let delimited = input.delimiter.as_deref().is_some_and(|d| !d.is_empty());
+        let next_marker = if page.truncated && delimited { page.last.clone().map(enc) } else { None };
         Ok(S3Response::new(ListObjectsOutput {
             name: Some(input.bucket),
             prefix: Some(enc(prefix)),
@@ -1597,7 +1764,7 @@ impl s3s::S3 for Provider {
         let encode = input.encoding_type.as_ref().is_some_and(|e| e.as_str() == EncodingType::URL);
         let prefix = input.prefix.clone().unwrap_or_default();
         let after = match &input.continuation_token {
-            Some(t) => Some(unb64(t)?),
+            Some(t) => Some(token_key(t)?),
             None => input.start_after.clone().filter(|s| !s.is_empty()),
         };
         let page = {
@@ -1607,7 +1774,7 @@ impl s3s::S3 for Provider {
         };
         let enc = |s: String| if encode { url_encode(&s) } else { s };
         let key_count = (page.contents.len() + page.prefixes.len()) as i32;
-        let next = if page.truncated { page.last.as_deref().map(b64) } else { None };
+        let next = if page.truncated { page.last.as_deref().map(continuation_token) } else { None };
         let fetch_owner = input.fetch_owner.unwrap_or(false);
         let restore_status = storage_class::wants_restore_status(input.optional_object_attributes.as_ref());
         Ok(S3Response::new(ListObjectsV2Output {
@@ -1673,6 +1840,13 @@ impl s3s::S3 for Provider {
         headers.acl = acl;
         headers.website_redirect_location = website_redirect(input.website_redirect_location)?;
         headers.storage_class = storage_class::stored(class);
+        let algorithm = match &input.checksum_algorithm {
+            Some(a) => Some(checksums::algorithm(a.as_str()).ok_or_else(|| {
+                s3_error!(InvalidRequest, "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
+            })?),
+            None => None,
+        };
+        headers.checksum_algorithm = algorithm.map(str::to_string);
         self.state
             .requested_lock(
                 &input.bucket,
@@ -1698,6 +1872,11 @@ impl s3s::S3 for Provider {
             bucket: Some(input.bucket),
             key: Some(input.key),
             upload_id: Some(row.id),
+            checksum_algorithm: input.checksum_algorithm,
+            // Parts' checksums combine into a checksum of checksums, except CRC64NVME's.
+            checksum_type: algorithm.map(|a| {
+                ChecksumType::from_static(if a == "CRC64NVME" { ChecksumType::FULL_OBJECT } else { ChecksumType::COMPOSITE })
+            }),
             ..Default::default()
         }))
     }
@@ -1708,13 +1887,35 @@ impl s3s::S3 for Provider {
         check_part_number(input.part_number)?;
         self.upload_key(&input.bucket, &input.upload_id, &input.key)?;
         self.state.check_part_integrity(&input.bucket, &input.upload_id, &req.headers)?;
-        let written = self.write_part_body(input.body, trailer.as_ref()).await?;
+        let algorithm = self.upload_algorithm(&input.bucket, &input.upload_id);
+        let (written, trailed) = self.write_part_body(input.body, trailer.as_ref(), algorithm.as_deref()).await?;
         if let Err(e) = check_content_md5(input.content_md5.as_deref(), &written.md5) {
             let _ = tokio::fs::remove_file(&written.tmp).await;
             return Err(e);
         }
-        let row = self.install_part(&input.bucket, &input.key, &input.upload_id, input.part_number, written).await?;
-        Ok(S3Response::new(UploadPartOutput { e_tag: Some(etag(&row.etag)), ..Default::default() }))
+        // A header checksum (checked by s3s) wins over the one computed for the upload.
+        let sent = checksums::from_fields([
+            input.checksum_crc32.as_ref(),
+            input.checksum_crc32c.as_ref(),
+            input.checksum_crc64nvme.as_ref(),
+            input.checksum_sha1.as_ref(),
+            input.checksum_sha256.as_ref(),
+        ]);
+        let checksum = match (sent, trailed) {
+            (Some(s), _) if trailer.is_none() => Some(s),
+            (_, t) => t,
+        };
+        let row = self.install_part(&input.bucket, &input.key, &input.upload_id, input.part_number, written, checksum).await?;
+        let [crc32, crc32c, crc64nvme, sha1, sha256] = checksums::fields(row.checksum.as_ref());
+        Ok(S3Response::new(UploadPartOutput {
+            e_tag: Some(etag(&row.etag)),
+            checksum_crc32: crc32,
+            checksum_crc32c: crc32c,
+            checksum_crc64nvme: crc64nvme,
+            checksum_sha1: sha1,
+            checksum_sha256: sha256,
+            ..Default::default()
+        }))
     }
 
     async fn upload_part_copy(&self, req: S3Request<UploadPartCopyInput>) -> S3Result<S3Response<UploadPartCopyOutput>> {
@@ -1739,10 +1940,21 @@ impl s3s::S3 for Provider {
                 Ok((start, len, ()))
             })
             .map_err(copy_source_error)?;
-        let written = blob::write_stream(&self.state.root, body, self.state.sync).await.map_err(internal)?;
-        let row = self.install_part(&input.bucket, &input.key, &input.upload_id, input.part_number, written).await?;
+        let algorithm = self.upload_algorithm(&input.bucket, &input.upload_id);
+        let (written, checksum) = self.write_part_body(Some(body), None, algorithm.as_deref()).await?;
+        let row = self.install_part(&input.bucket, &input.key, &input.upload_id, input.part_number, written, checksum).await?;
+        let [crc32, crc32c, crc64nvme, sha1, sha256] = checksums::fields(row.checksum.as_ref());
         Ok(S3Response::new(UploadPartCopyOutput {
-            copy_part_result: Some(CopyPartResult { e_tag: Some(etag(&row.etag)), last_modified: Some(ts(row.modified)), ..Default::default() }),
+            copy_part_result: Some(CopyPartResult {
+                e_tag: Some(etag(&row.etag)),
+                last_modified: Some(ts(row.modified)),
+                checksum_crc32: crc32,
+                checksum_crc32c: crc32c,
+                checksum_crc64nvme: crc64nvme,
+                checksum_sha1: sha1,
+                checksum_sha256: sha256,
+                ..Default::default()
+            }),
             copy_source_version_id: found.version_header(),
             ..Default::default()
         }))
@@ -1784,6 +1996,17 @@ impl s3s::S3 for Provider {
             if p.e_tag.as_ref().is_some_and(|e| e.value() != have.etag) {
                 return Err(invalid());
             }
+            // A part checksum named in the request must be the one the part was stored with.
+            let named = checksums::from_fields([
+                p.checksum_crc32.as_ref(),
+                p.checksum_crc32c.as_ref(),
+                p.checksum_crc64nvme.as_ref(),
+                p.checksum_sha1.as_ref(),
+                p.checksum_sha256.as_ref(),
+            ]);
+            if named.is_some_and(|c| have.checksum.as_ref().is_some_and(|h| *h != c)) {
+                return Err(invalid());
+            }
             if i + 1 < count && have.size < MIN_PART_SIZE {
                 return Err(s3_error!(EntityTooSmall, "Your proposed upload is smaller than the minimum allowed object size."));
             }
@@ -1800,8 +2023,19 @@ impl s3s::S3 for Provider {
         let written = blob::concat(&self.state.root, &files, self.state.sync).await.map_err(internal)?;
         let file = blob::new_id();
         blob::publish(&written.tmp, &self.state.object_path(&file), self.state.sync).await.map_err(internal)?;
+        // With a checksum algorithm, the object's checksum is the composite of its parts'.
+        let checksum = upload.headers.checksum_algorithm.as_deref().and_then(|a| {
+            let values: Option<Vec<&str>> = requested
+                .iter()
+                .map(|p| upload.parts.get(&p.part_number.unwrap_or(0)).and_then(|m| m.checksum.as_ref()).filter(|c| c.algorithm == a).map(|c| c.value.as_str()))
+                .collect();
+            Some(checksums::Stored { algorithm: a.to_string(), value: checksums::composite(a, &values?)? })
+        });
         let mut headers = upload.headers.clone();
+        headers.checksum_algorithm = None;
+        headers.checksum = checksum.clone();
         headers.parts_count = Some(count as i32);
+        headers.part_sizes = requested.iter().filter_map(|p| upload.parts.get(&p.part_number.unwrap_or(0)).map(|m| m.size)).collect();
         let version = match self.state.next_version(&input.bucket) {
             Ok(v) => v,
             Err(e) => {
@@ -1849,7 +2083,14 @@ impl s3s::S3 for Provider {
             Some(&ObjMeta::event(row.size, &etag_value)),
             version.event_id(),
         );
+        let [crc32, crc32c, crc64nvme, sha1, sha256] = checksums::fields(checksum.as_ref());
         Ok(S3Response::new(CompleteMultipartUploadOutput {
+            checksum_crc32: crc32,
+            checksum_crc32c: crc32c,
+            checksum_crc64nvme: crc64nvme,
+            checksum_sha1: sha1,
+            checksum_sha256: sha256,
+            checksum_type: checksum.as_ref().map(checksum_type),
             bucket: Some(input.bucket.clone()),
             key: Some(input.key.clone()),
             e_tag: Some(etag(&etag_value)),
@@ -1890,7 +2131,20 @@ impl s3s::S3 for Provider {
         let parts: Vec<Part> = all
             .iter()
             .take(max)
-            .map(|(n, p)| Part { part_number: Some(**n), e_tag: Some(etag(&p.etag)), size: Some(p.size as i64), last_modified: Some(ts(p.modified)), ..Default::default() })
+            .map(|(n, p)| {
+                let [crc32, crc32c, crc64nvme, sha1, sha256] = checksums::fields(p.checksum.as_ref());
+                Part {
+                    part_number: Some(**n),
+                    e_tag: Some(etag(&p.etag)),
+                    size: Some(p.size as i64),
+                    last_modified: Some(ts(p.modified)),
+                    checksum_crc32: crc32,
+                    checksum_crc32c: crc32c,
+                    checksum_crc64nvme: crc64nvme,
+                    checksum_sha1: sha1,
+                    checksum_sha256: sha256,
+                }
+            })
             .collect();
         let next = parts.last().and_then(|p| p.part_number);
         Ok(S3Response::new(ListPartsOutput {
@@ -1905,6 +2159,7 @@ impl s3s::S3 for Provider {
             owner: Some(owner()),
             initiator: Some(Initiator { display_name: Some("webfile".into()), id: Some(OWNER_ID.into()) }),
             storage_class: Some(storage_class::upload_class(&u.headers)),
+            checksum_algorithm: u.headers.checksum_algorithm.clone().map(ChecksumAlgorithm::from),
             ..Default::default()
         }))
     }
@@ -1913,20 +2168,32 @@ impl s3s::S3 for Provider {
         let input = req.input;
         let max = input.max_uploads.unwrap_or(1000).clamp(0, 1000) as usize;
         let prefix = input.prefix.clone().unwrap_or_default();
+        let encode = input.encoding_type.as_ref().is_some_and(|e| e.as_str() == EncodingType::URL);
+        let enc = |s: String| if encode { url_encode(&s) } else { s };
         let buckets = self.state.buckets.read();
         let b = buckets.get(&input.bucket).ok_or_else(|| no_such_bucket(&input.bucket))?;
         let mut all: Vec<(&String, &Upload)> = b.uploads.iter().filter(|(_, u)| u.key.starts_with(&prefix)).collect();
         all.sort_by(|a, b| (&a.1.key, a.1.initiated, a.0).cmp(&(&b.1.key, b.1.initiated, b.0)));
-        if let Some(km) = input.key_marker.as_deref().filter(|k| !k.is_empty()) {
+        let key_marker = input.key_marker.as_deref().filter(|k| !k.is_empty());
+        if let Some(km) = key_marker {
             let uim = input.upload_id_marker.as_deref().unwrap_or("");
-            all.retain(|(id, u)| u.key.as_str() > km || (u.key == km && !uim.is_empty() && id.as_str() > uim));
+            // A key's uploads are listed by initiation time; the upload-id-marker names the
+            // last one seen (NextUploadIdMarker), so go on after it in that order. A marker
+            // nimbus never issued falls back to comparing ids, as the API reference words it.
+            let seen = all.iter().position(|(id, u)| u.key == km && id.as_str() == uim);
+            let mut i = 0;
+            all.retain(|(id, u)| {
+                i += 1;
+                u.key.as_str() > km
+                    || (u.key == km && !uim.is_empty() && seen.map_or(id.as_str() > uim, |s| i - 1 > s))
+            });
         }
-        let truncated = all.len() > max;
-        all.truncate(max);
-        let uploads: Vec<MultipartUpload> = all
+        let page = upload_page(&all, &prefix, input.delimiter.as_deref(), key_marker, max);
+        let uploads: Vec<MultipartUpload> = page
+            .uploads
             .iter()
             .map(|(id, u)| MultipartUpload {
-                key: Some(u.key.clone()),
+                key: Some(enc(u.key.clone())),
                 upload_id: Some((*id).clone()),
                 initiated: Some(ts(u.initiated)),
                 owner: Some(owner()),
@@ -1935,28 +2202,83 @@ impl s3s::S3 for Provider {
                 ..Default::default()
             })
             .collect();
-        let (next_key, next_id) = match (truncated, all.last()) {
-            (true, Some((id, u))) => (Some(u.key.clone()), Some((*id).clone())),
+        // The markers to go on from: the last upload, or the last common prefix (no upload id).
+        let (next_key, next_id) = match (page.truncated, &page.last) {
+            (true, Some(UploadEntry::Upload(id, u))) => (Some(enc(u.key.clone())), Some((*id).clone())),
+            (true, Some(UploadEntry::Prefix(p))) => (Some(enc(p.clone())), None),
             _ => (None, None),
         };
         Ok(S3Response::new(ListMultipartUploadsOutput {
             bucket: Some(input.bucket.clone()),
-            prefix: input.prefix,
-            delimiter: input.delimiter,
-            key_marker: input.key_marker,
+            prefix: input.prefix.map(enc),
+            delimiter: input.delimiter.map(enc),
+            key_marker: input.key_marker.map(enc),
             upload_id_marker: input.upload_id_marker,
             max_uploads: Some(max as i32),
-            is_truncated: Some(truncated),
+            is_truncated: Some(page.truncated),
             next_key_marker: next_key,
             next_upload_id_marker: next_id,
-            uploads: Some(uploads),
+            uploads: (!uploads.is_empty()).then_some(uploads),
+            common_prefixes: (!page.prefixes.is_empty())
+                .then(|| page.prefixes.into_iter().map(|p| CommonPrefix { prefix: Some(enc(p)) }).collect()),
             encoding_type: input.encoding_type,
             ..Default::default()
         }))
     }
 }
 
+enum UploadEntry<'a> {
+    Upload(&'a String, &'a Upload),
+    Prefix(String),
+}
+
+struct UploadPage<'a> {
+    uploads: Vec<(&'a String, &'a Upload)>,
+    prefixes: Vec<String>,
+    truncated: bool,
+    last: Option<UploadEntry<'a>>,
+}
+
+/// One page of ListMultipartUploads over `sorted` (already past the markers): keys
+/// containing `delimiter` after `prefix` roll up into one common prefix, which counts
+/// once against `max` (ListMultipartUploads API reference, Delimiter and CommonPrefixes).
+fn upload_page<'a>(sorted: &[(&'a String, &'a Upload)], prefix: &str, delimiter: Option<&str>, key_marker: Option<&str>, max: usize) -> UploadPage<'a> {
+    let delimiter = delimiter.filter(|d| !d.is_empty());
+    let mut page = UploadPage { uploads: Vec::new(), prefixes: Vec::new(), truncated: false, last: None };
+    for &(id, u) in sorted {
+        let rest = &u.key[prefix.len().min(u.key.len())..];
+        let common = delimiter.and_then(|d| rest.find(d).map(|i| u.key[..prefix.len() + i + d.len()].to_string()));
+        if let Some(cp) = &common {
+            // Already listed on this page, or on an earlier one (the marker is inside it).
+            if page.prefixes.last() == Some(cp) || key_marker.is_some_and(|m| m.starts_with(cp.as_str())) {
+                continue;
+            }
+        }
+        if page.uploads.len() + page.prefixes.len() >= max {
+            page.truncated = true;
+            break;
+        }
+        match common {
+            Some(cp) => {
+                page.prefixes.push(cp.clone());
+                page.last = Some(UploadEntry::Prefix(cp));
+            }
+            None => {
+                page.uploads.push((id, u));
+                page.last = Some(UploadEntry::Upload(id, u));
+            }
+        }
+    }
+    page
+}
+
 impl Provider {
+    /// The checksum algorithm a multipart upload was created with.
+    fn upload_algorithm(&self, bucket: &str, upload_id: &str) -> Option<String> {
+        let buckets = self.state.buckets.read();
+        buckets.get(bucket).and_then(|b| b.uploads.get(upload_id)).and_then(|u| u.headers.checksum_algorithm.clone())
+    }
+
     fn upload_key(&self, bucket: &str, upload_id: &str, key: &str) -> S3Result<()> {
         let buckets = self.state.buckets.read();
         let b = buckets.get(bucket).ok_or_else(|| no_such_bucket(bucket))?;
@@ -2023,6 +2345,63 @@ mod tests {
         let p = list_page(&o, "", None, None, 1);
         assert_eq!(p.contents.first().map(|c| c.0.as_str()), Some("e"));
         assert!(!p.truncated);
+    }
+
+    #[test]
+    fn parts_of_a_multipart_object() {
+        let h = ObjHeaders { parts_count: Some(3), part_sizes: vec![5, 5, 2], ..Default::default() };
+        assert_eq!(part_span(&h, 12, 1).ok(), Some((0, 5)));
+        assert_eq!(part_span(&h, 12, 3).ok(), Some((10, 2)));
+        assert_eq!(part_span(&h, 12, 4).unwrap_err().code().as_str(), "InvalidPartNumber");
+        assert_eq!(*part_span(&h, 12, 0).unwrap_err().code(), S3ErrorCode::InvalidArgument);
+        // A simple object is its own single part.
+        let simple = ObjHeaders::default();
+        assert_eq!(part_span(&simple, 7, 1).ok(), Some((0, 7)));
+        assert!(part_span(&simple, 7, 2).is_err());
+        assert_eq!(content_range(10, 2, 12).as_deref(), Some("bytes 10-11/12"));
+        assert_eq!(content_range(0, 0, 0), None);
+    }
+
+    #[test]
+    fn copy_source_conditions_pair_up_as_documented() {
+        let meta = ObjMeta { modified: 10_000_000, etag: "e".into(), ..ObjMeta::event(1, "e") };
+        let before = ts(1_000_000);
+        let after = ts(20_000_000);
+        let yes = ETagCondition::ETag(ETag::Strong("e".into()));
+        let no = ETagCondition::ETag(ETag::Strong("x".into()));
+        // if-match true + if-unmodified-since false: copied.
+        assert!(check_copy_source_conditions(&meta, Some(&yes), None, None, Some(&before)).is_ok());
+        // if-none-match false + if-modified-since true: 412.
+        assert!(check_copy_source_conditions(&meta, None, Some(&yes), Some(&before), None).is_err());
+        assert!(check_copy_source_conditions(&meta, Some(&no), None, None, None).is_err());
+        assert!(check_copy_source_conditions(&meta, None, None, Some(&after), None).is_err());
+        assert!(check_copy_source_conditions(&meta, None, None, None, Some(&before)).is_err());
+        assert!(check_copy_source_conditions(&meta, None, Some(&no), Some(&after), None).is_ok());
+    }
+
+    #[test]
+    fn continuation_tokens_are_ours_only() {
+        let t = continuation_token("a/b c");
+        assert_eq!(token_key(&t).ok().as_deref(), Some("a/b c"));
+        for bad in ["Zm9v", "not-a-token", ""] {
+            assert_eq!(*token_key(bad).unwrap_err().code(), S3ErrorCode::InvalidArgument, "{bad}");
+        }
+    }
+
+    #[test]
+    fn uploads_roll_up_at_the_delimiter() {
+        let up = |key: &str| Upload { key: key.into(), initiated: 0, headers: ObjHeaders::default(), parts: BTreeMap::new() };
+        let ids: Vec<String> = (0..4).map(|i| format!("id{i}")).collect();
+        let uploads = [up("a/1"), up("a/2"), up("b"), up("c/x")];
+        let sorted: Vec<(&String, &Upload)> = ids.iter().zip(uploads.iter()).collect();
+        let p = upload_page(&sorted, "", Some("/"), None, 10);
+        assert_eq!(p.prefixes, ["a/", "c/"]);
+        assert_eq!(p.uploads.iter().map(|(_, u)| u.key.as_str()).collect::<Vec<_>>(), ["b"]);
+        let p = upload_page(&sorted, "", Some("/"), None, 1);
+        assert!(p.truncated && matches!(p.last, Some(UploadEntry::Prefix(ref x)) if x == "a/"));
+        // Going on from the prefix marker does not list it again.
+        let p = upload_page(&sorted[2..], "", Some("/"), Some("a/"), 10);
+        assert_eq!(p.prefixes, ["c/"]);
     }
 
     #[test]

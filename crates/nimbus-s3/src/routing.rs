@@ -2,6 +2,26 @@
 
 use http::request::Parts;
 
+/// A SigV4 presigned URL may live a week at most ("Authenticating Requests: Using Query
+/// Parameters": X-Amz-Expires, "the maximum is 604800 (seven days)"); S3 refuses a longer
+/// one with AuthorizationQueryParametersError before checking its signature. s3s sets no
+/// limit, so this is checked on the way in. Returns the error message.
+pub fn presigned_expiry_error(query: &str) -> Option<&'static str> {
+    let mut sigv4 = false;
+    let mut expires = None;
+    for pair in query.split('&') {
+        match pair.split_once('=') {
+            Some(("X-Amz-Algorithm", v)) => sigv4 = v == "AWS4-HMAC-SHA256",
+            Some(("X-Amz-Expires", v)) => expires = Some(v),
+            _ => {}
+        }
+    }
+    let too_long = expires.and_then(|v| v.parse::<u64>().ok()).is_some_and(|secs| secs > 604_800);
+    (sigv4 && too_long).then_some(
+        "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds",
+    )
+}
+
 /// True when the edge should hand this request to S3 (before reading its body):
 /// a SigV4 credential scoped to `s3`, a SigV2 signature, an `.s3.` virtual host,
 /// or an unsigned request that is not an awsJson (X-Amz-Target) or awsQuery (Action=) call.
@@ -152,6 +172,16 @@ mod tests {
     fn sigv2_is_s3() {
         assert!(is_s3_request(&parts("GET", "/b", &[("authorization", "AWS test:abc=")])));
         assert!(is_s3_request(&parts("GET", "/b/k?AWSAccessKeyId=test&Expires=1&Signature=x", &[])));
+    }
+
+    #[test]
+    fn presigned_urls_live_a_week_at_most() {
+        let q = |e: &str| format!("X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=a&X-Amz-Expires={e}&X-Amz-Signature=00");
+        assert!(presigned_expiry_error(&q("604800")).is_none());
+        assert!(presigned_expiry_error(&q("604801")).is_some());
+        assert!(presigned_expiry_error(&q("not-a-number")).is_none(), "left to the signature check");
+        assert!(presigned_expiry_error("AWSAccessKeyId=a&Expires=9999999999&Signature=x").is_none(), "SigV2 has no such limit");
+        assert!(presigned_expiry_error("").is_none());
     }
 
     #[test]

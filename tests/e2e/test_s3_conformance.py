@@ -1,0 +1,535 @@
+"""S3's everyday API through boto3, plain HTTP and the aws CLI, held to AWS's own
+documentation (the S3 API Reference pages of each operation, cited where the rule is
+not obvious): listings, ranged and part-numbered reads, conditional reads, copies,
+multipart bookkeeping, presigned URLs and the CLI's high-level commands."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+import os
+import subprocess
+import time
+import urllib.parse
+import uuid
+
+import pytest
+import requests
+from botocore.exceptions import ClientError
+
+import nimbus_helpers as h
+from test_s3_basics import code, s3_client, status
+
+MiB = 1024 * 1024
+
+
+def message(exc):
+    return exc.response["Error"].get("Message")
+
+
+def err(call):
+    with pytest.raises(ClientError) as e:
+        call()
+    return e.value
+
+
+# ---------------------------------------------------------------- listings
+
+def test_list_v1_next_marker_only_with_a_delimiter(s3, bucket):
+    # ListObjects, NextMarker: "This element is returned only if you have the delimiter
+    # request parameter specified."
+    for k in ["a", "b", "c", "d/1", "d/2", "e"]:
+        s3.put_object(Bucket=bucket, Key=k, Body=b"")
+    r = s3.list_objects(Bucket=bucket, MaxKeys=2)
+    assert r["IsTruncated"] is True
+    assert [o["Key"] for o in r["Contents"]] == ["a", "b"]
+    assert "NextMarker" not in r
+    r = s3.list_objects(Bucket=bucket, MaxKeys=2, Marker="b")
+    assert [o["Key"] for o in r["Contents"]] == ["c", "d/1"] and r["Marker"] == "b"
+    r = s3.list_objects(Bucket=bucket, MaxKeys=4, Delimiter="/")
+    assert r["IsTruncated"] is True and r["NextMarker"] == "d/"
+    r = s3.list_objects(Bucket=bucket, Delimiter="/", Marker="d/")
+    assert [o["Key"] for o in r["Contents"]] == ["e"] and "CommonPrefixes" not in r
+    assert r["IsTruncated"] is False and "NextMarker" not in r
+
+
+def test_list_url_encoding_of_keys_and_prefixes(s3, bucket):
+    keys = ["sp ace/x", "plus+dir/y", "pct%dir/z", "üñí/w", "top + level%.txt"]
+    for k in keys:
+        s3.put_object(Bucket=bucket, Key=k, Body=b"")
+    # boto3 asks for EncodingType=url itself and decodes Key, Prefix, Delimiter,
+    # StartAfter, Marker and CommonPrefixes: what comes back must be the stored names.
+    r = s3.list_objects_v2(Bucket=bucket, Delimiter="/")
+    assert [p["Prefix"] for p in r["CommonPrefixes"]] == sorted(["sp ace/", "plus+dir/", "pct%dir/", "üñí/"])
+    assert [o["Key"] for o in r["Contents"]] == ["top + level%.txt"]
+    r = s3.list_objects_v2(Bucket=bucket, Prefix="üñí/", StartAfter="pct%dir/z")
+    assert r["Prefix"] == "üñí/" and r["StartAfter"] == "pct%dir/z"
+    assert [o["Key"] for o in r["Contents"]] == ["üñí/w"]
+    r = s3.list_objects(Bucket=bucket, Delimiter="/", MaxKeys=2)
+    assert r["NextMarker"] == "plus+dir/"
+    # Asked for explicitly, the names stay encoded: nothing outside the unreserved set
+    # survives as is.
+    r = s3.list_objects_v2(Bucket=bucket, EncodingType="url", Delimiter="/")
+    assert r["EncodingType"] == "url"
+    for p in r["CommonPrefixes"]:
+        assert all(c not in p["Prefix"] for c in " %+ü".replace("%", "")), p
+        assert urllib.parse.unquote_plus(p["Prefix"]) in {"sp ace/", "plus+dir/", "pct%dir/", "üñí/"}
+
+
+def test_list_v2_max_keys_zero_and_over_1000(s3, bucket):
+    for k in ["a", "b"]:
+        s3.put_object(Bucket=bucket, Key=k, Body=b"")
+    r = s3.list_objects_v2(Bucket=bucket, MaxKeys=0)
+    assert r["KeyCount"] == 0 and "Contents" not in r and r["MaxKeys"] == 0
+    r = s3.list_objects_v2(Bucket=bucket, MaxKeys=5000)
+    assert r["KeyCount"] == 2 and r["IsTruncated"] is False
+
+
+def test_list_v2_continuation_token_wins_over_start_after(s3, bucket):
+    for k in ["a", "b", "c", "d"]:
+        s3.put_object(Bucket=bucket, Key=k, Body=b"")
+    r = s3.list_objects_v2(Bucket=bucket, MaxKeys=1)
+    assert r["IsTruncated"] and [o["Key"] for o in r["Contents"]] == ["a"] and r["KeyCount"] == 1
+    token = r["NextContinuationToken"]
+    # ListObjectsV2, StartAfter: "StartAfter can be any key in the bucket"; with a
+    # ContinuationToken the token says where to go on (StartAfter is echoed, ignored).
+    r = s3.list_objects_v2(Bucket=bucket, ContinuationToken=token, StartAfter="c")
+    assert [o["Key"] for o in r["Contents"]] == ["b", "c", "d"]
+    assert r["ContinuationToken"] == token and r["StartAfter"] == "c"
+    # KeyCount counts CommonPrefixes too.
+    s3.put_object(Bucket=bucket, Key="p/1", Body=b"")
+    s3.put_object(Bucket=bucket, Key="p/2", Body=b"")
+    r = s3.list_objects_v2(Bucket=bucket, Delimiter="/")
+    assert r["KeyCount"] == 5
+
+
+@pytest.mark.parametrize("token", ["not-a-token", "Zm9v", "////"])
+def test_list_v2_invalid_continuation_token(s3, bucket, token):
+    s3.put_object(Bucket=bucket, Key="a", Body=b"")
+    e = err(lambda: s3.list_objects_v2(Bucket=bucket, ContinuationToken=token))
+    assert code(e) == "InvalidArgument" and status(e) == 400
+    assert message(e) == "The continuation token provided is incorrect"
+
+
+def test_list_negative_max_keys(endpoint, s3, bucket):
+    r = signed(endpoint, "GET", f"/{bucket}?list-type=2&max-keys=-1")
+    assert r.status_code == 400 and "<Code>InvalidArgument</Code>" in r.text
+
+
+# ---------------------------------------------------------------- reads
+
+def signed(endpoint, method, path, headers=None, data=b""):
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    req = AWSRequest(method=method, url=f"{endpoint}{path}", data=data, headers=dict(headers or {}))
+    req.headers["x-amz-content-sha256"] = hashlib.sha256(data).hexdigest()
+    S3SigV4Auth(Credentials("test", "test"), "s3", h.REGION).add_auth(req)
+    return requests.request(method, req.url, data=data, headers=dict(req.headers.items()), timeout=30)
+
+
+@pytest.fixture
+def multipart_object(s3, bucket):
+    p1, p2 = os.urandom(5 * MiB), os.urandom(1000)
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]
+    e1 = s3.upload_part(Bucket=bucket, Key="mp", UploadId=uid, PartNumber=1, Body=p1)["ETag"]
+    e2 = s3.upload_part(Bucket=bucket, Key="mp", UploadId=uid, PartNumber=2, Body=p2)["ETag"]
+    s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=uid,
+                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]})
+    return p1, p2
+
+
+def test_get_and_head_by_part_number(s3, bucket, multipart_object):
+    p1, p2 = multipart_object
+    total = len(p1) + len(p2)
+    # GetObject, partNumber: "Effectively performs a 'ranged' GET request for the part
+    # specified"; PartsCount "is only returned if you specify partNumber in your request
+    # and the object was uploaded as a multipart upload".
+    g = s3.get_object(Bucket=bucket, Key="mp", PartNumber=2)
+    assert g["ResponseMetadata"]["HTTPStatusCode"] == 206
+    assert g["Body"].read() == p2
+    assert g["ContentLength"] == len(p2) and g["PartsCount"] == 2
+    assert g["ContentRange"] == f"bytes {len(p1)}-{total - 1}/{total}"
+    hd = s3.head_object(Bucket=bucket, Key="mp", PartNumber=1)
+    assert hd["ResponseMetadata"]["HTTPStatusCode"] == 206
+    assert hd["ContentLength"] == len(p1) and hd["PartsCount"] == 2
+    assert hd["ContentRange"] == f"bytes 0-{len(p1) - 1}/{total}"
+    plain = s3.head_object(Bucket=bucket, Key="mp")
+    assert plain["ContentLength"] == total and "PartsCount" not in plain
+    e = err(lambda: s3.get_object(Bucket=bucket, Key="mp", PartNumber=3))
+    assert status(e) == 416 and code(e) == "InvalidPartNumber"
+    e = err(lambda: s3.get_object(Bucket=bucket, Key="mp", PartNumber=1, Range="bytes=0-1"))
+    assert status(e) == 400 and code(e) == "InvalidRequest"
+
+
+def test_part_number_on_a_simple_object(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="one", Body=b"0123456789")
+    g = s3.get_object(Bucket=bucket, Key="one", PartNumber=1)
+    assert g["Body"].read() == b"0123456789" and "PartsCount" not in g
+    e = err(lambda: s3.get_object(Bucket=bucket, Key="one", PartNumber=2))
+    assert status(e) == 416 and code(e) == "InvalidPartNumber"
+
+
+def test_range_edge_cases(endpoint, s3, bucket):
+    body = bytes(range(256)) * 4  # 1024 bytes
+    s3.put_object(Bucket=bucket, Key="r", Body=body)
+    # RFC 9110 byte ranges, which GetObject's Range follows.
+    g = s3.get_object(Bucket=bucket, Key="r", Range="bytes=-5000")
+    assert g["ResponseMetadata"]["HTTPStatusCode"] == 206 and g["Body"].read() == body
+    assert g["ContentRange"] == "bytes 0-1023/1024"
+    g = s3.get_object(Bucket=bucket, Key="r", Range="bytes=1000-")
+    assert g["Body"].read() == body[1000:] and g["ContentRange"] == "bytes 1000-1023/1024"
+    g = s3.get_object(Bucket=bucket, Key="r", Range="bytes=1020-5000")
+    assert g["Body"].read() == body[1020:] and g["ContentRange"] == "bytes 1020-1023/1024"
+    r = signed(endpoint, "GET", f"/{bucket}/r", headers={"Range": "bytes=1024-"})
+    assert r.status_code == 416 and "<Code>InvalidRange</Code>" in r.text
+    assert "The requested range is not satisfiable" in r.text
+    r = signed(endpoint, "HEAD", f"/{bucket}/r", headers={"Range": "bytes=2000-3000"})
+    assert r.status_code == 416 and r.content == b""
+
+
+def test_conditional_reads_precedence(s3, bucket):
+    etag = s3.put_object(Bucket=bucket, Key="c", Body=b"x")["ETag"]
+    past = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
+    future = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
+    # GetObject: If-Match true + If-Unmodified-Since false → 200 and the data.
+    for op in (s3.get_object, s3.head_object):
+        r = op(Bucket=bucket, Key="c", IfMatch=etag, IfUnmodifiedSince=past)
+        assert r["ResponseMetadata"]["HTTPStatusCode"] == 200
+        # If-None-Match false + If-Modified-Since true → 304 Not Modified.
+        e = err(lambda: op(Bucket=bucket, Key="c", IfNoneMatch=etag, IfModifiedSince=past))
+        assert status(e) == 304
+        e = err(lambda: op(Bucket=bucket, Key="c", IfMatch='"nope"', IfModifiedSince=past))
+        assert status(e) == 412
+        # RFC 7232 section 3.3, which the S3 API Reference points to: If-Modified-Since is
+        # ignored when If-None-Match is present.
+        r = op(Bucket=bucket, Key="c", IfNoneMatch='"nope"', IfModifiedSince=future)
+        assert r["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+def test_head_errors_have_no_body(endpoint, s3, bucket):
+    r = signed(endpoint, "HEAD", f"/{bucket}/missing")
+    assert r.status_code == 404 and r.content == b""
+    e = err(lambda: s3.head_object(Bucket=bucket, Key="missing"))
+    assert code(e) == "404" and message(e) == "Not Found"
+
+
+# ---------------------------------------------------------------- copies
+
+SELF_COPY = ("This copy request is illegal because it is trying to copy an object to itself without changing "
+             "the object's metadata, storage class, website redirect location or encryption attributes.")
+
+
+def test_copy_onto_itself(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"v", Metadata={"a": "1"})
+    for extra in ({}, {"MetadataDirective": "COPY"}):
+        e = err(lambda: s3.copy_object(Bucket=bucket, Key="k", CopySource={"Bucket": bucket, "Key": "k"}, **extra))
+        assert code(e) == "InvalidRequest" and status(e) == 400 and message(e) == SELF_COPY
+    # Changing any of the four named things makes it legal.
+    s3.copy_object(Bucket=bucket, Key="k", CopySource={"Bucket": bucket, "Key": "k"}, WebsiteRedirectLocation="/other")
+    assert s3.head_object(Bucket=bucket, Key="k")["WebsiteRedirectLocation"] == "/other"
+    s3.copy_object(Bucket=bucket, Key="k", CopySource={"Bucket": bucket, "Key": "k"},
+                   MetadataDirective="REPLACE", Metadata={"b": "2"})
+    assert s3.head_object(Bucket=bucket, Key="k")["Metadata"] == {"b": "2"}
+
+
+def test_copy_directives_and_result(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="src", Body=b"data", ContentType="text/plain", Metadata={"a": "1"},
+                  Tagging="t=1")
+    r = s3.copy_object(Bucket=bucket, Key="d1", CopySource={"Bucket": bucket, "Key": "src"})
+    hd = s3.head_object(Bucket=bucket, Key="d1")
+    assert r["CopyObjectResult"]["ETag"] == hd["ETag"]
+    # HEAD's Last-Modified is an HTTP date (whole seconds); the copy result's is not.
+    assert abs((r["CopyObjectResult"]["LastModified"] - hd["LastModified"]).total_seconds()) < 1
+    # TaggingDirective: COPY (the default) keeps the source's tags, REPLACE takes the request's.
+    assert s3.get_object_tagging(Bucket=bucket, Key="d1")["TagSet"] == [{"Key": "t", "Value": "1"}]
+    s3.copy_object(Bucket=bucket, Key="d2", CopySource={"Bucket": bucket, "Key": "src"},
+                   TaggingDirective="REPLACE", Tagging="n=2")
+    assert s3.get_object_tagging(Bucket=bucket, Key="d2")["TagSet"] == [{"Key": "n", "Value": "2"}]
+    s3.copy_object(Bucket=bucket, Key="d3", CopySource={"Bucket": bucket, "Key": "src"}, TaggingDirective="REPLACE")
+    assert s3.get_object_tagging(Bucket=bucket, Key="d3")["TagSet"] == []
+    # MetadataDirective REPLACE takes the request's metadata and content headers only.
+    s3.copy_object(Bucket=bucket, Key="d4", CopySource={"Bucket": bucket, "Key": "src"},
+                   MetadataDirective="REPLACE", Metadata={"z": "9"})
+    hd = s3.head_object(Bucket=bucket, Key="d4")
+    assert hd["Metadata"] == {"z": "9"} and hd["ContentType"] != "text/plain"
+
+
+def test_copy_source_conditions_precedence(s3, bucket):
+    etag = s3.put_object(Bucket=bucket, Key="src", Body=b"data")["ETag"]
+    past = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
+    future = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
+    src = {"Bucket": bucket, "Key": "src"}
+    # CopyObject: if-match true + if-unmodified-since false → 200 and the copy.
+    s3.copy_object(Bucket=bucket, Key="a", CopySource=src, CopySourceIfMatch=etag, CopySourceIfUnmodifiedSince=past)
+    assert s3.get_object(Bucket=bucket, Key="a")["Body"].read() == b"data"
+    # if-none-match false + if-modified-since true → 412.
+    e = err(lambda: s3.copy_object(Bucket=bucket, Key="b", CopySource=src, CopySourceIfNoneMatch=etag,
+                                   CopySourceIfModifiedSince=past))
+    assert status(e) == 412 and code(e) == "PreconditionFailed"
+    e = err(lambda: s3.copy_object(Bucket=bucket, Key="b", CopySource=src, CopySourceIfModifiedSince=future))
+    assert status(e) == 412
+    e = err(lambda: s3.copy_object(Bucket=bucket, Key="b", CopySource=src, CopySourceIfMatch='"nope"'))
+    assert status(e) == 412
+
+
+def test_copy_with_encoded_keys_and_versions(endpoint, s3, bucket):
+    key = "dir one/a+b%c ü.txt"
+    s3.put_object(Bucket=bucket, Key=key, Body=b"odd")
+    s3.copy_object(Bucket=bucket, Key="plain", CopySource={"Bucket": bucket, "Key": key})
+    assert s3.get_object(Bucket=bucket, Key="plain")["Body"].read() == b"odd"
+    # The raw header: CopyObject, x-amz-copy-source "must be URL-encoded".
+    r = signed(endpoint, "PUT", f"/{bucket}/raw-copy",
+               headers={"x-amz-copy-source": "/" + urllib.parse.quote(f"{bucket}/{key}")})
+    assert r.status_code == 200, r.text
+    assert "<CopyObjectResult" in r.text
+    assert s3.get_object(Bucket=bucket, Key="raw-copy")["Body"].read() == b"odd"
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    v1 = s3.put_object(Bucket=bucket, Key="v", Body=b"one")["VersionId"]
+    s3.put_object(Bucket=bucket, Key="v", Body=b"two")
+    r = s3.copy_object(Bucket=bucket, Key="v-copy", CopySource={"Bucket": bucket, "Key": "v", "VersionId": v1})
+    assert r["CopySourceVersionId"] == v1
+    assert s3.get_object(Bucket=bucket, Key="v-copy")["Body"].read() == b"one"
+    # Copying an old version onto its own key restores it (the key changes version).
+    s3.copy_object(Bucket=bucket, Key="v", CopySource={"Bucket": bucket, "Key": "v", "VersionId": v1})
+    assert s3.get_object(Bucket=bucket, Key="v")["Body"].read() == b"one"
+    e = err(lambda: s3.copy_object(Bucket=bucket, Key="x", CopySource={"Bucket": bucket, "Key": "v", "VersionId": "nope"}))
+    assert status(e) in (400, 404)
+
+
+# ---------------------------------------------------------------- multipart
+
+def test_list_parts_pagination(s3, bucket):
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="k")["UploadId"]
+    for n in (1, 2, 3, 5):
+        s3.upload_part(Bucket=bucket, Key="k", UploadId=uid, PartNumber=n, Body=b"p%d" % n)
+    r = s3.list_parts(Bucket=bucket, Key="k", UploadId=uid, MaxParts=2)
+    assert [p["PartNumber"] for p in r["Parts"]] == [1, 2]
+    assert r["IsTruncated"] is True and r["NextPartNumberMarker"] == 2 and r["MaxParts"] == 2
+    r = s3.list_parts(Bucket=bucket, Key="k", UploadId=uid, MaxParts=2, PartNumberMarker=2)
+    assert [p["PartNumber"] for p in r["Parts"]] == [3, 5] and r["PartNumberMarker"] == 2
+    assert r["IsTruncated"] is False
+    pages = s3.get_paginator("list_parts").paginate(Bucket=bucket, Key="k", UploadId=uid, PaginationConfig={"PageSize": 1})
+    assert [p["PartNumber"] for page in pages for p in page.get("Parts", [])] == [1, 2, 3, 5]
+    assert s3.list_parts(Bucket=bucket, Key="k", UploadId=uid, PartNumberMarker=5).get("Parts", []) == []
+
+
+def test_list_multipart_uploads_prefix_delimiter_markers(s3, bucket):
+    ids = {}
+    for k in ["a/1", "a/2", "b", "b", "c/x/1"]:
+        ids.setdefault(k, []).append(s3.create_multipart_upload(Bucket=bucket, Key=k)["UploadId"])
+    r = s3.list_multipart_uploads(Bucket=bucket, Delimiter="/")
+    assert [u["Key"] for u in r.get("Uploads", [])] == ["b", "b"]
+    assert [p["Prefix"] for p in r["CommonPrefixes"]] == ["a/", "c/"]
+    r = s3.list_multipart_uploads(Bucket=bucket, Prefix="c/", Delimiter="/")
+    assert [p["Prefix"] for p in r["CommonPrefixes"]] == ["c/x/"] and "Uploads" not in r
+    r = s3.list_multipart_uploads(Bucket=bucket, Prefix="a/")
+    assert [u["Key"] for u in r["Uploads"]] == ["a/1", "a/2"]
+    # Paging one at a time with KeyMarker/UploadIdMarker visits every upload once.
+    seen, km, um = [], None, None
+    while True:
+        kw = {"KeyMarker": km} if km is not None else {}
+        if um:
+            kw["UploadIdMarker"] = um
+        r = s3.list_multipart_uploads(Bucket=bucket, MaxUploads=1, **kw)
+        seen += [(u["Key"], u["UploadId"]) for u in r.get("Uploads", [])]
+        if not r["IsTruncated"]:
+            break
+        km, um = r["NextKeyMarker"], r["NextUploadIdMarker"]
+    assert sorted(seen) == sorted((k, i) for k, v in ids.items() for i in v)
+    # key-marker alone: only keys after it.
+    r = s3.list_multipart_uploads(Bucket=bucket, KeyMarker="b")
+    assert [u["Key"] for u in r["Uploads"]] == ["c/x/1"]
+
+
+def test_complete_and_upload_part_errors(endpoint, s3, bucket):
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="k")["UploadId"]
+    etag = s3.upload_part(Bucket=bucket, Key="k", UploadId=uid, PartNumber=1, Body=b"x")["ETag"]
+    e = err(lambda: s3.complete_multipart_upload(Bucket=bucket, Key="k", UploadId=uid,
+                                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": '"%s"' % ("0" * 32)}]}))
+    assert code(e) == "InvalidPart" and status(e) == 400
+    body = b'<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></CompleteMultipartUpload>'
+    r = signed(endpoint, "POST", f"/{bucket}/k?uploadId={uid}", data=body)
+    assert r.status_code == 400 and "<Code>MalformedXML</Code>" in r.text
+    for n in (0, 10001):
+        e = err(lambda: s3.upload_part(Bucket=bucket, Key="k", UploadId=uid, PartNumber=n, Body=b"x"))
+        assert code(e) == "InvalidArgument" and status(e) == 400
+        assert message(e) == "Part number must be an integer between 1 and 10000, inclusive"
+    e = err(lambda: s3.upload_part(Bucket=bucket, Key="k", UploadId="bogus", PartNumber=1, Body=b"x"))
+    assert code(e) == "NoSuchUpload" and status(e) == 404
+    s3.complete_multipart_upload(Bucket=bucket, Key="k", UploadId=uid, MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="k2")["UploadId"]
+    s3.abort_multipart_upload(Bucket=bucket, Key="k2", UploadId=uid)
+    e = err(lambda: s3.upload_part(Bucket=bucket, Key="k2", UploadId=uid, PartNumber=1, Body=b"x"))
+    assert code(e) == "NoSuchUpload" and status(e) == 404
+
+
+def b64(d: bytes) -> str:
+    return base64.b64encode(d).decode()
+
+
+def test_put_object_checksum_round_trip(s3, bucket):
+    body = b"checksummed"
+    r = s3.put_object(Bucket=bucket, Key="c", Body=body, ChecksumAlgorithm="SHA256")
+    want = b64(hashlib.sha256(body).digest())
+    assert r["ChecksumSHA256"] == want
+    # GetObject/HeadObject, x-amz-checksum-mode: ENABLED returns the stored checksum.
+    hd = s3.head_object(Bucket=bucket, Key="c", ChecksumMode="ENABLED")
+    assert hd["ChecksumSHA256"] == want
+    g = s3.get_object(Bucket=bucket, Key="c", ChecksumMode="ENABLED")
+    assert g["ChecksumSHA256"] == want and g["Body"].read() == body
+    assert "ChecksumSHA256" not in s3.head_object(Bucket=bucket, Key="c")
+
+
+def test_multipart_composite_checksum(s3, bucket):
+    mp = s3.create_multipart_upload(Bucket=bucket, Key="m", ChecksumAlgorithm="SHA256")
+    assert mp["ChecksumAlgorithm"] == "SHA256"
+    uid = mp["UploadId"]
+    p1, p2 = os.urandom(5 * MiB), b"tail"
+    c1, c2 = hashlib.sha256(p1).digest(), hashlib.sha256(p2).digest()
+    r1 = s3.upload_part(Bucket=bucket, Key="m", UploadId=uid, PartNumber=1, Body=p1, ChecksumAlgorithm="SHA256")
+    r2 = s3.upload_part(Bucket=bucket, Key="m", UploadId=uid, PartNumber=2, Body=p2, ChecksumAlgorithm="SHA256")
+    assert r1["ChecksumSHA256"] == b64(c1) and r2["ChecksumSHA256"] == b64(c2)
+    parts = s3.list_parts(Bucket=bucket, Key="m", UploadId=uid)["Parts"]
+    assert [p.get("ChecksumSHA256") for p in parts] == [b64(c1), b64(c2)]
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="m", UploadId=uid, MultipartUpload={"Parts": [
+        {"PartNumber": 1, "ETag": r1["ETag"], "ChecksumSHA256": b64(c1)},
+        {"PartNumber": 2, "ETag": r2["ETag"], "ChecksumSHA256": b64(c2)},
+    ]})
+    # "Checking object integrity": the checksum of the checksums, with -<parts>.
+    composite = b64(hashlib.sha256(c1 + c2).digest()) + "-2"
+    assert done["ChecksumSHA256"] == composite
+    hd = s3.head_object(Bucket=bucket, Key="m", ChecksumMode="ENABLED")
+    assert hd["ChecksumSHA256"] == composite
+
+
+# ---------------------------------------------------------------- presigned URLs
+
+def test_presigned_expiry_over_a_week(endpoint, bucket):
+    signer = s3_client(endpoint, sig="s3v4")
+    signer.put_object(Bucket=bucket, Key="k", Body=b"x")
+    url = signer.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=604801)
+    r = requests.get(url)
+    assert r.status_code == 400 and "<Code>AuthorizationQueryParametersError</Code>" in r.text
+    assert ("X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires "
+            "must be less than 604800 seconds") in r.text
+    url = signer.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=604800)
+    assert requests.get(url).status_code == 200
+
+
+def test_presigned_put_with_signed_content_type(endpoint, bucket):
+    signer = s3_client(endpoint, sig="s3v4")
+    url = signer.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "img", "ContentType": "image/png"},
+                                        ExpiresIn=300)
+    r = requests.put(url, data=b"png", headers={"Content-Type": "image/jpeg"})
+    assert r.status_code == 403 and "<Code>SignatureDoesNotMatch</Code>" in r.text
+    r = requests.put(url, data=b"png", headers={"Content-Type": "image/png"})
+    assert r.status_code == 200
+    assert signer.head_object(Bucket=bucket, Key="img")["ContentType"] == "image/png"
+
+
+def test_sigv2_presigned_expired_and_tampered(endpoint, bucket):
+    v2 = s3_client(endpoint)  # boto3's default presigner for S3 is SigV2 (query "Signature")
+    v2.put_object(Bucket=bucket, Key="k", Body=b"x")
+    url = v2.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=300)
+    assert "Signature=" in url and "X-Amz-Signature" not in url
+    assert requests.get(url).status_code == 200
+    r = requests.get(url.replace("/k?", "/other?"))
+    assert r.status_code == 403 and "<Code>SignatureDoesNotMatch</Code>" in r.text
+    expired = v2.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=-10)
+    r = requests.get(expired)
+    assert r.status_code == 403 and "<Code>AccessDenied</Code>" in r.text and "Request has expired" in r.text
+
+
+def test_sigv4_presigned_expired_message(endpoint, bucket):
+    signer = s3_client(endpoint, sig="s3v4")
+    signer.put_object(Bucket=bucket, Key="k", Body=b"x")
+    url = signer.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=1)
+    time.sleep(2)
+    r = requests.get(url)
+    assert r.status_code == 403 and "<Code>AccessDenied</Code>" in r.text and "Request has expired" in r.text
+
+
+# ---------------------------------------------------------------- the aws CLI
+
+@pytest.fixture
+def cli(endpoint, aws_env):
+    exe = h.aws_executable()
+    if not exe:
+        pytest.skip("the aws CLI is not installed")
+
+    def run(*args, check=True):
+        p = subprocess.run([exe, *args, "--endpoint-url", endpoint], capture_output=True, text=True, env=aws_env, timeout=120)
+        if check:
+            assert p.returncode == 0, p.stderr
+        return p
+
+    return run
+
+
+def test_cli_sync_delete_exclude_include(cli, s3, bucket, tmp_path):
+    src = tmp_path / "src"
+    (src / "logs").mkdir(parents=True)
+    (src / "a.txt").write_text("A")
+    (src / "b.log").write_text("B")
+    (src / "logs" / "keep.txt").write_text("K")
+    cli("s3", "sync", str(src), f"s3://{bucket}/t", "--exclude", "*.log")
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", []))
+    assert keys == ["t/a.txt", "t/logs/keep.txt"]
+    cli("s3", "sync", str(src), f"s3://{bucket}/t", "--exclude", "*", "--include", "*.log")
+    assert "t/b.log" in [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
+    # A second sync with nothing changed uploads nothing.
+    p = cli("s3", "sync", str(src), f"s3://{bucket}/t")
+    assert "upload:" not in p.stdout
+    (src / "a.txt").unlink()
+    p = cli("s3", "sync", str(src), f"s3://{bucket}/t", "--delete")
+    assert f"delete: s3://{bucket}/t/a.txt" in p.stdout
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"])
+    assert keys == ["t/b.log", "t/logs/keep.txt"]
+    back = tmp_path / "back"
+    cli("s3", "sync", f"s3://{bucket}/t", str(back))
+    assert (back / "logs" / "keep.txt").read_text() == "K"
+
+
+def test_cli_mv_rm_ls(cli, s3, bucket, tmp_path):
+    f = tmp_path / "f.txt"
+    f.write_text("hello")
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+    cli("s3", "cp", str(empty), f"s3://{bucket}/dir/empty")
+    assert s3.head_object(Bucket=bucket, Key="dir/empty")["ContentLength"] == 0
+    cli("s3", "mv", str(f), f"s3://{bucket}/dir/f.txt")
+    assert not f.exists()
+    cli("s3", "mv", f"s3://{bucket}/dir/f.txt", f"s3://{bucket}/other/g.txt")
+    assert s3.get_object(Bucket=bucket, Key="other/g.txt")["Body"].read() == b"hello"
+    err_ = err(lambda: s3.head_object(Bucket=bucket, Key="dir/f.txt"))
+    assert status(err_) == 404
+    out = cli("s3", "ls", f"s3://{bucket}", "--recursive", "--human-readable", "--summarize").stdout
+    assert "Total Objects: 2" in out and "Total Size: 5 Bytes" in out
+    assert "other/g.txt" in out and "5 Bytes" in out
+    out = cli("s3", "ls", f"s3://{bucket}/").stdout
+    assert "PRE dir/" in out and "PRE other/" in out
+    cli("s3", "rm", f"s3://{bucket}/", "--recursive")
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+
+
+def test_cli_large_cp_and_presign(cli, s3, bucket, tmp_path):
+    big = tmp_path / "big.bin"
+    data = os.urandom(9 * MiB)
+    big.write_bytes(data)
+    cli("s3", "cp", str(big), f"s3://{bucket}/big.bin")
+    hd = s3.head_object(Bucket=bucket, Key="big.bin")
+    assert hd["ContentLength"] == len(data) and hd["ETag"].endswith('-2"')  # 8 MiB chunks
+    url = cli("s3", "presign", f"s3://{bucket}/big.bin", "--expires-in", "300").stdout.strip()
+    r = requests.get(url)
+    assert r.status_code == 200 and r.content == data
+
+
+def test_cli_head_object_missing(cli, bucket):
+    p = cli("s3api", "head-object", "--bucket", bucket, "--key", "nope", check=False)
+    assert p.returncode in (254, 255)  # 255 in CLI v1, 254 (service error) in v2
+    assert "An error occurred (404) when calling the HeadObject operation: Not Found" in p.stderr
+    p = cli("s3api", "get-object", "--bucket", bucket, "--key", "nope", "/dev/null", check=False)
+    assert "An error occurred (NoSuchKey) when calling the GetObject operation: The specified key does not exist." in p.stderr
