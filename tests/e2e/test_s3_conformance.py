@@ -533,3 +533,81 @@ def test_cli_head_object_missing(cli, bucket):
     assert "An error occurred (404) when calling the HeadObject operation: Not Found" in p.stderr
     p = cli("s3api", "get-object", "--bucket", bucket, "--key", "nope", "/dev/null", check=False)
     assert "An error occurred (NoSuchKey) when calling the GetObject operation: The specified key does not exist." in p.stderr
+
+
+# ---------------------------------------------------------------- round two
+
+def test_complete_with_part_number_below_one(endpoint, s3, bucket):
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="k")["UploadId"]
+    etag = s3.upload_part(Bucket=bucket, Key="k", UploadId=uid, PartNumber=1, Body=b"x")["ETag"]
+    body = (f'<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Part><ETag>{etag}</ETag>'
+            f'<PartNumber>0</PartNumber></Part></CompleteMultipartUpload>').encode()
+    r = signed(endpoint, "POST", f"/{bucket}/k?uploadId={uid}", data=body)
+    assert r.status_code == 400 and "<Code>InvalidArgument</Code>" in r.text, r.text
+
+
+@pytest.mark.xfail(strict=True, reason="s3s 0.14.1 refuses a Range it cannot parse (400) before nimbus sees the "
+                   "request, and the header is signed, so it cannot be dropped on the way in")
+def test_ranges_s3_does_not_serve(endpoint, s3, bucket):
+    body = b"0123456789"
+    s3.put_object(Bucket=bucket, Key="r", Body=body)
+    # GetObject, Range: "Amazon S3 doesn't support retrieving multiple ranges of data per
+    # GET request" -- RFC 9110 lets a server ignore a Range it does not serve: 200 and
+    # the whole object.
+    r = signed(endpoint, "GET", f"/{bucket}/r", headers={"Range": "bytes=0-1,5-6"})
+    assert r.status_code == 200 and r.content == body
+    r = signed(endpoint, "GET", f"/{bucket}/r", headers={"Range": "bytes=abc"})
+    assert r.status_code == 200 and r.content == body
+
+
+def test_list_v1_owner(s3, bucket):
+    # ListObjects (v1) Contents carry Owner; ListObjectsV2 only with FetchOwner.
+    s3.put_object(Bucket=bucket, Key="a", Body=b"")
+    assert "ID" in s3.list_objects(Bucket=bucket)["Contents"][0]["Owner"]
+    assert "Owner" not in s3.list_objects_v2(Bucket=bucket)["Contents"][0]
+    assert "ID" in s3.list_objects_v2(Bucket=bucket, FetchOwner=True)["Contents"][0]["Owner"]
+
+
+def test_copy_object_bad_directives(endpoint, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="src", Body=b"x")
+    r = signed(endpoint, "PUT", f"/{bucket}/dst",
+               headers={"x-amz-copy-source": f"/{bucket}/src", "x-amz-metadata-directive": "MOVE"})
+    assert r.status_code == 400 and "<Code>InvalidArgument</Code>" in r.text, r.text
+    r = signed(endpoint, "PUT", f"/{bucket}/dst", headers={"x-amz-copy-source": f"/{bucket}"})
+    assert r.status_code == 400 and "<Code>InvalidArgument</Code>" in r.text, r.text
+
+
+@pytest.mark.xfail(strict=True, reason="the provider cannot tell an anonymous caller from a lenient-mode unsigned "
+                   "one: the decision is made in lib.rs/ops_access.rs (not changed here)")
+def test_anonymous_response_overrides_refused(strict_server):
+    # GetObject: response-* overrides "cannot be used with an unsigned (anonymous) request".
+    s3 = s3_client(strict_server.endpoint)
+    name = f"pub-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=name)
+    s3.delete_public_access_block(Bucket=name)
+    s3.put_bucket_policy(Bucket=name, Policy='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*",'
+                                             f'"Action":"s3:GetObject","Resource":"arn:aws:s3:::{name}/*"}}]}}')
+    s3.put_object(Bucket=name, Key="k", Body=b"public")
+    r = requests.get(f"{strict_server.endpoint}/{name}/k")
+    assert r.status_code == 200 and r.content == b"public"
+    r = requests.get(f"{strict_server.endpoint}/{name}/k?response-content-type=text/html")
+    assert r.status_code == 400 and "<Code>InvalidRequest</Code>" in r.text
+    assert "Request specific response headers cannot be used for anonymous GET requests." in r.text
+    signed_url = s3_client(strict_server.endpoint, sig="s3v4").generate_presigned_url(
+        "get_object", Params={"Bucket": name, "Key": "k", "ResponseContentType": "text/html"})
+    r = requests.get(signed_url)
+    assert r.status_code == 200 and r.headers["Content-Type"] == "text/html"
+
+
+def test_checksum_validation_by_boto3_on_download(s3, bucket, tmp_path):
+    # boto3 asks for checksums on GetObject and checks what comes back: a wrong or
+    # partial-range checksum would break ordinary downloads.
+    data = os.urandom(3 * MiB)
+    s3.put_object(Bucket=bucket, Key="d", Body=data, ChecksumAlgorithm="CRC32")
+    assert s3.get_object(Bucket=bucket, Key="d")["Body"].read() == data
+    assert s3.get_object(Bucket=bucket, Key="d", Range="bytes=10-20", ChecksumMode="ENABLED")["Body"].read() == data[10:21]
+    dst = tmp_path / "d"
+    s3.download_file(bucket, "d", str(dst))
+    assert dst.read_bytes() == data
+    hd = s3.head_object(Bucket=bucket, Key="d", ChecksumMode="ENABLED")
+    assert hd["ChecksumType"] == "FULL_OBJECT" and "ChecksumCRC32" in hd

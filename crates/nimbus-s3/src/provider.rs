@@ -1609,6 +1609,13 @@ impl s3s::S3 for Provider {
     async fn copy_object(&self, req: S3Request<CopyObjectInput>) -> S3Result<S3Response<CopyObjectOutput>> {
         let ctx = EventCtx::of(&req);
         let input = req.input;
+        // Only COPY and REPLACE exist; s3s passes any other value through.
+        if input.metadata_directive.as_ref().is_some_and(|d| ![MetadataDirective::COPY, MetadataDirective::REPLACE].contains(&d.as_str())) {
+            return Err(s3_error!(InvalidArgument, "Unknown metadata directive."));
+        }
+        if input.tagging_directive.as_ref().is_some_and(|d| ![TaggingDirective::COPY, TaggingDirective::REPLACE].contains(&d.as_str())) {
+            return Err(s3_error!(InvalidArgument, "Unknown tagging directive."));
+        }
         let replace_tags = input.tagging_directive.as_ref().is_some_and(|d| d.as_str() == TaggingDirective::REPLACE);
         let new_tags = ops_config::tags_header(input.tagging.as_deref())?;
         let class = storage_class::requested(input.storage_class.as_ref())?;
@@ -1748,7 +1755,13 @@ impl s3s::S3 for Provider {
             marker: Some(input.marker.map(enc).unwrap_or_default()),
             max_keys: Some(max as i32),
             is_truncated: Some(page.truncated),
-            contents: Some(page.contents.into_iter().map(|(k, m)| object_dto(k, &m, encode)).collect()),
+            // ListObjects (v1) always names each object's owner; v2 only with fetch-owner.
+            contents: Some(
+                page.contents
+                    .into_iter()
+                    .map(|(k, m)| Object { owner: Some(owner()), ..object_dto(k, &m, encode) })
+                    .collect(),
+            ),
             common_prefixes: (!page.prefixes.is_empty())
                 .then(|| page.prefixes.into_iter().map(|p| CommonPrefix { prefix: Some(enc(p)) }).collect()),
             delimiter: input.delimiter.map(enc),
@@ -1976,6 +1989,9 @@ impl s3s::S3 for Provider {
         let mut last = 0;
         for p in &requested {
             let n = p.part_number.unwrap_or(0);
+            if n < 1 {
+                return Err(s3_error!(InvalidArgument, "PartNumber must be >= 1"));
+            }
             if n <= last {
                 return Err(s3_error!(InvalidPartOrder, "The list of parts was not in ascending order. The parts list must be specified in order by part number."));
             }
