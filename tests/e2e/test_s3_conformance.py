@@ -383,6 +383,22 @@ def test_put_object_checksum_round_trip(s3, bucket):
     assert "ChecksumSHA256" not in s3.head_object(Bucket=bucket, Key="c")
 
 
+def test_header_checksum_must_match_the_body(endpoint, s3, bucket):
+    # "Checking object integrity": a checksum that does not match the data is BadDigest,
+    # and nothing is stored.
+    r = signed(endpoint, "PUT", f"/{bucket}/bad", headers={"x-amz-checksum-crc32": "AAAAAA=="}, data=b"abc")
+    assert r.status_code == 400 and "<Code>BadDigest</Code>" in r.text
+    assert "The CRC32 you specified did not match the calculated checksum." in r.text
+    assert status(err(lambda: s3.head_object(Bucket=bucket, Key="bad"))) == 404
+    e = err(lambda: s3.put_object(Bucket=bucket, Key="bad", Body=b"abc", ChecksumSHA256=b64(b"x" * 32)))
+    assert code(e) == "BadDigest"
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="m")["UploadId"]
+    e = err(lambda: s3.upload_part(Bucket=bucket, Key="m", UploadId=uid, PartNumber=1, Body=b"abc", ChecksumCRC32="AAAAAA=="))
+    assert code(e) == "BadDigest"
+    good = b64(hashlib.sha256(b"abc").digest())
+    assert s3.put_object(Bucket=bucket, Key="ok", Body=b"abc", ChecksumSHA256=good)["ChecksumSHA256"] == good
+
+
 def test_multipart_composite_checksum(s3, bucket):
     mp = s3.create_multipart_upload(Bucket=bucket, Key="m", ChecksumAlgorithm="SHA256")
     assert mp["ChecksumAlgorithm"] == "SHA256"

@@ -675,17 +675,21 @@ impl Provider {
 
     /// Receives an object's body: a small one stays in memory for a segment, a larger
     /// one is streamed to a temporary file. `small_max` 0 always gives a file (parts).
-    /// Returns the body's checksum: the trailer's (checked), else one computed with
-    /// `compute` (a multipart upload's algorithm).
+    /// Returns the body's checksum: the trailer's or the `declared` header's (each
+    /// checked against the body: s3s checks neither), else one computed with `compute`
+    /// (a multipart upload's algorithm).
     async fn receive_body(
         &self,
         body: Option<StreamingBlob>,
         trailer: Option<&checksums::Trailer>,
         small_max: u64,
+        declared: Option<checksums::Stored>,
         compute: Option<&str>,
     ) -> S3Result<(blob::Received, Option<checksums::Stored>)> {
         let body = body.unwrap_or_else(|| StreamingBlob::wrap(futures_util::stream::empty::<Result<bytes::Bytes, std::io::Error>>()));
-        let computing = compute.and_then(|a| Some((a, parking_lot::Mutex::new(checksums::hasher(a)?))));
+        let declared = declared.filter(|_| trailer.is_none());
+        let algorithm = declared.as_ref().and_then(|d| checksums::algorithm(&d.algorithm)).or(compute);
+        let computing = algorithm.and_then(|a| Some((a, parking_lot::Mutex::new(checksums::hasher(a)?))));
         let body = futures_util::StreamExt::inspect(body, |chunk| {
             if let Ok(b) = chunk {
                 if let Some(t) = trailer {
@@ -725,6 +729,12 @@ impl Provider {
             checksum = computing.and_then(|(a, h)| {
                 Some(checksums::Stored { algorithm: a.to_string(), value: checksums::finish(h.into_inner(), a)? })
             });
+            if let Some(d) = declared {
+                if checksum.as_ref() != Some(&d) {
+                    received.discard().await;
+                    return Err(s3_error!(BadDigest, "The {} you specified did not match the calculated checksum.", d.algorithm));
+                }
+            }
         }
         Ok((received, checksum))
     }
@@ -734,9 +744,10 @@ impl Provider {
         &self,
         body: Option<StreamingBlob>,
         trailer: Option<&checksums::Trailer>,
+        declared: Option<checksums::Stored>,
         compute: Option<&str>,
     ) -> S3Result<(blob::Written, Option<checksums::Stored>)> {
-        match self.receive_body(body, trailer, 0, compute).await? {
+        match self.receive_body(body, trailer, 0, declared, compute).await? {
             (blob::Received::File(w), checksum) => Ok((w, checksum)),
             (blob::Received::Small { .. }, _) => Err(internal("a part's body was not written to a file".into())),
         }
@@ -1311,18 +1322,16 @@ impl s3s::S3 for Provider {
             Ok(())
         };
         check_conditions(&self.state)?;
-        let (received, trailed) = self.receive_body(input.body, trailer.as_ref(), SMALL_BODY_MAX, None).await?;
+        // Kept for x-amz-checksum-mode once checked: a header checksum or the trailer's.
+        let declared = checksums::from_fields([
+            input.checksum_crc32.as_ref(),
+            input.checksum_crc32c.as_ref(),
+            input.checksum_crc64nvme.as_ref(),
+            input.checksum_sha1.as_ref(),
+            input.checksum_sha256.as_ref(),
+        ]);
+        let (received, checksum) = self.receive_body(input.body, trailer.as_ref(), SMALL_BODY_MAX, declared, None).await?;
         let (size, md5) = (received.size(), *received.md5());
-        // Kept for x-amz-checksum-mode: a header checksum (s3s checked it) or the trailer's.
-        let checksum = trailed.or_else(|| {
-            checksums::from_fields([
-                input.checksum_crc32.as_ref(),
-                input.checksum_crc32c.as_ref(),
-                input.checksum_crc64nvme.as_ref(),
-                input.checksum_sha1.as_ref(),
-                input.checksum_sha256.as_ref(),
-            ])
-        });
         let checked = check_content_md5(input.content_md5.as_deref(), &md5)
             .and_then(|()| match input.content_length {
                 Some(len) if len >= 0 && len as u64 != size => {
@@ -1901,23 +1910,18 @@ impl s3s::S3 for Provider {
         self.upload_key(&input.bucket, &input.upload_id, &input.key)?;
         self.state.check_part_integrity(&input.bucket, &input.upload_id, &req.headers)?;
         let algorithm = self.upload_algorithm(&input.bucket, &input.upload_id);
-        let (written, trailed) = self.write_part_body(input.body, trailer.as_ref(), algorithm.as_deref()).await?;
-        if let Err(e) = check_content_md5(input.content_md5.as_deref(), &written.md5) {
-            let _ = tokio::fs::remove_file(&written.tmp).await;
-            return Err(e);
-        }
-        // A header checksum (checked by s3s) wins over the one computed for the upload.
-        let sent = checksums::from_fields([
+        let declared = checksums::from_fields([
             input.checksum_crc32.as_ref(),
             input.checksum_crc32c.as_ref(),
             input.checksum_crc64nvme.as_ref(),
             input.checksum_sha1.as_ref(),
             input.checksum_sha256.as_ref(),
         ]);
-        let checksum = match (sent, trailed) {
-            (Some(s), _) if trailer.is_none() => Some(s),
-            (_, t) => t,
-        };
+        let (written, checksum) = self.write_part_body(input.body, trailer.as_ref(), declared, algorithm.as_deref()).await?;
+        if let Err(e) = check_content_md5(input.content_md5.as_deref(), &written.md5) {
+            let _ = tokio::fs::remove_file(&written.tmp).await;
+            return Err(e);
+        }
         let row = self.install_part(&input.bucket, &input.key, &input.upload_id, input.part_number, written, checksum).await?;
         let [crc32, crc32c, crc64nvme, sha1, sha256] = checksums::fields(row.checksum.as_ref());
         Ok(S3Response::new(UploadPartOutput {
@@ -1954,7 +1958,7 @@ impl s3s::S3 for Provider {
             })
             .map_err(copy_source_error)?;
         let algorithm = self.upload_algorithm(&input.bucket, &input.upload_id);
-        let (written, checksum) = self.write_part_body(Some(body), None, algorithm.as_deref()).await?;
+        let (written, checksum) = self.write_part_body(Some(body), None, None, algorithm.as_deref()).await?;
         let row = self.install_part(&input.bucket, &input.key, &input.upload_id, input.part_number, written, checksum).await?;
         let [crc32, crc32c, crc64nvme, sha1, sha256] = checksums::fields(row.checksum.as_ref());
         Ok(S3Response::new(UploadPartCopyOutput {
