@@ -80,8 +80,13 @@ def test_list_url_encoding_of_keys_and_prefixes(s3, bucket):
 def test_list_v2_max_keys_zero_and_over_1000(s3, bucket):
     for k in ["a", "b"]:
         s3.put_object(Bucket=bucket, Key=k, Body=b"")
+    # max-keys=0: an empty page that is not truncated (AWS, as S3-compatible servers
+    # tested against it report; the API reference is silent).
     r = s3.list_objects_v2(Bucket=bucket, MaxKeys=0)
     assert r["KeyCount"] == 0 and "Contents" not in r and r["MaxKeys"] == 0
+    assert r["IsTruncated"] is False and "NextContinuationToken" not in r
+    r = s3.list_objects(Bucket=bucket, MaxKeys=0, Delimiter="/")
+    assert "Contents" not in r and r["IsTruncated"] is False and "NextMarker" not in r
     r = s3.list_objects_v2(Bucket=bucket, MaxKeys=5000)
     assert r["KeyCount"] == 2 and r["IsTruncated"] is False
 
@@ -541,6 +546,16 @@ def test_cli_large_cp_and_presign(cli, s3, bucket, tmp_path):
     url = cli("s3", "presign", f"s3://{bucket}/big.bin", "--expires-in", "300").stdout.strip()
     r = requests.get(url)
     assert r.status_code == 200 and r.content == data
+    # Server-side copies: over the CLI's 8 MiB threshold they are UploadPartCopy ranges.
+    cli("s3", "cp", f"s3://{bucket}/big.bin", f"s3://{bucket}/copy/big.bin")
+    cli("s3", "mv", f"s3://{bucket}/copy/big.bin", f"s3://{bucket}/moved/big.bin")
+    assert s3.get_object(Bucket=bucket, Key="moved/big.bin")["Body"].read() == data
+    assert s3.list_objects_v2(Bucket=bucket, Prefix="copy/")["KeyCount"] == 0
+    cli("s3", "sync", f"s3://{bucket}/moved", f"s3://{bucket}/synced")
+    assert s3.head_object(Bucket=bucket, Key="synced/big.bin")["ContentLength"] == len(data)
+    back = tmp_path / "back.bin"
+    cli("s3", "cp", f"s3://{bucket}/synced/big.bin", str(back))
+    assert back.read_bytes() == data
 
 
 def test_cli_head_object_missing(cli, bucket):
@@ -627,3 +642,15 @@ def test_checksum_validation_by_boto3_on_download(s3, bucket, tmp_path):
     assert dst.read_bytes() == data
     hd = s3.head_object(Bucket=bucket, Key="d", ChecksumMode="ENABLED")
     assert hd["ChecksumType"] == "FULL_OBJECT" and "ChecksumCRC32" in hd
+
+
+def test_version_ids_that_do_not_exist(s3, bucket):
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    v = s3.put_object(Bucket=bucket, Key="k", Body=b"x")["VersionId"]
+    assert s3.get_object(Bucket=bucket, Key="k", VersionId=v)["Body"].read() == b"x"
+    # GetObject: an id that is not one of S3's is "Invalid version id specified" (400);
+    # a well-formed id of no version of the key is NoSuchVersion (404).
+    e = err(lambda: s3.get_object(Bucket=bucket, Key="k", VersionId="nope"))
+    assert status(e) == 400 and code(e) == "InvalidArgument"
+    e = err(lambda: s3.head_object(Bucket=bucket, Key="k", VersionId="nope"))
+    assert status(e) == 400
