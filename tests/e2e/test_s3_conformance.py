@@ -426,6 +426,37 @@ def test_multipart_composite_checksum(s3, bucket):
     assert hd["ChecksumSHA256"] == composite
 
 
+def test_multipart_full_object_checksum(s3, bucket):
+    import struct
+    import zlib
+
+    def crc32(d):
+        return b64(struct.pack(">I", zlib.crc32(d)))
+
+    # "Checking object integrity": CRC checksums of multipart uploads may be FULL_OBJECT,
+    # the checksum of the whole object (no -N); the SHAs may not.
+    e = err(lambda: s3.create_multipart_upload(Bucket=bucket, Key="x", ChecksumAlgorithm="SHA256", ChecksumType="FULL_OBJECT"))
+    assert code(e) == "InvalidRequest"
+    assert message(e) == "The FULL_OBJECT checksum type cannot be used with the sha256 checksum algorithm."
+    mp = s3.create_multipart_upload(Bucket=bucket, Key="f", ChecksumAlgorithm="CRC32", ChecksumType="FULL_OBJECT")
+    assert mp["ChecksumType"] == "FULL_OBJECT"
+    uid = mp["UploadId"]
+    p1, p2 = os.urandom(5 * MiB), b"tail"
+    r1 = s3.upload_part(Bucket=bucket, Key="f", UploadId=uid, PartNumber=1, Body=p1, ChecksumAlgorithm="CRC32")
+    r2 = s3.upload_part(Bucket=bucket, Key="f", UploadId=uid, PartNumber=2, Body=p2, ChecksumAlgorithm="CRC32")
+    parts = [{"PartNumber": 1, "ETag": r1["ETag"]}, {"PartNumber": 2, "ETag": r2["ETag"]}]
+    e = err(lambda: s3.complete_multipart_upload(Bucket=bucket, Key="f", UploadId=uid, ChecksumCRC32=crc32(b"other"),
+                                                 ChecksumType="FULL_OBJECT", MultipartUpload={"Parts": parts}))
+    assert code(e) == "BadDigest"
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="f", UploadId=uid, ChecksumCRC32=crc32(p1 + p2),
+                                        ChecksumType="FULL_OBJECT", MultipartUpload={"Parts": parts})
+    assert done["ChecksumCRC32"] == crc32(p1 + p2) and done["ChecksumType"] == "FULL_OBJECT"
+    hd = s3.head_object(Bucket=bucket, Key="f", ChecksumMode="ENABLED")
+    assert hd["ChecksumCRC32"] == crc32(p1 + p2) and hd["ChecksumType"] == "FULL_OBJECT"
+    # boto3 checks a full-object checksum on download.
+    assert s3.get_object(Bucket=bucket, Key="f")["Body"].read() == p1 + p2
+
+
 # ---------------------------------------------------------------- presigned URLs
 
 def test_presigned_expiry_over_a_week(endpoint, bucket):
@@ -654,3 +685,29 @@ def test_version_ids_that_do_not_exist(s3, bucket):
     assert status(e) == 400 and code(e) == "InvalidArgument"
     e = err(lambda: s3.head_object(Bucket=bucket, Key="k", VersionId="nope"))
     assert status(e) == 400
+
+
+@pytest.mark.own_server
+def test_parts_and_checksums_survive_a_restart(nimbus_factory):
+    srv = nimbus_factory()
+    s3 = s3_client(srv.endpoint)
+    s3.create_bucket(Bucket="keep")
+    s3.put_object(Bucket="keep", Key="simple", Body=b"abc", ChecksumAlgorithm="SHA256")
+    uid = s3.create_multipart_upload(Bucket="keep", Key="done", ChecksumAlgorithm="SHA1")["UploadId"]
+    p1, p2 = os.urandom(5 * MiB), b"end"
+    e1 = s3.upload_part(Bucket="keep", Key="done", UploadId=uid, PartNumber=1, Body=p1, ChecksumAlgorithm="SHA1")
+    e2 = s3.upload_part(Bucket="keep", Key="done", UploadId=uid, PartNumber=2, Body=p2, ChecksumAlgorithm="SHA1")
+    s3.complete_multipart_upload(Bucket="keep", Key="done", UploadId=uid, MultipartUpload={"Parts": [
+        {"PartNumber": 1, "ETag": e1["ETag"]}, {"PartNumber": 2, "ETag": e2["ETag"]}]})
+    pending = s3.create_multipart_upload(Bucket="keep", Key="pending", ChecksumAlgorithm="CRC32")["UploadId"]
+    s3.upload_part(Bucket="keep", Key="pending", UploadId=pending, PartNumber=1, Body=b"x", ChecksumAlgorithm="CRC32")
+    srv.restart()
+    s3 = s3_client(srv.endpoint)
+    want = b64(hashlib.sha256(b"abc").digest())
+    assert s3.head_object(Bucket="keep", Key="simple", ChecksumMode="ENABLED")["ChecksumSHA256"] == want
+    composite = b64(hashlib.sha1(hashlib.sha1(p1).digest() + hashlib.sha1(p2).digest()).digest()) + "-2"
+    assert s3.head_object(Bucket="keep", Key="done", ChecksumMode="ENABLED")["ChecksumSHA1"] == composite
+    g = s3.get_object(Bucket="keep", Key="done", PartNumber=2)
+    assert g["Body"].read() == p2 and g["PartsCount"] == 2
+    parts = s3.list_parts(Bucket="keep", Key="pending", UploadId=pending)
+    assert parts["ChecksumAlgorithm"] == "CRC32" and "ChecksumCRC32" in parts["Parts"][0]

@@ -100,6 +100,10 @@ pub struct ObjHeaders {
     /// A multipart upload's `x-amz-checksum-algorithm` (uploads only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checksum_algorithm: Option<String>,
+    /// A multipart upload's `x-amz-checksum-type` is FULL_OBJECT (uploads only): the
+    /// object's checksum is of its bytes, not of its parts' checksums.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub checksum_full_object: bool,
     /// Object tags, in the order given.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<(String, String)>,

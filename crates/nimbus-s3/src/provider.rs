@@ -354,11 +354,11 @@ fn check_copy_source_conditions(
     let modified = (meta.modified / 1000) as i64;
     let first = match if_match {
         Some(c) => etag_matches(c, &meta.etag),
-        None => !if_unmodified_since.is_some_and(|t| modified > ts_secs(t)),
+        None => if_unmodified_since.is_none_or(|t| modified <= ts_secs(t)),
     };
     let second = match if_none_match {
         Some(c) => !etag_matches(c, &meta.etag),
-        None => !if_modified_since.is_some_and(|t| modified <= ts_secs(t)),
+        None => if_modified_since.is_none_or(|t| modified > ts_secs(t)),
     };
     if first && second {
         Ok(())
@@ -429,6 +429,23 @@ fn check_range_or_part<T>(range: Option<&T>, part_number: Option<i32>) -> S3Resu
         return Err(s3_error!(InvalidRequest, "Cannot specify both Range header and partNumber query parameter"));
     }
     Ok(())
+}
+
+/// A FULL_OBJECT multipart checksum: `algorithm` over the assembled object's bytes.
+/// (S3 combines the parts' CRCs arithmetically; reading the object once gives the same.)
+async fn full_object_checksum(path: &std::path::Path, algorithm: &str) -> Option<checksums::Stored> {
+    use tokio::io::AsyncReadExt;
+    let mut hasher = checksums::hasher(algorithm)?;
+    let mut file = tokio::fs::File::open(path).await.ok()?;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf).await.ok()?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Some(checksums::Stored { algorithm: algorithm.to_string(), value: checksums::finish(hasher, algorithm)? })
 }
 
 /// `x-amz-checksum-type` of a stored checksum.
@@ -1873,7 +1890,25 @@ impl s3s::S3 for Provider {
             })?),
             None => None,
         };
+        // CRC64NVME combines only as a full-object checksum; the CRCs can be either
+        // ("Checking object integrity", checksum types); the SHAs only composite.
+        let full_object = match (algorithm, input.checksum_type.as_ref().map(|t| t.as_str())) {
+            (Some("CRC64NVME"), Some(ChecksumType::COMPOSITE)) | (Some("SHA1" | "SHA256"), Some(ChecksumType::FULL_OBJECT)) => {
+                return Err(S3Error::with_message(
+                    S3ErrorCode::InvalidRequest,
+                    format!(
+                        "The {} checksum type cannot be used with the {} checksum algorithm.",
+                        input.checksum_type.as_ref().map_or("", |t| t.as_str()),
+                        algorithm.unwrap_or_default().to_ascii_lowercase()
+                    ),
+                ));
+            }
+            (Some("CRC64NVME"), _) => true,
+            (Some(_), Some(ChecksumType::FULL_OBJECT)) => true,
+            _ => false,
+        };
         headers.checksum_algorithm = algorithm.map(str::to_string);
+        headers.checksum_full_object = full_object;
         self.state
             .requested_lock(
                 &input.bucket,
@@ -1900,10 +1935,8 @@ impl s3s::S3 for Provider {
             key: Some(input.key),
             upload_id: Some(row.id),
             checksum_algorithm: input.checksum_algorithm,
-            // Parts' checksums combine into a checksum of checksums, except CRC64NVME's.
-            checksum_type: algorithm.map(|a| {
-                ChecksumType::from_static(if a == "CRC64NVME" { ChecksumType::FULL_OBJECT } else { ChecksumType::COMPOSITE })
-            }),
+            checksum_type: algorithm
+                .map(|_| ChecksumType::from_static(if full_object { ChecksumType::FULL_OBJECT } else { ChecksumType::COMPOSITE })),
             ..Default::default()
         }))
     }
@@ -1975,7 +2008,6 @@ impl s3s::S3 for Provider {
                 checksum_crc64nvme: crc64nvme,
                 checksum_sha1: sha1,
                 checksum_sha256: sha256,
-                ..Default::default()
             }),
             copy_source_version_id: found.version_header(),
             ..Default::default()
@@ -2045,19 +2077,40 @@ impl s3s::S3 for Provider {
             }
         }
         let etag_value = format!("{}-{}", hex::encode(md5s.finalize()), count);
-        let written = blob::concat(&self.state.root, &files, self.state.sync).await.map_err(internal)?;
-        let file = blob::new_id();
-        blob::publish(&written.tmp, &self.state.object_path(&file), self.state.sync).await.map_err(internal)?;
-        // With a checksum algorithm, the object's checksum is the composite of its parts'.
-        let checksum = upload.headers.checksum_algorithm.as_deref().and_then(|a| {
+        // With a checksum algorithm, the object's checksum is the composite of its parts'
+        // (a FULL_OBJECT one is computed over the assembled bytes below).
+        let composite = upload.headers.checksum_algorithm.as_deref().filter(|_| !upload.headers.checksum_full_object).and_then(|a| {
             let values: Option<Vec<&str>> = requested
                 .iter()
                 .map(|p| upload.parts.get(&p.part_number.unwrap_or(0)).and_then(|m| m.checksum.as_ref()).filter(|c| c.algorithm == a).map(|c| c.value.as_str()))
                 .collect();
             Some(checksums::Stored { algorithm: a.to_string(), value: checksums::composite(a, &values?)? })
         });
+        let written = blob::concat(&self.state.root, &files, self.state.sync).await.map_err(internal)?;
+        let checksum = match upload.headers.checksum_algorithm.as_deref().filter(|_| upload.headers.checksum_full_object) {
+            Some(a) => {
+                let stored = full_object_checksum(&written.tmp, a).await;
+                let declared = checksums::from_fields([
+                    input.checksum_crc32.as_ref(),
+                    input.checksum_crc32c.as_ref(),
+                    input.checksum_crc64nvme.as_ref(),
+                    input.checksum_sha1.as_ref(),
+                    input.checksum_sha256.as_ref(),
+                ]);
+                // The whole object's checksum the client computed must be the one of the bytes.
+                if let Some(d) = declared.filter(|d| stored.as_ref().is_some_and(|s| s.algorithm == d.algorithm && s.value != d.value)) {
+                    let _ = tokio::fs::remove_file(&written.tmp).await;
+                    return Err(s3_error!(BadDigest, "The {} you specified did not match the calculated checksum.", d.algorithm));
+                }
+                stored
+            }
+            None => composite,
+        };
+        let file = blob::new_id();
+        blob::publish(&written.tmp, &self.state.object_path(&file), self.state.sync).await.map_err(internal)?;
         let mut headers = upload.headers.clone();
         headers.checksum_algorithm = None;
+        headers.checksum_full_object = false;
         headers.checksum = checksum.clone();
         headers.parts_count = Some(count as i32);
         headers.part_sizes = requested.iter().filter_map(|p| upload.parts.get(&p.part_number.unwrap_or(0)).map(|m| m.size)).collect();
