@@ -104,6 +104,12 @@ pub struct ObjHeaders {
     /// object's checksum is of its bytes, not of its parts' checksums.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub checksum_full_object: bool,
+    /// `x-amz-server-side-encryption` the object was written with when not SSE-S3
+    /// (None: AES256, which S3 applies to every object since January 2023).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sse: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sse_kms_key_id: Option<String>,
     /// Object tags, in the order given.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<(String, String)>,

@@ -448,6 +448,29 @@ async fn full_object_checksum(path: &std::path::Path, algorithm: &str) -> Option
     Some(checksums::Stored { algorithm: algorithm.to_string(), value: checksums::finish(hasher, algorithm)? })
 }
 
+/// The encryption a write asks for, kept as (algorithm unless AES256, KMS key id). S3
+/// encrypts every new object, with SSE-S3 unless the request names KMS ("Using
+/// server-side encryption with Amazon S3 managed keys", S3 User Guide); nimbus stores
+/// bodies as they are and reports what was asked.
+fn requested_sse(sse: Option<&ServerSideEncryption>, kms_key_id: Option<&String>) -> S3Result<(Option<String>, Option<String>)> {
+    let algorithm = sse.map_or(ServerSideEncryption::AES256, |s| s.as_str());
+    match algorithm {
+        ServerSideEncryption::AES256 if kms_key_id.is_some() => Err(s3_error!(
+            InvalidArgument,
+            "Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms"
+        )),
+        ServerSideEncryption::AES256 => Ok((None, None)),
+        ServerSideEncryption::AWS_KMS | ServerSideEncryption::AWS_KMS_DSSE => Ok((Some(algorithm.to_string()), kms_key_id.cloned())),
+        _ => Err(s3_error!(InvalidArgument, "The encryption method specified is not supported")),
+    }
+}
+
+/// `x-amz-server-side-encryption` (and the KMS key id) an object reports.
+fn sse_of(h: &ObjHeaders) -> (Option<ServerSideEncryption>, Option<String>) {
+    let algorithm = h.sse.clone().unwrap_or_else(|| ServerSideEncryption::AES256.to_string());
+    (Some(ServerSideEncryption::from(algorithm)), h.sse_kms_key_id.clone())
+}
+
 /// `x-amz-checksum-type` of a stored checksum.
 fn checksum_type(c: &checksums::Stored) -> ChecksumType {
     ChecksumType::from_static(if c.is_composite() { ChecksumType::COMPOSITE } else { ChecksumType::FULL_OBJECT })
@@ -1299,6 +1322,7 @@ impl s3s::S3 for Provider {
         validate_key(&input.key)?;
         let tags = ops_config::tags_header(input.tagging.as_deref())?;
         let class = storage_class::requested(input.storage_class.as_ref())?;
+        let (sse, sse_kms_key_id) = requested_sse(input.server_side_encryption.as_ref(), input.ssekms_key_id.as_ref())?;
         self.state.require_bucket(&input.bucket)?;
         let acl = ops_access::object_acl_requested(
             &self.state,
@@ -1382,6 +1406,9 @@ impl s3s::S3 for Provider {
         headers.website_redirect_location = redirect;
         headers.storage_class = storage_class::stored(class);
         headers.checksum = checksum.clone();
+        headers.sse = sse;
+        headers.sse_kms_key_id = sse_kms_key_id;
+        let (server_side_encryption, ssekms_key_id) = sse_of(&headers);
         lock.apply(&mut headers, now_ms());
         let version = match self.state.next_version(&input.bucket) {
             Ok(v) => v,
@@ -1418,6 +1445,8 @@ impl s3s::S3 for Provider {
             checksum_sha1: sha1,
             checksum_sha256: sha256,
             checksum_type: checksum.as_ref().map(checksum_type),
+            server_side_encryption,
+            ssekms_key_id,
             size: Some(size as i64),
             ..Default::default()
         }))
@@ -1455,7 +1484,10 @@ impl s3s::S3 for Provider {
         let (lock_mode, lock_until, legal_hold) = crate::object_lock::response_headers(h);
         let checksum = reported_checksum(h, input.checksum_mode.as_ref(), content_range.is_none() && input.part_number.is_none());
         let [crc32, crc32c, crc64nvme, sha1, sha256] = checksums::fields(checksum);
+        let (server_side_encryption, ssekms_key_id) = sse_of(h);
         let output = GetObjectOutput {
+            server_side_encryption,
+            ssekms_key_id,
             checksum_crc32: crc32,
             checksum_crc32c: crc32c,
             checksum_crc64nvme: crc64nvme,
@@ -1523,7 +1555,10 @@ impl s3s::S3 for Provider {
         let (lock_mode, lock_until, legal_hold) = crate::object_lock::response_headers(h);
         let checksum = reported_checksum(h, input.checksum_mode.as_ref(), content_range.is_none() && input.part_number.is_none());
         let [crc32, crc32c, crc64nvme, sha1, sha256] = checksums::fields(checksum);
+        let (server_side_encryption, ssekms_key_id) = sse_of(h);
         let output = HeadObjectOutput {
+            server_side_encryption,
+            ssekms_key_id,
             checksum_crc32: crc32,
             checksum_crc32c: crc32c,
             checksum_crc64nvme: crc64nvme,
@@ -1649,6 +1684,8 @@ impl s3s::S3 for Provider {
         }
         let replace_tags = input.tagging_directive.as_ref().is_some_and(|d| d.as_str() == TaggingDirective::REPLACE);
         let new_tags = ops_config::tags_header(input.tagging.as_deref())?;
+        // The copy is encrypted as its request says (SSE-S3 by default), not as the source.
+        let (sse, sse_kms_key_id) = requested_sse(input.server_side_encryption.as_ref(), input.ssekms_key_id.as_ref())?;
         let class = storage_class::requested(input.storage_class.as_ref())?;
         validate_key(&input.key)?;
         let (src_bucket, src_key, src_version) = match &input.copy_source {
@@ -1720,6 +1757,9 @@ impl s3s::S3 for Provider {
         // The copy is in the class the request names (STANDARD by default), not restored.
         headers.storage_class = storage_class::stored(class);
         headers.restore = None;
+        headers.sse = sse;
+        headers.sse_kms_key_id = sse_kms_key_id;
+        let (server_side_encryption, ssekms_key_id) = sse_of(&headers);
         let lock = self.state.requested_lock(
             &input.bucket,
             input.object_lock_mode.as_ref().map(|m| m.as_str()),
@@ -1761,6 +1801,8 @@ impl s3s::S3 for Provider {
             copy_object_result: Some(CopyObjectResult { e_tag: Some(etag(&meta.etag)), last_modified: Some(ts(now)), ..Default::default() }),
             copy_source_version_id: found.version_header(),
             version_id: version.header(),
+            server_side_encryption,
+            ssekms_key_id,
             ..Default::default()
         }))
     }
@@ -1858,6 +1900,7 @@ impl s3s::S3 for Provider {
         validate_key(&input.key)?;
         let tags = ops_config::tags_header(input.tagging.as_deref())?;
         let class = storage_class::requested(input.storage_class.as_ref())?;
+        let (sse, sse_kms_key_id) = requested_sse(input.server_side_encryption.as_ref(), input.ssekms_key_id.as_ref())?;
         self.state.require_bucket(&input.bucket)?;
         let acl = ops_access::object_acl_requested(
             &self.state,
@@ -1909,6 +1952,9 @@ impl s3s::S3 for Provider {
         };
         headers.checksum_algorithm = algorithm.map(str::to_string);
         headers.checksum_full_object = full_object;
+        headers.sse = sse;
+        headers.sse_kms_key_id = sse_kms_key_id;
+        let (server_side_encryption, ssekms_key_id) = sse_of(&headers);
         self.state
             .requested_lock(
                 &input.bucket,
@@ -1934,6 +1980,8 @@ impl s3s::S3 for Provider {
             bucket: Some(input.bucket),
             key: Some(input.key),
             upload_id: Some(row.id),
+            server_side_encryption,
+            ssekms_key_id,
             checksum_algorithm: input.checksum_algorithm,
             checksum_type: algorithm
                 .map(|_| ChecksumType::from_static(if full_object { ChecksumType::FULL_OBJECT } else { ChecksumType::COMPOSITE })),
@@ -1947,7 +1995,8 @@ impl s3s::S3 for Provider {
         check_part_number(input.part_number)?;
         self.upload_key(&input.bucket, &input.upload_id, &input.key)?;
         self.state.check_part_integrity(&input.bucket, &input.upload_id, &req.headers)?;
-        let algorithm = self.upload_algorithm(&input.bucket, &input.upload_id);
+        let upload = self.upload_headers(&input.bucket, &input.upload_id);
+        let algorithm = upload.checksum_algorithm.clone();
         let declared = checksums::from_fields([
             input.checksum_crc32.as_ref(),
             input.checksum_crc32c.as_ref(),
@@ -1962,7 +2011,10 @@ impl s3s::S3 for Provider {
         }
         let row = self.install_part(&input.bucket, &input.key, &input.upload_id, input.part_number, written, checksum).await?;
         let [crc32, crc32c, crc64nvme, sha1, sha256] = checksums::fields(row.checksum.as_ref());
+        let (server_side_encryption, ssekms_key_id) = sse_of(&upload);
         Ok(S3Response::new(UploadPartOutput {
+            server_side_encryption,
+            ssekms_key_id,
             e_tag: Some(etag(&row.etag)),
             checksum_crc32: crc32,
             checksum_crc32c: crc32c,
@@ -1995,8 +2047,9 @@ impl s3s::S3 for Provider {
                 Ok((start, len, ()))
             })
             .map_err(copy_source_error)?;
-        let algorithm = self.upload_algorithm(&input.bucket, &input.upload_id);
-        let (written, checksum) = self.write_part_body(Some(body), None, None, algorithm.as_deref()).await?;
+        let upload = self.upload_headers(&input.bucket, &input.upload_id);
+        let (written, checksum) = self.write_part_body(Some(body), None, None, upload.checksum_algorithm.as_deref()).await?;
+        let (server_side_encryption, ssekms_key_id) = sse_of(&upload);
         let row = self.install_part(&input.bucket, &input.key, &input.upload_id, input.part_number, written, checksum).await?;
         let [crc32, crc32c, crc64nvme, sha1, sha256] = checksums::fields(row.checksum.as_ref());
         Ok(S3Response::new(UploadPartCopyOutput {
@@ -2010,6 +2063,8 @@ impl s3s::S3 for Provider {
                 checksum_sha256: sha256,
             }),
             copy_source_version_id: found.version_header(),
+            server_side_encryption,
+            ssekms_key_id,
             ..Default::default()
         }))
     }
@@ -2169,6 +2224,8 @@ impl s3s::S3 for Provider {
             checksum_sha1: sha1,
             checksum_sha256: sha256,
             checksum_type: checksum.as_ref().map(checksum_type),
+            server_side_encryption: sse_of(&row.headers).0,
+            ssekms_key_id: sse_of(&row.headers).1,
             bucket: Some(input.bucket.clone()),
             key: Some(input.key.clone()),
             e_tag: Some(etag(&etag_value)),
@@ -2351,10 +2408,10 @@ fn upload_page<'a>(sorted: &[(&'a String, &'a Upload)], prefix: &str, delimiter:
 }
 
 impl Provider {
-    /// The checksum algorithm a multipart upload was created with.
-    fn upload_algorithm(&self, bucket: &str, upload_id: &str) -> Option<String> {
+    /// The headers a multipart upload was created with (checksum algorithm, encryption).
+    fn upload_headers(&self, bucket: &str, upload_id: &str) -> ObjHeaders {
         let buckets = self.state.buckets.read();
-        buckets.get(bucket).and_then(|b| b.uploads.get(upload_id)).and_then(|u| u.headers.checksum_algorithm.clone())
+        buckets.get(bucket).and_then(|b| b.uploads.get(upload_id)).map(|u| u.headers.clone()).unwrap_or_default()
     }
 
     fn upload_key(&self, bucket: &str, upload_id: &str, key: &str) -> S3Result<()> {
