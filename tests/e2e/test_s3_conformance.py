@@ -214,6 +214,17 @@ def test_conditional_reads_precedence(s3, bucket):
         assert r["ResponseMetadata"]["HTTPStatusCode"] == 200
 
 
+def test_not_modified_carries_the_validators(endpoint, s3, bucket):
+    etag = s3.put_object(Bucket=bucket, Key="k", Body=b"x")["ETag"]
+    last_modified = s3.head_object(Bucket=bucket, Key="k")["ResponseMetadata"]["HTTPHeaders"]["last-modified"]
+    # RFC 7232 section 4.1 (the GetObject reference points to RFC 7232): a 304 carries the
+    # ETag a 200 would have, and no body.
+    for method in ("GET", "HEAD"):
+        r = signed(endpoint, method, f"/{bucket}/k", headers={"If-None-Match": etag})
+        assert r.status_code == 304 and r.content == b""
+        assert r.headers["ETag"] == etag and r.headers["Last-Modified"] == last_modified
+
+
 def test_head_errors_have_no_body(endpoint, s3, bucket):
     r = signed(endpoint, "HEAD", f"/{bucket}/missing")
     assert r.status_code == 404 and r.content == b""

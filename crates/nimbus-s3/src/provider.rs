@@ -330,14 +330,32 @@ fn check_read_conditions(
     }
     if let Some(c) = if_none_match {
         if etag_matches(c, &meta.etag) {
-            return Err(s3_error!(NotModified, "Not Modified"));
+            return Err(not_modified(meta));
         }
     } else if let Some(t) = if_modified_since {
         if modified <= ts_secs(t) {
-            return Err(s3_error!(NotModified, "Not Modified"));
+            return Err(not_modified(meta));
         }
     }
     Ok(())
+}
+
+/// 304 Not Modified, with the ETag and Last-Modified a 200 would have carried (RFC 7232
+/// section 4.1, which the GetObject reference points to): caches revalidate with them.
+fn not_modified(meta: &ObjMeta) -> S3Error {
+    let mut e = s3_error!(NotModified, "Not Modified");
+    let mut h = http::HeaderMap::new();
+    if let Ok(v) = http::HeaderValue::from_str(&format!("\"{}\"", meta.etag)) {
+        h.insert(http::header::ETAG, v);
+    }
+    let mut date = Vec::new();
+    if ts(meta.modified).format(s3s::dto::TimestampFormat::HttpDate, &mut date).is_ok() {
+        if let Ok(v) = http::HeaderValue::from_bytes(&date) {
+            h.insert(http::header::LAST_MODIFIED, v);
+        }
+    }
+    e.set_headers(h);
+    e
 }
 
 /// Copy-source conditions (CopyObject, UploadPartCopy): a failed one is 412 either way.
