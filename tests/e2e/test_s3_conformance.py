@@ -748,3 +748,21 @@ def test_objects_report_default_encryption(s3, bucket):
     assert code(e) == "InvalidArgument" and message(e) == "The encryption method specified is not supported"
     # Copying onto itself with encryption named is a change (aws s3 cp --sse).
     s3.copy_object(Bucket=bucket, Key="k", CopySource={"Bucket": bucket, "Key": "k"}, ServerSideEncryption="AES256")
+
+
+@pytest.mark.parametrize("query, message_text", [
+    ("?list-type=2&encoding-type=base64", "Invalid Encoding Method specified in Request"),
+    ("?encoding-type=base64", "Invalid Encoding Method specified in Request"),
+    ("?uploads&encoding-type=base64", "Invalid Encoding Method specified in Request"),
+    ("?uploads&max-uploads=-1", "Argument max-uploads must be an integer between 0 and 2147483647"),
+])
+def test_list_parameters_out_of_range(endpoint, s3, bucket, query, message_text):
+    r = signed(endpoint, "GET", f"/{bucket}{query}")
+    assert r.status_code == 400 and "<Code>InvalidArgument</Code>" in r.text and message_text in r.text
+
+
+def test_list_parts_negative_max_parts(endpoint, s3, bucket):
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="m")["UploadId"]
+    r = signed(endpoint, "GET", f"/{bucket}/m?uploadId={uid}&max-parts=-1")
+    assert r.status_code == 400 and "<Code>InvalidArgument</Code>" in r.text
+    assert "Argument max-parts must be an integer between 0 and 2147483647" in r.text

@@ -653,6 +653,27 @@ fn max_keys(v: Option<i32>) -> S3Result<usize> {
     }
 }
 
+/// `encoding-type`: `url` is the only one S3 knows.
+fn url_encoding(e: Option<&EncodingType>) -> S3Result<bool> {
+    match e.map(|e| e.as_str()) {
+        None => Ok(false),
+        Some(EncodingType::URL) => Ok(true),
+        Some(_) => Err(s3_error!(InvalidArgument, "Invalid Encoding Method specified in Request")),
+    }
+}
+
+/// `max-parts` / `max-uploads`: a page holds at most 1000 (the default); a negative
+/// number is refused as S3 words it.
+fn page_size(v: Option<i32>, name: &str) -> S3Result<usize> {
+    match v {
+        Some(n) if n < 0 => Err(S3Error::with_message(
+            S3ErrorCode::InvalidArgument,
+            format!("Argument {name} must be an integer between 0 and 2147483647"),
+        )),
+        v => Ok(v.unwrap_or(1000).min(1000) as usize),
+    }
+}
+
 /// Marks a continuation token as one nimbus issued: S3 refuses tokens it did not hand
 /// out, so one that merely decodes (base64 of some text) must not be taken as a key.
 const TOKEN_TAG: &str = "nimbus-list-v2\n";
@@ -1091,7 +1112,7 @@ impl s3s::S3 for Provider {
     async fn list_object_versions(&self, req: S3Request<ListObjectVersionsInput>) -> S3Result<S3Response<ListObjectVersionsOutput>> {
         let input = req.input;
         let max = max_keys(input.max_keys)?;
-        let encode = input.encoding_type.as_ref().is_some_and(|e| e.as_str() == EncodingType::URL);
+        let encode = url_encoding(input.encoding_type.as_ref())?;
         let prefix = input.prefix.clone().unwrap_or_default();
         let key_marker = input.key_marker.as_deref().filter(|k| !k.is_empty());
         let version_marker = input.version_id_marker.as_deref().filter(|v| !v.is_empty());
@@ -1828,7 +1849,7 @@ impl s3s::S3 for Provider {
     async fn list_objects(&self, req: S3Request<ListObjectsInput>) -> S3Result<S3Response<ListObjectsOutput>> {
         let input = req.input;
         let max = max_keys(input.max_keys)?;
-        let encode = input.encoding_type.as_ref().is_some_and(|e| e.as_str() == EncodingType::URL);
+        let encode = url_encoding(input.encoding_type.as_ref())?;
         let prefix = input.prefix.clone().unwrap_or_default();
         let page = {
             let buckets = self.state.buckets.read();
@@ -1865,7 +1886,7 @@ impl s3s::S3 for Provider {
     async fn list_objects_v2(&self, req: S3Request<ListObjectsV2Input>) -> S3Result<S3Response<ListObjectsV2Output>> {
         let input = req.input;
         let max = max_keys(input.max_keys)?;
-        let encode = input.encoding_type.as_ref().is_some_and(|e| e.as_str() == EncodingType::URL);
+        let encode = url_encoding(input.encoding_type.as_ref())?;
         let prefix = input.prefix.clone().unwrap_or_default();
         let after = match &input.continuation_token {
             Some(t) => Some(token_key(t)?),
@@ -2274,7 +2295,7 @@ impl s3s::S3 for Provider {
 
     async fn list_parts(&self, req: S3Request<ListPartsInput>) -> S3Result<S3Response<ListPartsOutput>> {
         let input = req.input;
-        let max = input.max_parts.unwrap_or(1000).clamp(0, 1000) as usize;
+        let max = page_size(input.max_parts, "max-parts")?;
         let marker = input.part_number_marker.unwrap_or(0);
         let buckets = self.state.buckets.read();
         let b = buckets.get(&input.bucket).ok_or_else(|| no_such_bucket(&input.bucket))?;
@@ -2319,9 +2340,9 @@ impl s3s::S3 for Provider {
 
     async fn list_multipart_uploads(&self, req: S3Request<ListMultipartUploadsInput>) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
         let input = req.input;
-        let max = input.max_uploads.unwrap_or(1000).clamp(0, 1000) as usize;
+        let max = page_size(input.max_uploads, "max-uploads")?;
         let prefix = input.prefix.clone().unwrap_or_default();
-        let encode = input.encoding_type.as_ref().is_some_and(|e| e.as_str() == EncodingType::URL);
+        let encode = url_encoding(input.encoding_type.as_ref())?;
         let enc = |s: String| if encode { url_encode(&s) } else { s };
         let buckets = self.state.buckets.read();
         let b = buckets.get(&input.bucket).ok_or_else(|| no_such_bucket(&input.bucket))?;
