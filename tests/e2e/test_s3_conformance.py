@@ -169,6 +169,18 @@ def test_get_and_head_by_part_number(s3, bucket, multipart_object):
     assert status(e) == 400 and code(e) == "InvalidRequest"
 
 
+def test_copy_of_a_multipart_object_is_a_simple_object(s3, bucket, multipart_object):
+    p1, p2 = multipart_object
+    # Object (API reference), ETag: objects created by "the PUT Object, POST Object, or
+    # Copy operation" have ETags that are an MD5 digest of their data.
+    r = s3.copy_object(Bucket=bucket, Key="copy", CopySource={"Bucket": bucket, "Key": "mp"})
+    md5 = '"%s"' % hashlib.md5(p1 + p2).hexdigest()
+    assert r["CopyObjectResult"]["ETag"] == md5
+    assert s3.head_object(Bucket=bucket, Key="copy")["ETag"] == md5
+    assert "PartsCount" not in s3.head_object(Bucket=bucket, Key="copy", PartNumber=1)
+    assert s3.head_object(Bucket=bucket, Key="mp")["ETag"].endswith('-2"')
+
+
 def test_part_number_on_a_simple_object(s3, bucket):
     s3.put_object(Bucket=bucket, Key="one", Body=b"0123456789")
     g = s3.get_object(Bucket=bucket, Key="one", PartNumber=1)

@@ -1809,6 +1809,13 @@ impl s3s::S3 for Provider {
         lock.apply(&mut headers, now_ms());
         let received = blob::receive(&self.state.root, body, self.state.sync, SMALL_BODY_MAX).await.map_err(internal)?;
         let size = received.size();
+        // A copy is a new single-part object: its ETag is the MD5 of its bytes even when
+        // the source was a multipart upload ("Objects created by the PUT Object, POST
+        // Object, or Copy operation ... have ETags that are an MD5 digest of their object
+        // data", Object in the S3 API reference), and it has no parts.
+        let copy_etag = hex::encode(received.md5());
+        headers.parts_count = None;
+        headers.part_sizes.clear();
         let new_file = self.state.store_body(received).await?;
         let now = now_ms();
         let version = match self.state.next_version(&input.bucket) {
@@ -1825,7 +1832,7 @@ impl s3s::S3 for Provider {
             seq: version.seq,
             delete_marker: false,
             size,
-            etag: meta.etag.clone(),
+            etag: copy_etag.clone(),
             modified: now,
             file: new_file.clone(),
             headers,
@@ -1835,9 +1842,9 @@ impl s3s::S3 for Provider {
             self.state.release_body(&new_file, size).await;
             return Err(e);
         }
-        self.state.emit(&ctx, "ObjectCreated:Copy", &bucket, &key, Some(&ObjMeta::event(size, &meta.etag)), version.event_id());
+        self.state.emit(&ctx, "ObjectCreated:Copy", &bucket, &key, Some(&ObjMeta::event(size, &copy_etag)), version.event_id());
         Ok(S3Response::new(CopyObjectOutput {
-            copy_object_result: Some(CopyObjectResult { e_tag: Some(etag(&meta.etag)), last_modified: Some(ts(now)), ..Default::default() }),
+            copy_object_result: Some(CopyObjectResult { e_tag: Some(etag(&copy_etag)), last_modified: Some(ts(now)), ..Default::default() }),
             copy_source_version_id: found.version_header(),
             version_id: version.header(),
             server_side_encryption,
