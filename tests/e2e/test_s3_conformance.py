@@ -662,8 +662,6 @@ def test_copy_object_bad_directives(endpoint, s3, bucket):
     assert r.status_code == 400 and "<Code>InvalidArgument</Code>" in r.text, r.text
 
 
-@pytest.mark.xfail(strict=True, reason="the provider cannot tell an anonymous caller from a lenient-mode unsigned "
-                   "one: the decision is made in lib.rs/ops_access.rs (not changed here)")
 def test_anonymous_response_overrides_refused(strict_server):
     # GetObject: response-* overrides "cannot be used with an unsigned (anonymous) request".
     s3 = s3_client(strict_server.endpoint)

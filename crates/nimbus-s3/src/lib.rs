@@ -279,7 +279,9 @@ impl s3s::access::S3Access for Access {
             query: cx.uri().query(),
             source_ip: &source_ip,
         });
-        if result.is_ok() && op == "DeleteObjects" {
+        // DeleteObjects authorizes each key again; GetObject refuses response-*
+        // overrides from anonymous callers (only those pay for the extension).
+        if result.is_ok() && (op == "DeleteObjects" || (op == "GetObject" && account.is_none())) {
             cx.extensions_mut().insert(ops_access::AuthorizedCaller { account, source_ip });
         }
         result

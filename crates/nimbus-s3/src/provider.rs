@@ -1492,7 +1492,21 @@ impl s3s::S3 for Provider {
     }
 
     async fn get_object(&self, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
+        let anonymous = req.extensions.get::<ops_access::AuthorizedCaller>().is_some_and(|c| c.account.is_none());
         let input = req.input;
+        // "You must sign the request ... when using these parameters. They cannot be
+        // used with an unsigned (anonymous) request." (GetObject API reference)
+        let overrides = [
+            input.response_cache_control.is_some(),
+            input.response_content_disposition.is_some(),
+            input.response_content_encoding.is_some(),
+            input.response_content_language.is_some(),
+            input.response_content_type.is_some(),
+            input.response_expires.is_some(),
+        ];
+        if anonymous && overrides.contains(&true) {
+            return Err(s3_error!(InvalidRequest, "Request specific response headers cannot be used for anonymous GET requests."));
+        }
         let (found, body, (len, content_range)) = self.open_body(&input.bucket, &input.key, input.version_id.as_deref(), |found| {
             let meta = &found.meta;
             storage_class::check_get(&meta.headers)?;
