@@ -52,7 +52,8 @@ pub(crate) fn error(status: StatusCode, code: &str, message: &str, extra: &str, 
     r
 }
 
-fn xml_escape(s: &str) -> String {
+/// Escapes text for an XML element or attribute.
+pub(crate) fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 

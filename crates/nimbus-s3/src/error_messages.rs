@@ -108,15 +108,8 @@ pub fn fill_in_message(resp: &mut http::Response<s3s::Body>) {
     let Some(len) = xml[start..].find("</Code>") else { return };
     let Some(message) = default_message(&xml[start..start + len]) else { return };
     let at = start + len + "</Code>".len();
-    let xml = format!("{}<Message>{}</Message>{}", &xml[..at], escape(message), &xml[at..]);
-    if let Ok(v) = http::HeaderValue::from_str(&xml.len().to_string()) {
-        resp.headers_mut().insert(http::header::CONTENT_LENGTH, v);
-    }
-    *resp.body_mut() = s3s::Body::from(xml);
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    let xml = format!("{}<Message>{}</Message>{}", &xml[..at], crate::cors::xml_escape(message), &xml[at..]);
+    crate::set_body(resp, xml);
 }
 
 #[cfg(test)]

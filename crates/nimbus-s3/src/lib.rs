@@ -101,13 +101,13 @@ impl S3 {
 
     /// Answers one request from `peer` (reported as the event's sourceIPAddress).
     pub async fn handle_from(&self, req: http::Request<Incoming>, peer: Option<std::net::IpAddr>) -> http::Response<Body> {
-        // A body s3s may leave unread comes back through `unread`; GETs have none.
-        let unread = unread_body::Slot::default();
+        // A body the answer leaves unread comes back through `unread` (GETs have none,
+        // and pay nothing for it).
+        let unread = request_has_body(&req).then(unread_body::Slot::default);
         let expects_continue = req.headers().get(http::header::EXPECT).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
-        let mut req = if request_has_body(&req) {
-            req.map(|b| Body::http_body(unread_body::Returning::new(b, &unread)))
-        } else {
-            req.map(Body::from)
+        let mut req = match &unread {
+            Some(slot) => req.map(|b| Body::http_body(unread_body::Returning::new(b, slot))),
+            None => req.map(Body::from),
         };
         let info = notify::ReqInfo::new(peer);
         req.extensions_mut().insert(info.clone());
@@ -117,28 +117,25 @@ impl S3 {
         let host = req.headers().get("host").and_then(|v| v.to_str().ok()).map(str::to_string);
         let website_bucket = host.as_deref().and_then(parse_website_host).map(|(b, _)| b.to_string());
         let mut resp = if let (Some(site), Some(host)) = (website_bucket, host.as_deref()) {
-            let (parts, body) = req.into_parts();
-            let resp = website::serve(&self.state, &parts, host, &site, &info).await;
-            drain(body).await;
-            resp
+            let (parts, _) = req.into_parts();
+            website::serve(&self.state, &parts, host, &site, &info).await
         } else if method == http::Method::OPTIONS {
             let (exists, rules) = match &bucket {
                 Some(b) => (self.state.bucket_exists(b), self.state.cors_rules(b)),
                 None => (false, None),
             };
             let resp = cors::preflight(&req, exists, rules, &info);
-            drain(req.into_body()).await;
+            drop(req);
             resp
         } else if let Some(message) = routing::presigned_expiry_error(req.uri().query().unwrap_or("")) {
             let resp = cors::error(http::StatusCode::BAD_REQUEST, "AuthorizationQueryParametersError", message, "", &info);
-            drain(req.into_body()).await;
+            drop(req);
             resp
         } else {
             let req = post_filename::substitute(req).await;
             let mut resp = self.call(req).await;
-            unread_body::settle(&unread, expects_continue, &mut resp).await;
             interleave_version_listing(&mut resp);
-            storage_class::finish_response(&mut resp);
+            storage_class::add_error_elements(&mut resp);
             error_messages::fill_in_message(&mut resp);
             provider::finish_response(&mut resp);
             if let (Some(origin), Some(rules)) = (origin.as_deref(), bucket.as_deref().and_then(|b| self.state.cors_rules(b))) {
@@ -146,6 +143,11 @@ impl S3 {
             }
             resp
         };
+        // Whatever body the answer left unread (all of it, for a preflight or a
+        // website page) is read and dropped, or the connection closed.
+        if let Some(slot) = &unread {
+            unread_body::settle(slot, expects_continue, &mut resp).await;
+        }
         let h = resp.headers_mut();
         if let Ok(v) = http::HeaderValue::from_str(&info.request_id) {
             h.insert("x-amz-request-id", v);
@@ -194,32 +196,20 @@ fn request_has_body<B>(req: &http::Request<B>) -> bool {
             .is_some_and(|v| v.trim() != "0")
 }
 
-/// Reads and drops a request body these answers don't use (a preflight's, a website
-/// GET's), so the client can finish sending it: an unread body makes hyper close the
-/// connection, and a client still writing then sees a reset instead of the answer.
-/// Past `MAX_DRAINED` bytes the connection is let go.
-async fn drain(body: Body) {
-    const MAX_DRAINED: u64 = 1 << 20;
-    use futures_util::StreamExt;
-    let mut body = body;
-    let mut seen = 0u64;
-    while let Some(Ok(chunk)) = body.next().await {
-        seen += chunk.len() as u64;
-        if seen > MAX_DRAINED {
-            break;
-        }
-    }
-}
-
 /// Puts a ListObjectVersions body's versions and delete markers in listing order.
 fn interleave_version_listing(resp: &mut http::Response<Body>) {
     let Some(versions::ListingOrder(order)) = resp.extensions_mut().remove::<versions::ListingOrder>() else { return };
     let Some(bytes) = resp.body().bytes() else { return };
     let Some(xml) = std::str::from_utf8(&bytes).ok().and_then(|x| versions::interleave_versions(x, &order)) else { return };
-    if let Ok(len) = http::HeaderValue::from_str(&xml.len().to_string()) {
+    set_body(resp, xml);
+}
+
+/// Replaces a finished response's body (rewritten XML), and its Content-Length.
+pub(crate) fn set_body(resp: &mut http::Response<Body>, text: String) {
+    if let Ok(len) = http::HeaderValue::from_str(&text.len().to_string()) {
         resp.headers_mut().insert(http::header::CONTENT_LENGTH, len);
     }
-    *resp.body_mut() = Body::from(xml);
+    *resp.body_mut() = Body::from(text);
 }
 
 struct Auth {

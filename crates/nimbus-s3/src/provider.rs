@@ -20,6 +20,7 @@ use crate::config::{BucketConfig, Versioning};
 use crate::notify::Notifier;
 use crate::acl::GrantHeaders;
 use crate::ops_access::{self, owner, OWNER_ID};
+use crate::versions::Rolled;
 use crate::ops_config::{self, EventCtx};
 use crate::persist::{self, BucketRow, ObjHeaders, ObjectRow, PartRow, UploadRow};
 use crate::versioning::{DeleteCause, Found};
@@ -600,37 +601,18 @@ fn list_page(objects: &BTreeMap<String, KeyVersions>, prefix: &str, delimiter: O
         Some(a) if a >= prefix => Bound::Excluded(a.to_string()),
         _ => Bound::Included(prefix.to_string()),
     };
-    let delimiter = delimiter.filter(|d| !d.is_empty());
-    for (key, versions) in objects.range((start, Bound::Unbounded)) {
-        if !key.starts_with(prefix) {
-            break;
-        }
-        let Some(meta) = versions.current() else { continue };
-        let rest = &key[prefix.len()..];
-        let common = delimiter.and_then(|d| rest.find(d).map(|i| key[..prefix.len() + i + d.len()].to_string()));
-        if let Some(cp) = &common {
-            if page.prefixes.last() == Some(cp) {
-                continue;
-            }
-            if after.is_some_and(|a| a.starts_with(cp.as_str())) {
-                continue;
-            }
-        }
-        if page.contents.len() + page.prefixes.len() >= max {
-            page.truncated = true;
-            break;
-        }
-        match common {
-            Some(cp) => {
-                page.last = Some(cp.clone());
-                page.prefixes.push(cp);
-            }
-            None => {
-                page.last = Some(key.clone());
-                page.contents.push((key.clone(), meta.clone()));
-            }
-        }
-    }
+    let current = objects
+        .range((start, Bound::Unbounded))
+        .take_while(|(key, _)| key.starts_with(prefix))
+        .filter_map(|(key, versions)| versions.current().map(|meta| (key.as_str(), (key, meta))));
+    let rolled = crate::versions::roll_up(current, prefix, delimiter, after, max);
+    page.contents = rolled.items.into_iter().map(|(key, meta)| (key.clone(), meta.clone())).collect();
+    page.prefixes = rolled.prefixes;
+    page.truncated = rolled.truncated;
+    page.last = rolled.last.map(|last| match last {
+        Rolled::Item((key, _)) => key.clone(),
+        Rolled::Prefix(p) => p,
+    });
     page
 }
 
@@ -696,15 +678,19 @@ pub struct Provider {
     pub state: Arc<State>,
 }
 
-/// Marks a HEAD answer as 206 Partial Content (a Range or partNumber HEAD): s3s answers
-/// every HEAD with 200 whatever the operation says.
+/// A success status s3s cannot send: it answers every HEAD with 200 whatever the
+/// operation says (a Range or partNumber HEAD is 206), and RestoreObject always with
+/// 200 (a restore started is 202). Set on the operation's response, applied by
+/// [`finish_response`].
 #[derive(Debug, Clone, Copy)]
-pub struct PartialContent;
+pub struct SuccessStatus(pub http::StatusCode);
 
-/// Applies what s3s could not express in the response (see [`PartialContent`]).
+/// Applies what s3s could not express in the response (see [`SuccessStatus`]).
 pub fn finish_response(resp: &mut http::Response<s3s::Body>) {
-    if resp.extensions_mut().remove::<PartialContent>().is_some() && resp.status() == http::StatusCode::OK {
-        *resp.status_mut() = http::StatusCode::PARTIAL_CONTENT;
+    if let Some(SuccessStatus(status)) = resp.extensions_mut().remove::<SuccessStatus>() {
+        if resp.status().is_success() {
+            *resp.status_mut() = status;
+        }
     }
 }
 
@@ -1645,7 +1631,7 @@ impl s3s::S3 for Provider {
         let mut resp = S3Response::new(output);
         if content_range.is_some() {
             resp.status = Some(http::StatusCode::PARTIAL_CONTENT);
-            resp.extensions.insert(PartialContent);
+            resp.extensions.insert(SuccessStatus(http::StatusCode::PARTIAL_CONTENT));
         }
         Ok(resp)
     }
@@ -2302,7 +2288,7 @@ impl s3s::S3 for Provider {
             self.state.restore_object(&ctx, &input.bucket, &input.key, input.version_id.as_deref(), input.restore_request.as_ref()).await?;
         let mut resp = S3Response::new(RestoreObjectOutput::default());
         if outcome == storage_class::RestoreOutcome::Started {
-            resp.extensions.insert(storage_class::Accepted);
+            resp.extensions.insert(SuccessStatus(http::StatusCode::ACCEPTED));
         }
         Ok(resp)
     }
@@ -2438,33 +2424,16 @@ struct UploadPage<'a> {
 /// containing `delimiter` after `prefix` roll up into one common prefix, which counts
 /// once against `max` (ListMultipartUploads API reference, Delimiter and CommonPrefixes).
 fn upload_page<'a>(sorted: &[(&'a String, &'a Upload)], prefix: &str, delimiter: Option<&str>, key_marker: Option<&str>, max: usize) -> UploadPage<'a> {
-    let delimiter = delimiter.filter(|d| !d.is_empty());
-    let mut page = UploadPage { uploads: Vec::new(), prefixes: Vec::new(), truncated: false, last: None };
-    for &(id, u) in sorted {
-        let rest = &u.key[prefix.len().min(u.key.len())..];
-        let common = delimiter.and_then(|d| rest.find(d).map(|i| u.key[..prefix.len() + i + d.len()].to_string()));
-        if let Some(cp) = &common {
-            // Already listed on this page, or on an earlier one (the marker is inside it).
-            if page.prefixes.last() == Some(cp) || key_marker.is_some_and(|m| m.starts_with(cp.as_str())) {
-                continue;
-            }
-        }
-        if page.uploads.len() + page.prefixes.len() >= max {
-            page.truncated = true;
-            break;
-        }
-        match common {
-            Some(cp) => {
-                page.prefixes.push(cp.clone());
-                page.last = Some(UploadEntry::Prefix(cp));
-            }
-            None => {
-                page.uploads.push((id, u));
-                page.last = Some(UploadEntry::Upload(id, u));
-            }
-        }
+    let rolled = crate::versions::roll_up(sorted.iter().map(|&(id, u)| (u.key.as_str(), (id, u))), prefix, delimiter, key_marker, max);
+    UploadPage {
+        uploads: rolled.items,
+        prefixes: rolled.prefixes,
+        truncated: rolled.truncated,
+        last: rolled.last.map(|last| match last {
+            Rolled::Item((id, u)) => UploadEntry::Upload(id, u),
+            Rolled::Prefix(p) => UploadEntry::Prefix(p),
+        }),
     }
-    page
 }
 
 impl Provider {

@@ -229,24 +229,6 @@ pub const ERROR_REQUESTED_CLASS_HEADER: &str = "x-nimbus-error-storage-class-req
 /// Internal header → the error document element it becomes.
 const ERROR_ELEMENTS: &[(&str, &str)] = &[(ERROR_CLASS_HEADER, "StorageClass"), (ERROR_REQUESTED_CLASS_HEADER, "StorageClassRequested")];
 
-/// Marks a RestoreObject response that started a restore: s3s always answers 200,
-/// S3 answers 202 Accepted.
-#[derive(Debug, Clone, Copy)]
-pub struct Accepted;
-
-/// What s3s cannot express: RestoreObject's 202, and the `<StorageClass>` /
-/// `<StorageClassRequested>` of InvalidObjectState / InvalidStorageClass documents.
-pub fn finish_response(resp: &mut http::Response<s3s::Body>) {
-    if resp.extensions_mut().remove::<Accepted>().is_some() {
-        *resp.status_mut() = http::StatusCode::ACCEPTED;
-    }
-    add_error_elements(resp);
-}
-
-fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-}
-
 /// Moves the internal `ERROR_ELEMENTS` headers into the error document, after its
 /// `<Message>`.
 pub fn add_error_elements(resp: &mut http::Response<s3s::Body>) {
@@ -254,7 +236,7 @@ pub fn add_error_elements(resp: &mut http::Response<s3s::Body>) {
     for (header, element) in ERROR_ELEMENTS {
         let Some(value) = resp.headers_mut().remove(*header) else { continue };
         if let Ok(value) = value.to_str() {
-            elements += &format!("<{element}>{}</{element}>", xml_escape(value));
+            elements += &format!("<{element}>{}</{element}>", crate::cors::xml_escape(value));
         }
     }
     if elements.is_empty() {
@@ -264,10 +246,7 @@ pub fn add_error_elements(resp: &mut http::Response<s3s::Body>) {
     let Ok(xml) = std::str::from_utf8(&bytes) else { return };
     let Some(at) = xml.find("</Message>").map(|i| i + "</Message>".len()).or_else(|| xml.find("</Code>").map(|i| i + "</Code>".len())) else { return };
     let xml = format!("{}{}{}", &xml[..at], elements, &xml[at..]);
-    if let Ok(len) = http::HeaderValue::from_str(&xml.len().to_string()) {
-        resp.headers_mut().insert(http::header::CONTENT_LENGTH, len);
-    }
-    *resp.body_mut() = s3s::Body::from(xml);
+    crate::set_body(resp, xml);
 }
 
 /// The configured restore duration in milliseconds.

@@ -36,7 +36,9 @@ impl Target for S3 {
         let member = |name: &str| input.get(name).and_then(Value::as_str);
         let bucket = member("Bucket").ok_or_else(|| AwsError::missing_parameter("Bucket"))?;
         let key = member("Key").ok_or_else(|| AwsError::missing_parameter("Key"))?;
-        let version_query = member("VersionId").map(|v| format!("versionId={}", urlencoding_min(v)));
+        // Encoded so that a stray `&` or `=` in the id cannot split the query.
+        let version_query = member("VersionId")
+            .map(|v| format!("versionId={}", percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)));
         self.state
             .authorize(&AccessRequest {
                 op: "GetObject",
@@ -70,10 +72,4 @@ impl Target for S3 {
             "VersionId": found.meta.version_id,
         }))
     }
-}
-
-/// Percent-encodes what a query value cannot hold as is (version ids are URL-safe
-/// in practice; this keeps a stray `&` or `=` from splitting the query).
-fn urlencoding_min(v: &str) -> String {
-    percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC).to_string()
 }

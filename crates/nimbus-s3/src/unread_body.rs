@@ -4,9 +4,10 @@
 //! reading the body. hyper then closes the connection, and a socket closed with
 //! unread data in it sends a reset: a client may see "connection reset" instead of
 //! S3's error, and a client that reuses the connection sees its next request fail.
-//! So the body handed to s3s gives what it did not read back to the connection
-//! handler, which reads and drops a small rest (as servers do before closing) and
-//! otherwise marks the answer `Connection: close`.
+//! So a request body gives what was not read of it (by s3s, or by the preflight and
+//! website answers, which never read it) back to the connection handler, which reads
+//! and drops a small rest (as servers do before closing) and otherwise marks the
+//! answer `Connection: close`.
 
 use std::pin::Pin;
 use std::sync::Arc;

@@ -159,15 +159,13 @@ pub fn list_versions(
         (Some(k), None) if k >= prefix => Bound::Excluded(k.to_string()),
         _ => Bound::Included(prefix.to_string()),
     };
-    let delimiter = delimiter.filter(|d| !d.is_empty());
     let mut count = 0usize;
     let mut last: Option<(String, Option<String>)> = None;
     'keys: for (key, versions) in keys.range((start, Bound::Unbounded)) {
         if !key.starts_with(prefix) {
             break;
         }
-        let rest = &key[prefix.len()..];
-        if let Some(cp) = delimiter.and_then(|d| rest.find(d).map(|i| key[..prefix.len() + i + d.len()].to_string())) {
+        if let Some(cp) = common_prefix(key, prefix, delimiter) {
             if page.prefixes.last() == Some(&cp) || key_marker.is_some_and(|m| m.starts_with(cp.as_str())) {
                 continue;
             }
@@ -262,8 +260,78 @@ pub fn interleave_versions(xml: &str, order: &[bool]) -> Option<String> {
     Some(out)
 }
 
+/// A listing entry: an item, or the common prefix several keys rolled up into.
+pub(crate) enum Rolled<T> {
+    Item(T),
+    Prefix(String),
+}
+
+/// One page of a listing that rolls keys up at a delimiter.
+pub(crate) struct RolledPage<T> {
+    pub items: Vec<T>,
+    pub prefixes: Vec<String>,
+    pub truncated: bool,
+    /// The last item or common prefix returned (where the next page goes on from).
+    pub last: Option<Rolled<T>>,
+}
+
+/// Pages `entries` (keys in order, already past `marker`): a key with `delimiter`
+/// after `prefix` rolls up into its common prefix, listed once and counted once
+/// against `max`; a prefix the marker lies inside was listed on an earlier page.
+/// Shared by ListObjects(V2) and ListMultipartUploads.
+pub(crate) fn roll_up<'k, T: Copy>(
+    entries: impl IntoIterator<Item = (&'k str, T)>,
+    prefix: &str,
+    delimiter: Option<&str>,
+    marker: Option<&str>,
+    max: usize,
+) -> RolledPage<T> {
+    let mut page = RolledPage { items: Vec::new(), prefixes: Vec::new(), truncated: false, last: None };
+    for (key, item) in entries {
+        let common = common_prefix(key, prefix, delimiter);
+        if let Some(cp) = &common {
+            if page.prefixes.last() == Some(cp) || marker.is_some_and(|m| m.starts_with(cp.as_str())) {
+                continue;
+            }
+        }
+        if page.items.len() + page.prefixes.len() >= max {
+            page.truncated = true;
+            break;
+        }
+        match common {
+            Some(cp) => {
+                page.prefixes.push(cp.clone());
+                page.last = Some(Rolled::Prefix(cp));
+            }
+            None => {
+                page.items.push(item);
+                page.last = Some(Rolled::Item(item));
+            }
+        }
+    }
+    page
+}
+
+/// The common prefix `key` rolls up into in a listing: `prefix` plus everything up to
+/// and including the first `delimiter` after it (ListObjectsV2's CommonPrefixes, used
+/// alike by ListObjectVersions and ListMultipartUploads). None: the key is listed itself.
+pub(crate) fn common_prefix(key: &str, prefix: &str, delimiter: Option<&str>) -> Option<String> {
+    let d = delimiter.filter(|d| !d.is_empty())?;
+    let start = prefix.len().min(key.len());
+    key.get(start..)?.find(d).map(|i| key[..start + i + d.len()].to_string())
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn common_prefixes_roll_up_at_the_first_delimiter_after_the_prefix() {
+        assert_eq!(common_prefix("photos/2024/a.jpg", "photos/", Some("/")).as_deref(), Some("photos/2024/"));
+        assert_eq!(common_prefix("photos/a.jpg", "photos/", Some("/")), None);
+        assert_eq!(common_prefix("a/b", "", Some("")), None);
+        assert_eq!(common_prefix("a/b", "", None), None);
+        assert_eq!(common_prefix("ab", "abc", Some("/")), None);
+    }
     use super::*;
     use crate::persist::ObjHeaders;
 
