@@ -13,6 +13,7 @@ mod config;
 mod cors;
 mod error_messages;
 mod expiry;
+mod fast_path;
 mod lifecycle;
 mod notify;
 mod object_lock;
@@ -56,6 +57,8 @@ use crate::provider::Provider;
 pub struct S3 {
     service: S3Service,
     state: Arc<provider::State>,
+    /// For the short road's own signature check (fast_path.rs).
+    auth: AuthConfig,
 }
 
 impl S3 {
@@ -87,7 +90,7 @@ impl S3 {
         builder.set_auth(Auth { keys: auth.keys.clone(), strict: auth.strict });
         builder.set_access(Access { strict: auth.strict, state: state.clone() });
         builder.set_host(Host);
-        Ok(S3 { service: builder.build(), state })
+        Ok(S3 { service: builder.build(), state, auth })
     }
 
     pub fn bucket_count(&self) -> usize {
@@ -132,8 +135,20 @@ impl S3 {
             drop(req);
             resp
         } else {
-            let req = post_filename::substitute(req).await;
-            let mut resp = self.call(req).await;
+            // Plain object reads and writes take the short road; whatever it declines
+            // (or a read it cannot answer) goes through s3s.
+            let answered = match fast_path::plan(&req, &self.auth, &self.state, &info.source_ip) {
+                Some(plan) if plan.is_read() => match plan.read(&self.state, &req).await {
+                    Some(resp) => Ok(resp),
+                    None => Err(req),
+                },
+                Some(plan) => Ok(plan.write(&self.state, req).await),
+                None => Err(req),
+            };
+            let mut resp = match answered {
+                Ok(resp) => resp,
+                Err(req) => self.call(post_filename::substitute(req).await).await,
+            };
             interleave_version_listing(&mut resp);
             storage_class::add_error_elements(&mut resp);
             error_messages::fill_in_message(&mut resp);

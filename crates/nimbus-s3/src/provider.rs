@@ -678,6 +678,10 @@ pub struct Provider {
     pub state: Arc<State>,
 }
 
+/// What a body stream's error says when its signed payload hash did not match (s3s's
+/// `UploadStreamError::Sha256Mismatch` displays it too).
+pub(crate) const SHA256_MISMATCH: &str = "Sha256Mismatch";
+
 /// A success status s3s cannot send: it answers every HEAD with 200 whatever the
 /// operation says (a Range or partNumber HEAD is 206), and RestoreObject always with
 /// 200 (a restore started is 202). Set on the operation's response, applied by
@@ -776,7 +780,15 @@ impl Provider {
             blob::receive(&self.state.root, body, self.state.sync, small_max).await
         };
         let received = received.map_err(|e| {
-            if e.starts_with("body:") {
+            // s3s's check of a signed payload (and the short road's) fails the stream.
+            if e.starts_with("body:") && e.contains(SHA256_MISMATCH) {
+                let mut err = S3Error::with_message(
+                    S3ErrorCode::Custom("XAmzContentSHA256Mismatch".into()),
+                    "The provided 'x-amz-content-sha256' header does not match what was computed.",
+                );
+                err.set_status_code(http::StatusCode::BAD_REQUEST);
+                err
+            } else if e.starts_with("body:") {
                 s3_error!(IncompleteBody, "You did not provide the number of bytes specified by the Content-Length HTTP header.")
             } else {
                 internal(e)

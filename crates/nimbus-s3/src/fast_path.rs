@@ -1,0 +1,515 @@
+//! A shorter road for the commonest requests: a plain GetObject, HeadObject or
+//! PutObject signed in its `Authorization` header.
+//!
+//! s3s's generic route costs about half of a small GET's server time: it derives the
+//! SigV4 signing key anew for every request (four HMACs), builds the canonical request
+//! through several allocations, and decodes and encodes every operation field by field.
+//! Here the signature is checked by nimbus-wire's verifier (signing key cached), the
+//! caller authorized by the same `State::authorize`, and the request answered by the
+//! same `Provider` methods; only s3s's decoding and encoding are replaced.
+//!
+//! A request qualifies only when everything about it is known to mean nothing more
+//! than the operation itself: no query (but the SDKs' `x-id`), no header beyond the
+//! allow-list below, a SigV4 header signature over an unsigned or empty payload, and a
+//! bucket that exists. Anything else takes the full route through s3s, so every
+//! refusal before the operation (signature, permission, names) is s3s's; the
+//! operation's own errors are encoded with s3s's encoder.
+//!
+//! One difference is deliberate: a Range S3 does not serve (several ranges, or not a
+//! byte range) is ignored, as S3 does, where s3s refuses it with 400.
+
+use std::sync::Arc;
+
+use http::header::{HeaderName, HeaderValue};
+use http::{HeaderMap, Method, StatusCode};
+use nimbus_core::AuthConfig;
+use nimbus_wire::sigv4;
+use s3s::dto::{GetObjectInput, HeadObjectInput, Metadata, PutObjectInput, Range, Timestamp, TimestampFormat};
+use s3s::path::S3Path;
+use s3s::{Body, S3Request, S3Response, S3};
+
+use crate::ops_access::AccessRequest;
+use crate::provider::{Provider, State};
+
+/// The hash of an empty payload, what SDKs sign for a GET.
+const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Get,
+    Head,
+    Put,
+}
+
+impl Op {
+    fn name(self) -> &'static str {
+        match self {
+            Op::Get => "GetObject",
+            Op::Head => "HeadObject",
+            Op::Put => "PutObject",
+        }
+    }
+}
+
+/// A request found fit for the short road, with what checking it established.
+pub(crate) struct Plan {
+    op: Op,
+    bucket: String,
+    key: String,
+    access_key: String,
+    secret_key: String,
+    region: s3s::region::Region,
+}
+
+/// Headers every qualifying request may carry: routing, signing and connection
+/// headers, none of which changes what the operation does.
+fn neutral_header(name: &str) -> bool {
+    matches!(
+        name,
+        "host"
+            | "authorization"
+            | "x-amz-date"
+            | "x-amz-content-sha256"
+            | "user-agent"
+            | "x-amz-user-agent"
+            | "amz-sdk-invocation-id"
+            | "amz-sdk-request"
+            | "accept"
+            | "accept-encoding"
+            | "connection"
+            | "keep-alive"
+            | "content-length"
+            | "origin"
+    )
+}
+
+/// Headers a qualifying GetObject or HeadObject may also carry.
+fn read_header(name: &str) -> bool {
+    name == "range"
+}
+
+/// Headers a qualifying PutObject may also carry: each maps to one input field that
+/// s3s takes verbatim.
+fn put_header(name: &str) -> bool {
+    matches!(
+        name,
+        "content-type"
+            | "content-md5"
+            | "expect"
+            | "x-amz-checksum-crc32"
+            | "x-amz-checksum-crc32c"
+            | "x-amz-checksum-crc64nvme"
+            | "x-amz-checksum-sha1"
+            | "x-amz-checksum-sha256"
+            | "x-amz-sdk-checksum-algorithm"
+            | "x-amz-checksum-algorithm"
+    )
+}
+
+/// Decides whether `req` may take the short road, checking its signature and its
+/// caller's permission on the way. None sends it through s3s.
+pub(crate) fn plan<B>(req: &http::Request<B>, auth: &AuthConfig, state: &State, source_ip: &str) -> Option<Plan> {
+    let op = match *req.method() {
+        Method::GET => Op::Get,
+        Method::HEAD => Op::Head,
+        Method::PUT => Op::Put,
+        _ => return None,
+    };
+    let query = req.uri().query().unwrap_or("");
+    if !(query.is_empty() || (op == Op::Put && query == "x-id=PutObject") || (op == Op::Get && query == "x-id=GetObject")) {
+        return None;
+    }
+    let headers = req.headers();
+    let mut has_body = false;
+    for (name, value) in headers {
+        let name = name.as_str();
+        if name == "content-length" {
+            has_body = value.as_bytes() != b"0";
+        } else if !(neutral_header(name) || (op == Op::Put && put_header(name)) || (op != Op::Put && read_header(name))) {
+            return None;
+        }
+        // s3s takes header values as UTF-8 text; anything else is its to refuse.
+        value.to_str().ok()?;
+    }
+    let payload = headers.get("x-amz-content-sha256")?.to_str().ok()?;
+    match op {
+        Op::Get | Op::Head if has_body || headers.contains_key(http::header::TRANSFER_ENCODING) => return None,
+        Op::Get | Op::Head if payload != EMPTY_SHA256 && payload != sigv4::UNSIGNED_PAYLOAD => return None,
+        // A PUT needs its length (s3s answers MissingContentLength); its payload is
+        // unsigned or signed whole (aws-chunked bodies go through s3s).
+        Op::Put if !headers.contains_key(http::header::CONTENT_LENGTH) || (payload != sigv4::UNSIGNED_PAYLOAD && PayloadHash::parse(payload).is_none()) => return None,
+        _ => {}
+    }
+
+    let (bucket, key) = object_path(req)?;
+    let parts = sigv4::RequestParts { method: req.method().as_str(), path: req.uri().path(), query, headers };
+    let signed = sigv4::parse(&parts).ok()??;
+    if signed.kind != sigv4::AuthKind::Header || signed.credential.service != "s3" {
+        return None;
+    }
+    let region = s3s::region::Region::new(signed.credential.region.as_str().into()).ok()?;
+    let secret_key = match auth.keys.get(&signed.credential.access_key) {
+        Some(s) => s.clone(),
+        None if auth.strict => return None,
+        None => "test".to_string(),
+    };
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    sigv4::verify(&signed, &parts, payload, &secret_key, now, true).ok()?;
+    // A PUT to a missing bucket would fail after taking the body.
+    if op == Op::Put && !state.bucket_exists(&bucket) {
+        return None;
+    }
+    let account = nimbus_core::RequestContext::account_for_key(&signed.credential.access_key);
+    state
+        .authorize(&AccessRequest {
+            op: op.name(),
+            bucket: Some(&bucket),
+            key: Some(&key),
+            caller: crate::policy_eval::Caller::Account(&account),
+            method: req.method(),
+            headers,
+            query: req.uri().query(),
+            source_ip,
+        })
+        .ok()?;
+    let sigv4::ParsedAuth { credential, .. } = signed;
+    Some(Plan { op, bucket, key, access_key: credential.access_key, secret_key, region })
+}
+
+/// The bucket and key a request names, as s3s reads them (path or virtual-hosted
+/// style); None when it names no object or s3s would refuse the names.
+fn object_path<B>(req: &http::Request<B>) -> Option<(String, String)> {
+    let path = percent_encoding::percent_decode_str(req.uri().path()).decode_utf8().ok()?;
+    let host = req.headers().get(http::header::HOST)?.to_str().ok()?;
+    let vh_bucket = if is_ip_host(host) { None } else { crate::routing::parse_virtual_host(host).map(|(b, _)| b) };
+    match s3s::path::parse_virtual_hosted_style(vh_bucket, &path).ok()? {
+        S3Path::Object { bucket, key } => Some((bucket.into(), key.into())),
+        _ => None,
+    }
+}
+
+/// s3s reads the path style from an IP host, whatever S3Host says.
+fn is_ip_host(host: &str) -> bool {
+    host.parse::<std::net::SocketAddr>().is_ok() || host.parse::<std::net::IpAddr>().is_ok()
+}
+
+impl Plan {
+    fn request<T>(&self, input: T, method: Method, uri: http::Uri, headers: HeaderMap, extensions: http::Extensions) -> S3Request<T> {
+        S3Request {
+            input,
+            method,
+            uri,
+            headers,
+            extensions,
+            credentials: Some(s3s::auth::Credentials {
+                access_key: self.access_key.clone(),
+                secret_key: self.secret_key.as_str().into(),
+            }),
+            region: Some(self.region.clone()),
+            service: Some("s3".to_string()),
+            trailing_headers: None,
+        }
+    }
+
+    /// Answers a GET or HEAD without consuming `req`. None (an answer that needs
+    /// s3s's encoding: metadata in RFC 2047) sends it through s3s.
+    pub(crate) async fn read(&self, state: &Arc<State>, req: &http::Request<Body>) -> Option<http::Response<Body>> {
+        let provider = Provider { state: state.clone() };
+        let (method, uri, headers) = (req.method().clone(), req.uri().clone(), req.headers().clone());
+        let extensions = req.extensions().clone();
+        // A Range S3 does not serve (several ranges, or not a byte range) is ignored,
+        // as RFC 9110 allows and S3 does: the whole object comes back.
+        let range = headers.get(http::header::RANGE).and_then(|v| v.to_str().ok()).and_then(|v| Range::parse(v).ok());
+        let (bucket, key) = (self.bucket.clone(), self.key.clone());
+        let answer = match self.op {
+            Op::Get => {
+                let input = GetObjectInput { bucket, key, range, ..Default::default() };
+                provider.get_object(self.request(input, method, uri, headers, extensions)).await.map(encode::get_object)
+            }
+            Op::Head => {
+                let input = HeadObjectInput { bucket, key, range, ..Default::default() };
+                provider.head_object(self.request(input, method, uri, headers, extensions)).await.map(encode::head_object)
+            }
+            Op::Put => return None,
+        };
+        match answer {
+            Ok(resp) => resp,
+            Err(e) => Some(error_response(e)),
+        }
+    }
+
+    /// Answers a PUT, taking its body; its errors are encoded as s3s does.
+    pub(crate) async fn write(self, state: &Arc<State>, req: http::Request<Body>) -> http::Response<Body> {
+        let provider = Provider { state: state.clone() };
+        let (parts, body) = req.into_parts();
+        let text = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let content_length = text("content-length").and_then(|v| v.parse::<i64>().ok());
+        let body = s3s::dto::StreamingBlob::from(body);
+        let signed_hash = text("x-amz-content-sha256").as_deref().and_then(PayloadHash::parse);
+        let body = match signed_hash {
+            Some(expected) => s3s::dto::StreamingBlob::wrap(PayloadHash::check(body, expected)),
+            None => body,
+        };
+        let input = PutObjectInput {
+            bucket: self.bucket.clone(),
+            key: self.key.clone(),
+            body: Some(body),
+            content_length,
+            content_type: text("content-type"),
+            content_md5: text("content-md5"),
+            checksum_algorithm: text(s3s::header::X_AMZ_CHECKSUM_ALGORITHM.as_str()).map(Into::into),
+            checksum_crc32: text("x-amz-checksum-crc32"),
+            checksum_crc32c: text("x-amz-checksum-crc32c"),
+            checksum_crc64nvme: text("x-amz-checksum-crc64nvme"),
+            checksum_sha1: text("x-amz-checksum-sha1"),
+            checksum_sha256: text("x-amz-checksum-sha256"),
+            ..Default::default()
+        };
+        let s3_req = self.request(input, parts.method, parts.uri, parts.headers, parts.extensions);
+        let answer = match provider.put_object(s3_req).await {
+            Ok(out) => encode::put_object(out),
+            Err(e) => Err(e),
+        };
+        answer.unwrap_or_else(error_response)
+    }
+}
+
+/// A signed payload's SHA-256, checked as the body streams past.
+struct PayloadHash;
+
+impl PayloadHash {
+    /// The 32 bytes of a hex `x-amz-content-sha256`.
+    fn parse(hex_hash: &str) -> Option<[u8; 32]> {
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(hex_hash, &mut out).ok()?;
+        Some(out)
+    }
+
+    /// Passes `body` through; at its end, a hash other than `expected` becomes the
+    /// stream error the provider answers with XAmzContentSHA256Mismatch, so the
+    /// object is never stored.
+    fn check(body: s3s::dto::StreamingBlob, expected: [u8; 32]) -> impl futures_util::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Send + Sync + 'static {
+        use sha2::Digest;
+        let state = (body, Some(sha2::Sha256::new()));
+        futures_util::stream::unfold(state, move |(mut body, hasher)| {
+            async move {
+                let mut hasher = hasher?;
+                match futures_util::StreamExt::next(&mut body).await {
+                    Some(Ok(chunk)) => {
+                        hasher.update(&chunk);
+                        Some((Ok(chunk), (body, Some(hasher))))
+                    }
+                    Some(Err(e)) => Some((Err(std::io::Error::other(e.to_string())), (body, None))),
+                    None if hasher.finalize().as_slice() == expected => None,
+                    None => Some((Err(std::io::Error::other(crate::provider::SHA256_MISMATCH)), (body, None))),
+                }
+            }
+        })
+    }
+}
+
+/// True for the short road's operations that must not consume the request.
+impl Plan {
+    pub(crate) fn is_read(&self) -> bool {
+        self.op != Op::Put
+    }
+}
+
+/// An operation's error, encoded as s3s encodes it.
+fn error_response(e: s3s::S3Error) -> http::Response<Body> {
+    e.to_http_response().unwrap_or_else(|_| internal_error())
+}
+
+fn internal_error() -> http::Response<Body> {
+    let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>";
+    let mut r = http::Response::new(Body::from(body.to_string()));
+    *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    r.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
+    r
+}
+
+/// The three outputs written as s3s's generated serializers write them (same headers,
+/// same order, same formats), field for field.
+mod encode {
+    use super::*;
+    use s3s::dto::{GetObjectOutput, HeadObjectOutput, PutObjectOutput};
+    use s3s::header as h;
+
+    type Headers = HeaderMap;
+
+    fn text(hs: &mut Headers, name: HeaderName, value: Option<impl AsRef<str>>) -> Option<()> {
+        if let Some(v) = value {
+            hs.insert(name, HeaderValue::from_str(v.as_ref()).ok()?);
+        }
+        Some(())
+    }
+
+    fn number(hs: &mut Headers, name: HeaderName, value: Option<impl Into<HeaderValue>>) {
+        if let Some(v) = value {
+            hs.insert(name, v.into());
+        }
+    }
+
+    fn flag(hs: &mut Headers, name: HeaderName, value: Option<bool>) {
+        if let Some(v) = value {
+            hs.insert(name, HeaderValue::from_static(if v { "true" } else { "false" }));
+        }
+    }
+
+    fn time(hs: &mut Headers, name: HeaderName, value: Option<Timestamp>, format: TimestampFormat) -> Option<()> {
+        if let Some(t) = value {
+            let mut buf = Vec::with_capacity(32);
+            t.format(format, &mut buf).ok()?;
+            hs.insert(name, HeaderValue::from_bytes(&buf).ok()?);
+        }
+        Some(())
+    }
+
+    /// User metadata; a value needing RFC 2047 encoding is left to s3s (None).
+    fn metadata(hs: &mut Headers, value: Option<Metadata>) -> Option<()> {
+        for (key, val) in value.into_iter().flatten() {
+            if !val.bytes().all(|b| b.is_ascii() && b >= 0x20 && b != 0x7f) {
+                return None;
+            }
+            let name = HeaderName::from_bytes(format!("x-amz-meta-{key}").as_bytes()).ok()?;
+            hs.insert(name, HeaderValue::from_str(&val).ok()?);
+        }
+        Some(())
+    }
+
+    fn respond(status: Option<StatusCode>, default: StatusCode, body: Body, headers: Headers, custom: Headers, extensions: http::Extensions) -> http::Response<Body> {
+        let mut resp = http::Response::new(body);
+        *resp.status_mut() = status.unwrap_or(default);
+        *resp.headers_mut() = headers;
+        resp.headers_mut().extend(custom);
+        *resp.extensions_mut() = extensions;
+        resp
+    }
+
+    pub(super) fn get_object(out: S3Response<GetObjectOutput>) -> Option<http::Response<Body>> {
+        let S3Response { output: x, status, headers: custom, extensions } = out;
+        let mut hs = Headers::with_capacity(16);
+        let default = if x.content_range.is_some() { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK };
+        text(&mut hs, http::header::ACCEPT_RANGES, x.accept_ranges)?;
+        flag(&mut hs, h::X_AMZ_SERVER_SIDE_ENCRYPTION_BUCKET_KEY_ENABLED, x.bucket_key_enabled);
+        text(&mut hs, http::header::CACHE_CONTROL, x.cache_control)?;
+        text(&mut hs, h::X_AMZ_CHECKSUM_CRC32, x.checksum_crc32)?;
+        text(&mut hs, h::X_AMZ_CHECKSUM_CRC32C, x.checksum_crc32c)?;
+        text(&mut hs, h::X_AMZ_CHECKSUM_CRC64NVME, x.checksum_crc64nvme)?;
+        text(&mut hs, h::X_AMZ_CHECKSUM_SHA1, x.checksum_sha1)?;
+        text(&mut hs, h::X_AMZ_CHECKSUM_SHA256, x.checksum_sha256)?;
+        text(&mut hs, h::X_AMZ_CHECKSUM_TYPE, x.checksum_type.as_ref().map(|v| v.as_str()))?;
+        text(&mut hs, http::header::CONTENT_DISPOSITION, x.content_disposition)?;
+        text(&mut hs, http::header::CONTENT_ENCODING, x.content_encoding)?;
+        text(&mut hs, http::header::CONTENT_LANGUAGE, x.content_language)?;
+        number(&mut hs, http::header::CONTENT_LENGTH, x.content_length);
+        text(&mut hs, http::header::CONTENT_RANGE, x.content_range)?;
+        text(&mut hs, http::header::CONTENT_TYPE, x.content_type)?;
+        flag(&mut hs, h::X_AMZ_DELETE_MARKER, x.delete_marker);
+        if let Some(e) = x.e_tag {
+            hs.insert(http::header::ETAG, e.to_http_header().ok()?);
+        }
+        text(&mut hs, h::X_AMZ_EXPIRATION, x.expiration)?;
+        time(&mut hs, http::header::EXPIRES, x.expires, TimestampFormat::HttpDate)?;
+        time(&mut hs, http::header::LAST_MODIFIED, x.last_modified, TimestampFormat::HttpDate)?;
+        metadata(&mut hs, x.metadata)?;
+        number(&mut hs, h::X_AMZ_MISSING_META, x.missing_meta);
+        text(&mut hs, h::X_AMZ_OBJECT_LOCK_LEGAL_HOLD, x.object_lock_legal_hold_status.as_ref().map(|v| v.as_str()))?;
+        text(&mut hs, h::X_AMZ_OBJECT_LOCK_MODE, x.object_lock_mode.as_ref().map(|v| v.as_str()))?;
+        time(&mut hs, h::X_AMZ_OBJECT_LOCK_RETAIN_UNTIL_DATE, x.object_lock_retain_until_date, TimestampFormat::DateTime)?;
+        number(&mut hs, h::X_AMZ_MP_PARTS_COUNT, x.parts_count);
+        text(&mut hs, h::X_AMZ_REPLICATION_STATUS, x.replication_status.as_ref().map(|v| v.as_str()))?;
+        text(&mut hs, h::X_AMZ_REQUEST_CHARGED, x.request_charged.as_ref().map(|v| v.as_str()))?;
+        text(&mut hs, h::X_AMZ_RESTORE, x.restore)?;
+        text(&mut hs, h::X_AMZ_SERVER_SIDE_ENCRYPTION_CUSTOMER_ALGORITHM, x.sse_customer_algorithm)?;
+        text(&mut hs, h::X_AMZ_SERVER_SIDE_ENCRYPTION_CUSTOMER_KEY_MD5, x.sse_customer_key_md5)?;
+        text(&mut hs, h::X_AMZ_SERVER_SIDE_ENCRYPTION_AWS_KMS_KEY_ID, x.ssekms_key_id)?;
+        text(&mut hs, h::X_AMZ_SERVER_SIDE_ENCRYPTION, x.server_side_encryption.as_ref().map(|v| v.as_str()))?;
+        text(&mut hs, h::X_AMZ_STORAGE_CLASS, x.storage_class.as_ref().map(|v| v.as_str()))?;
+        number(&mut hs, h::X_AMZ_TAGGING_COUNT, x.tag_count);
+        text(&mut hs, h::X_AMZ_VERSION_ID, x.version_id)?;
+        text(&mut hs, h::X_AMZ_WEBSITE_REDIRECT_LOCATION, x.website_redirect_location)?;
+        let body = x.body.map(Body::from).unwrap_or_default();
+        if custom.get(http::header::TRANSFER_ENCODING).is_some_and(|v| v.as_bytes() == b"chunked") {
+            // s3s's special case (its issue 80): a chunked answer has no length.
+            hs.remove(http::header::CONTENT_LENGTH);
+        }
+        Some(respond(status, default, body, hs, custom, extensions))
+    }
+
+    pub(super) fn head_object(out: S3Response<HeadObjectOutput>) -> Option<http::Response<Body>> {
+        let S3Response { output: x, status, headers: custom, extensions } = out;
+        let mut hs = Headers::with_capacity(16);
+        text(&mut hs, http::header::ACCEPT_RANGES, x.accept_ranges)?;
+        text(&mut hs, h::X_AMZ_ARCHIVE_STATUS, x.archive_status.as_ref().map(|v| v.as_str()))?;
+        flag(&mut hs, h::X_AMZ_SERVER_SIDE_ENCRYPTION_BUCKET_KEY_ENABLED, x.bucket_key_enabled);
+        text(&mut hs, http::header::CACHE_CONTROL, x.cache_control)?;
+        text(&mut hs, h::X_AMZ_CHECKSUM_CRC32, x.checksum_crc32)?;
+        text(&mut hs, h::X_AMZ_CHECKSUM_CRC32C, x.checksum_crc32c)?;
+        text(&mut hs, h::X_AMZ_CHECKSUM_CRC64NVME, x.checksum_crc64nvme)?;
+        text(&mut hs, h::X_AMZ_CHECKSUM_SHA1, x.checksum_sha1)?;
+        text(&mut hs, h::X_AMZ_CHECKSUM_SHA256, x.checksum_sha256)?;
+        text(&mut hs, h::X_AMZ_CHECKSUM_TYPE, x.checksum_type.as_ref().map(|v| v.as_str()))?;
+        text(&mut hs, http::header::CONTENT_DISPOSITION, x.content_disposition)?;
+        text(&mut hs, http::header::CONTENT_ENCODING, x.content_encoding)?;
+        text(&mut hs, http::header::CONTENT_LANGUAGE, x.content_language)?;
+        number(&mut hs, http::header::CONTENT_LENGTH, x.content_length);
+        text(&mut hs, http::header::CONTENT_RANGE, x.content_range)?;
+        text(&mut hs, http::header::CONTENT_TYPE, x.content_type)?;
+        flag(&mut hs, h::X_AMZ_DELETE_MARKER, x.delete_marker);
+        if let Some(e) = x.e_tag {
+            hs.insert(http::header::ETAG, e.to_http_header().ok()?);
+        }
+        text(&mut hs, h::X_AMZ_EXPIRATION, x.expiration)?;
+        time(&mut hs, http::header::EXPIRES, x.expires, TimestampFormat::HttpDate)?;
+        time(&mut hs, http::header::LAST_MODIFIED, x.last_modified, TimestampFormat::HttpDate)?;
+        metadata(&mut hs, x.metadata)?;
+        number(&mut hs, h::X_AMZ_MISSING_META, x.missing_meta);
+        text(&mut hs, h::X_AMZ_OBJECT_LOCK_LEGAL_HOLD, x.object_lock_legal_hold_status.as_ref().map(|v| v.as_str()))?;
+        text(&mut hs, h::X_AMZ_OBJECT_LOCK_MODE, x.object_lock_mode.as_ref().map(|v| v.as_str()))?;
+        time(&mut hs, h::X_AMZ_OBJECT_LOCK_RETAIN_UNTIL_DATE, x.object_lock_retain_until_date, TimestampFormat::DateTime)?;
+        number(&mut hs, h::X_AMZ_MP_PARTS_COUNT, x.parts_count);
+        text(&mut hs, h::X_AMZ_REPLICATION_STATUS, x.replication_status.as_ref().map(|v| v.as_str()))?;
+        text(&mut hs, h::X_AMZ_REQUEST_CHARGED, x.request_charged.as_ref().map(|v| v.as_str()))?;
+        text(&mut hs, h::X_AMZ_RESTORE, x.restore)?;
+        text(&mut hs, h::X_AMZ_SERVER_SIDE_ENCRYPTION_CUSTOMER_ALGORITHM, x.sse_customer_algorithm)?;
+        text(&mut hs, h::X_AMZ_SERVER_SIDE_ENCRYPTION_CUSTOMER_KEY_MD5, x.sse_customer_key_md5)?;
+        text(&mut hs, h::X_AMZ_SERVER_SIDE_ENCRYPTION_AWS_KMS_KEY_ID, x.ssekms_key_id)?;
+        text(&mut hs, h::X_AMZ_SERVER_SIDE_ENCRYPTION, x.server_side_encryption.as_ref().map(|v| v.as_str()))?;
+        text(&mut hs, h::X_AMZ_STORAGE_CLASS, x.storage_class.as_ref().map(|v| v.as_str()))?;
+        text(&mut hs, h::X_AMZ_VERSION_ID, x.version_id)?;
+        text(&mut hs, h::X_AMZ_WEBSITE_REDIRECT_LOCATION, x.website_redirect_location)?;
+        Some(respond(status, StatusCode::OK, Body::empty(), hs, custom, extensions))
+    }
+
+    pub(super) fn put_object(out: S3Response<PutObjectOutput>) -> s3s::S3Result<http::Response<Body>> {
+        let S3Response { output: x, status, headers: custom, extensions } = out;
+        let mut hs = Headers::with_capacity(8);
+        let encoded = (|| {
+            flag(&mut hs, h::X_AMZ_SERVER_SIDE_ENCRYPTION_BUCKET_KEY_ENABLED, x.bucket_key_enabled);
+            text(&mut hs, h::X_AMZ_CHECKSUM_CRC32, x.checksum_crc32)?;
+            text(&mut hs, h::X_AMZ_CHECKSUM_CRC32C, x.checksum_crc32c)?;
+            text(&mut hs, h::X_AMZ_CHECKSUM_CRC64NVME, x.checksum_crc64nvme)?;
+            text(&mut hs, h::X_AMZ_CHECKSUM_SHA1, x.checksum_sha1)?;
+            text(&mut hs, h::X_AMZ_CHECKSUM_SHA256, x.checksum_sha256)?;
+            text(&mut hs, h::X_AMZ_CHECKSUM_TYPE, x.checksum_type.as_ref().map(|v| v.as_str()))?;
+            if let Some(e) = x.e_tag {
+                hs.insert(http::header::ETAG, e.to_http_header().ok()?);
+            }
+            text(&mut hs, h::X_AMZ_EXPIRATION, x.expiration)?;
+            text(&mut hs, h::X_AMZ_REQUEST_CHARGED, x.request_charged.as_ref().map(|v| v.as_str()))?;
+            text(&mut hs, h::X_AMZ_SERVER_SIDE_ENCRYPTION_CUSTOMER_ALGORITHM, x.sse_customer_algorithm)?;
+            text(&mut hs, h::X_AMZ_SERVER_SIDE_ENCRYPTION_CUSTOMER_KEY_MD5, x.sse_customer_key_md5)?;
+            text(&mut hs, h::X_AMZ_SERVER_SIDE_ENCRYPTION_CONTEXT, x.ssekms_encryption_context)?;
+            text(&mut hs, h::X_AMZ_SERVER_SIDE_ENCRYPTION_AWS_KMS_KEY_ID, x.ssekms_key_id)?;
+            text(&mut hs, h::X_AMZ_SERVER_SIDE_ENCRYPTION, x.server_side_encryption.as_ref().map(|v| v.as_str()))?;
+            number(&mut hs, h::X_AMZ_OBJECT_SIZE, x.size);
+            text(&mut hs, h::X_AMZ_VERSION_ID, x.version_id)?;
+            Some(())
+        })();
+        match encoded {
+            Some(()) => Ok(respond(status, StatusCode::OK, Body::empty(), hs, custom, extensions)),
+            None => Err(s3s::S3Error::with_message(s3s::S3ErrorCode::InternalError, "cannot encode the PutObject answer")),
+        }
+    }
+}
