@@ -54,6 +54,10 @@ pub struct BucketConfig {
     /// The versioning configuration's MFADelete; None: never configured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mfa_delete: Option<bool>,
+    /// The default encryption PutBucketEncryption set; None: SSE-S3, every bucket's
+    /// default since January 2023 (and after DeleteBucketEncryption).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<crate::encryption::DefaultEncryption>,
 }
 
 /// S3 Object Ownership.

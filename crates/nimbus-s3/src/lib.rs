@@ -11,6 +11,7 @@ mod bodies;
 mod checksums;
 mod config;
 mod cors;
+mod encryption;
 mod error_messages;
 mod expiry;
 mod fast_path;

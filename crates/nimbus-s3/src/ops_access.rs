@@ -167,6 +167,8 @@ fn iam_action(op: &str, version_id: bool) -> String {
         "DeleteBucketOwnershipControls" => "PutBucketOwnershipControls",
         "GetObjectLockConfiguration" => "GetBucketObjectLockConfiguration",
         "PutObjectLockConfiguration" => "PutBucketObjectLockConfiguration",
+        "GetBucketEncryption" => "GetEncryptionConfiguration",
+        "PutBucketEncryption" | "DeleteBucketEncryption" => "PutEncryptionConfiguration",
         other => other,
     };
     format!("s3:{name}")
@@ -330,8 +332,15 @@ impl State {
         let verdict = |ok: bool| if ok { Ok(()) } else { Err(access_denied()) };
         let Some(bucket) = r.bucket else { return verdict(!anonymous) };
         let buckets = self.buckets.read();
-        // A missing bucket is for the operation to report (or create).
-        let Some(b) = buckets.get(bucket) else { return verdict(!anonymous) };
+        // A missing bucket is for the operation to report (or create). S3 reports it before
+        // it reads an encryption configuration (a document with no rule for a missing
+        // bucket is NoSuchBucket, not MalformedXML), and s3s reads the body after this.
+        let Some(b) = buckets.get(bucket) else {
+            if !anonymous && r.op == "PutBucketEncryption" {
+                return Err(crate::provider::no_such_bucket(bucket));
+            }
+            return verdict(!anonymous);
+        };
         if r.op == "CreateBucket" {
             return verdict(!anonymous);
         }

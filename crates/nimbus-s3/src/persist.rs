@@ -108,8 +108,12 @@ pub struct ObjHeaders {
     /// (None: AES256, which S3 applies to every object since January 2023).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sse: Option<String>,
+    /// The KMS key as the object reports it (an ARN, or an alias as given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sse_kms_key_id: Option<String>,
+    /// SSE-KMS with an S3 Bucket Key (`x-amz-server-side-encryption-bucket-key-enabled`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sse_bucket_key: bool,
     /// Object tags, in the order given.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<(String, String)>,

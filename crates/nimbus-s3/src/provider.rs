@@ -15,6 +15,7 @@ use s3s::{s3_error, S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 
 use crate::blob;
 use crate::checksums;
+use crate::encryption;
 use crate::lifecycle;
 use crate::config::{BucketConfig, Versioning};
 use crate::notify::Notifier;
@@ -467,29 +468,6 @@ async fn full_object_checksum(path: &std::path::Path, algorithm: &str) -> Option
     Some(checksums::Stored { algorithm: algorithm.to_string(), value: checksums::finish(hasher, algorithm)? })
 }
 
-/// The encryption a write asks for, kept as (algorithm unless AES256, KMS key id). S3
-/// encrypts every new object, with SSE-S3 unless the request names KMS ("Using
-/// server-side encryption with Amazon S3 managed keys", S3 User Guide); nimbus stores
-/// bodies as they are and reports what was asked.
-fn requested_sse(sse: Option<&ServerSideEncryption>, kms_key_id: Option<&String>) -> S3Result<(Option<String>, Option<String>)> {
-    let algorithm = sse.map_or(ServerSideEncryption::AES256, |s| s.as_str());
-    match algorithm {
-        ServerSideEncryption::AES256 if kms_key_id.is_some() => Err(s3_error!(
-            InvalidArgument,
-            "Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms"
-        )),
-        ServerSideEncryption::AES256 => Ok((None, None)),
-        ServerSideEncryption::AWS_KMS | ServerSideEncryption::AWS_KMS_DSSE => Ok((Some(algorithm.to_string()), kms_key_id.cloned())),
-        _ => Err(s3_error!(InvalidArgument, "The encryption method specified is not supported")),
-    }
-}
-
-/// `x-amz-server-side-encryption` (and the KMS key id) an object reports.
-fn sse_of(h: &ObjHeaders) -> (Option<ServerSideEncryption>, Option<String>) {
-    let algorithm = h.sse.clone().unwrap_or_else(|| ServerSideEncryption::AES256.to_string());
-    (Some(ServerSideEncryption::from(algorithm)), h.sse_kms_key_id.clone())
-}
-
 /// `x-amz-checksum-type` of a stored checksum.
 fn checksum_type(c: &checksums::Stored) -> ChecksumType {
     ChecksumType::from_static(if c.is_composite() { ChecksumType::COMPOSITE } else { ChecksumType::FULL_OBJECT })
@@ -896,6 +874,23 @@ impl s3s::S3 for Provider {
             })
             .await?;
         let mut resp = S3Response::new(DeletePublicAccessBlockOutput {});
+        resp.status = Some(http::StatusCode::NO_CONTENT);
+        Ok(resp)
+    }
+
+    async fn put_bucket_encryption(&self, req: S3Request<PutBucketEncryptionInput>) -> S3Result<S3Response<PutBucketEncryptionOutput>> {
+        let input = req.input;
+        self.state.put_encryption(&input.bucket, &input.server_side_encryption_configuration).await?;
+        Ok(S3Response::new(PutBucketEncryptionOutput {}))
+    }
+
+    async fn get_bucket_encryption(&self, req: S3Request<GetBucketEncryptionInput>) -> S3Result<S3Response<GetBucketEncryptionOutput>> {
+        Ok(S3Response::new(self.state.get_encryption(&req.input.bucket)?))
+    }
+
+    async fn delete_bucket_encryption(&self, req: S3Request<DeleteBucketEncryptionInput>) -> S3Result<S3Response<DeleteBucketEncryptionOutput>> {
+        self.state.delete_encryption(&req.input.bucket).await?;
+        let mut resp = S3Response::new(DeleteBucketEncryptionOutput {});
         resp.status = Some(http::StatusCode::NO_CONTENT);
         Ok(resp)
     }
@@ -1359,8 +1354,10 @@ impl s3s::S3 for Provider {
         validate_key(&input.key)?;
         let tags = ops_config::tags_header(input.tagging.as_deref())?;
         let class = storage_class::requested(input.storage_class.as_ref())?;
-        let (sse, sse_kms_key_id) = requested_sse(input.server_side_encryption.as_ref(), input.ssekms_key_id.as_ref())?;
+        let sse = encryption::requested(input.server_side_encryption.as_ref(), input.ssekms_key_id.as_ref(), input.bucket_key_enabled)?;
         self.state.require_bucket(&input.bucket)?;
+        // The bucket's default encryption when the request names none, kept with the object.
+        let sse = self.state.encryption_for_write(&input.bucket, &sse)?;
         let acl = ops_access::object_acl_requested(
             &self.state,
             &input.bucket,
@@ -1443,9 +1440,8 @@ impl s3s::S3 for Provider {
         headers.website_redirect_location = redirect;
         headers.storage_class = storage_class::stored(class);
         headers.checksum = checksum.clone();
-        headers.sse = sse;
-        headers.sse_kms_key_id = sse_kms_key_id;
-        let (server_side_encryption, ssekms_key_id) = sse_of(&headers);
+        sse.store(&mut headers);
+        let enc = encryption::reported(&headers);
         lock.apply(&mut headers, now_ms());
         let version = match self.state.next_version(&input.bucket) {
             Ok(v) => v,
@@ -1482,8 +1478,9 @@ impl s3s::S3 for Provider {
             checksum_sha1: sha1,
             checksum_sha256: sha256,
             checksum_type: checksum.as_ref().map(checksum_type),
-            server_side_encryption,
-            ssekms_key_id,
+            server_side_encryption: enc.algorithm,
+            ssekms_key_id: enc.kms_key_id,
+            bucket_key_enabled: enc.bucket_key,
             size: Some(size as i64),
             ..Default::default()
         }))
@@ -1535,10 +1532,11 @@ impl s3s::S3 for Provider {
         let (lock_mode, lock_until, legal_hold) = crate::object_lock::response_headers(h);
         let checksum = reported_checksum(h, input.checksum_mode.as_ref(), content_range.is_none() && input.part_number.is_none());
         let [crc32, crc32c, crc64nvme, sha1, sha256] = checksums::fields(checksum);
-        let (server_side_encryption, ssekms_key_id) = sse_of(h);
+        let enc = encryption::reported(h);
         let output = GetObjectOutput {
-            server_side_encryption,
-            ssekms_key_id,
+            server_side_encryption: enc.algorithm,
+            ssekms_key_id: enc.kms_key_id,
+            bucket_key_enabled: enc.bucket_key,
             checksum_crc32: crc32,
             checksum_crc32c: crc32c,
             checksum_crc64nvme: crc64nvme,
@@ -1606,10 +1604,11 @@ impl s3s::S3 for Provider {
         let (lock_mode, lock_until, legal_hold) = crate::object_lock::response_headers(h);
         let checksum = reported_checksum(h, input.checksum_mode.as_ref(), content_range.is_none() && input.part_number.is_none());
         let [crc32, crc32c, crc64nvme, sha1, sha256] = checksums::fields(checksum);
-        let (server_side_encryption, ssekms_key_id) = sse_of(h);
+        let enc = encryption::reported(h);
         let output = HeadObjectOutput {
-            server_side_encryption,
-            ssekms_key_id,
+            server_side_encryption: enc.algorithm,
+            ssekms_key_id: enc.kms_key_id,
+            bucket_key_enabled: enc.bucket_key,
             checksum_crc32: crc32,
             checksum_crc32c: crc32c,
             checksum_crc64nvme: crc64nvme,
@@ -1735,8 +1734,9 @@ impl s3s::S3 for Provider {
         }
         let replace_tags = input.tagging_directive.as_ref().is_some_and(|d| d.as_str() == TaggingDirective::REPLACE);
         let new_tags = ops_config::tags_header(input.tagging.as_deref())?;
-        // The copy is encrypted as its request says (SSE-S3 by default), not as the source.
-        let (sse, sse_kms_key_id) = requested_sse(input.server_side_encryption.as_ref(), input.ssekms_key_id.as_ref())?;
+        // The copy is encrypted as its request says (else as the destination bucket's
+        // default), not as the source.
+        let sse = encryption::requested(input.server_side_encryption.as_ref(), input.ssekms_key_id.as_ref(), input.bucket_key_enabled)?;
         let class = storage_class::requested(input.storage_class.as_ref())?;
         validate_key(&input.key)?;
         let (src_bucket, src_key, src_version) = match &input.copy_source {
@@ -1744,6 +1744,7 @@ impl s3s::S3 for Provider {
             _ => return Err(s3_error!(InvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey.")),
         };
         self.state.require_bucket(&input.bucket)?;
+        let sse = self.state.encryption_for_write(&input.bucket, &sse)?;
         // A copy gets the ACL its request names (private by default), never the source's.
         let acl = ops_access::object_acl_requested(
             &self.state,
@@ -1808,9 +1809,8 @@ impl s3s::S3 for Provider {
         // The copy is in the class the request names (STANDARD by default), not restored.
         headers.storage_class = storage_class::stored(class);
         headers.restore = None;
-        headers.sse = sse;
-        headers.sse_kms_key_id = sse_kms_key_id;
-        let (server_side_encryption, ssekms_key_id) = sse_of(&headers);
+        sse.store(&mut headers);
+        let enc = encryption::reported(&headers);
         let lock = self.state.requested_lock(
             &input.bucket,
             input.object_lock_mode.as_ref().map(|m| m.as_str()),
@@ -1859,8 +1859,9 @@ impl s3s::S3 for Provider {
             copy_object_result: Some(CopyObjectResult { e_tag: Some(etag(&copy_etag)), last_modified: Some(ts(now)), ..Default::default() }),
             copy_source_version_id: found.version_header(),
             version_id: version.header(),
-            server_side_encryption,
-            ssekms_key_id,
+            server_side_encryption: enc.algorithm,
+            ssekms_key_id: enc.kms_key_id,
+            bucket_key_enabled: enc.bucket_key,
             ..Default::default()
         }))
     }
@@ -1958,8 +1959,10 @@ impl s3s::S3 for Provider {
         validate_key(&input.key)?;
         let tags = ops_config::tags_header(input.tagging.as_deref())?;
         let class = storage_class::requested(input.storage_class.as_ref())?;
-        let (sse, sse_kms_key_id) = requested_sse(input.server_side_encryption.as_ref(), input.ssekms_key_id.as_ref())?;
+        let sse = encryption::requested(input.server_side_encryption.as_ref(), input.ssekms_key_id.as_ref(), input.bucket_key_enabled)?;
         self.state.require_bucket(&input.bucket)?;
+        // Decided when the upload starts: the object is completed with it.
+        let sse = self.state.encryption_for_write(&input.bucket, &sse)?;
         let acl = ops_access::object_acl_requested(
             &self.state,
             &input.bucket,
@@ -2010,9 +2013,8 @@ impl s3s::S3 for Provider {
         };
         headers.checksum_algorithm = algorithm.map(str::to_string);
         headers.checksum_full_object = full_object;
-        headers.sse = sse;
-        headers.sse_kms_key_id = sse_kms_key_id;
-        let (server_side_encryption, ssekms_key_id) = sse_of(&headers);
+        sse.store(&mut headers);
+        let enc = encryption::reported(&headers);
         self.state
             .requested_lock(
                 &input.bucket,
@@ -2038,8 +2040,9 @@ impl s3s::S3 for Provider {
             bucket: Some(input.bucket),
             key: Some(input.key),
             upload_id: Some(row.id),
-            server_side_encryption,
-            ssekms_key_id,
+            server_side_encryption: enc.algorithm,
+            ssekms_key_id: enc.kms_key_id,
+            bucket_key_enabled: enc.bucket_key,
             checksum_algorithm: input.checksum_algorithm,
             checksum_type: algorithm
                 .map(|_| ChecksumType::from_static(if full_object { ChecksumType::FULL_OBJECT } else { ChecksumType::COMPOSITE })),
@@ -2069,10 +2072,11 @@ impl s3s::S3 for Provider {
         }
         let row = self.install_part(&input.bucket, &input.key, &input.upload_id, input.part_number, written, checksum).await?;
         let [crc32, crc32c, crc64nvme, sha1, sha256] = checksums::fields(row.checksum.as_ref());
-        let (server_side_encryption, ssekms_key_id) = sse_of(&upload);
+        let enc = encryption::reported(&upload);
         Ok(S3Response::new(UploadPartOutput {
-            server_side_encryption,
-            ssekms_key_id,
+            server_side_encryption: enc.algorithm,
+            ssekms_key_id: enc.kms_key_id,
+            bucket_key_enabled: enc.bucket_key,
             e_tag: Some(etag(&row.etag)),
             checksum_crc32: crc32,
             checksum_crc32c: crc32c,
@@ -2107,7 +2111,7 @@ impl s3s::S3 for Provider {
             .map_err(copy_source_error)?;
         let upload = self.upload_headers(&input.bucket, &input.upload_id);
         let (written, checksum) = self.write_part_body(Some(body), None, None, upload.checksum_algorithm.as_deref()).await?;
-        let (server_side_encryption, ssekms_key_id) = sse_of(&upload);
+        let enc = encryption::reported(&upload);
         let row = self.install_part(&input.bucket, &input.key, &input.upload_id, input.part_number, written, checksum).await?;
         let [crc32, crc32c, crc64nvme, sha1, sha256] = checksums::fields(row.checksum.as_ref());
         Ok(S3Response::new(UploadPartCopyOutput {
@@ -2121,8 +2125,9 @@ impl s3s::S3 for Provider {
                 checksum_sha256: sha256,
             }),
             copy_source_version_id: found.version_header(),
-            server_side_encryption,
-            ssekms_key_id,
+            server_side_encryption: enc.algorithm,
+            ssekms_key_id: enc.kms_key_id,
+            bucket_key_enabled: enc.bucket_key,
             ..Default::default()
         }))
     }
@@ -2275,6 +2280,7 @@ impl s3s::S3 for Provider {
             version.event_id(),
         );
         let [crc32, crc32c, crc64nvme, sha1, sha256] = checksums::fields(checksum.as_ref());
+        let enc = encryption::reported(&row.headers);
         Ok(S3Response::new(CompleteMultipartUploadOutput {
             checksum_crc32: crc32,
             checksum_crc32c: crc32c,
@@ -2282,8 +2288,9 @@ impl s3s::S3 for Provider {
             checksum_sha1: sha1,
             checksum_sha256: sha256,
             checksum_type: checksum.as_ref().map(checksum_type),
-            server_side_encryption: sse_of(&row.headers).0,
-            ssekms_key_id: sse_of(&row.headers).1,
+            server_side_encryption: enc.algorithm,
+            ssekms_key_id: enc.kms_key_id,
+            bucket_key_enabled: enc.bucket_key,
             bucket: Some(input.bucket.clone()),
             key: Some(input.key.clone()),
             e_tag: Some(etag(&etag_value)),

@@ -181,7 +181,7 @@ pub fn readable(h: &ObjHeaders, now_ms: u64) -> bool {
 }
 
 /// An error's response headers carrying one extra element of its error document.
-fn error_element_headers(header: &'static str, value: &str) -> http::HeaderMap {
+pub(crate) fn error_element_headers(header: &'static str, value: &str) -> http::HeaderMap {
     let mut headers = http::HeaderMap::new();
     headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/xml"));
     if let Ok(v) = http::HeaderValue::from_str(value) {
@@ -226,8 +226,16 @@ pub const ERROR_CLASS_HEADER: &str = "x-nimbus-error-storage-class";
 /// The same for the class an InvalidStorageClass error refused.
 pub const ERROR_REQUESTED_CLASS_HEADER: &str = "x-nimbus-error-storage-class-requested";
 
+/// Internal header carrying an error's `<ArgumentName>` (an InvalidArgument naming the
+/// element or header at fault).
+pub const ERROR_ARGUMENT_NAME_HEADER: &str = "x-nimbus-error-argument-name";
+
 /// Internal header → the error document element it becomes.
-const ERROR_ELEMENTS: &[(&str, &str)] = &[(ERROR_CLASS_HEADER, "StorageClass"), (ERROR_REQUESTED_CLASS_HEADER, "StorageClassRequested")];
+const ERROR_ELEMENTS: &[(&str, &str)] = &[
+    (ERROR_CLASS_HEADER, "StorageClass"),
+    (ERROR_REQUESTED_CLASS_HEADER, "StorageClassRequested"),
+    (ERROR_ARGUMENT_NAME_HEADER, "ArgumentName"),
+];
 
 /// Moves the internal `ERROR_ELEMENTS` headers into the error document, after its
 /// `<Message>`.
