@@ -100,6 +100,9 @@ def test_reads_answer_as_s3s_does(endpoint, bucket, objects, method):
     assert r.headers["expires"] == "Wed, 02 Jan 2030 03:04:05 GMT"
     if method == "GET":
         assert r.headers["x-amz-tagging-count"] == "2" and r.content == b"<html/>"
+    # boto3 asks for checksums on every GetObject.
+    r = both(endpoint, method, f"/{bucket}/dressed/a%20b%2Bc%25.txt", headers={"x-amz-checksum-mode": "ENABLED"})
+    assert r.headers["x-amz-checksum-sha256"] == base64.b64encode(hashlib.sha256(b"<html/>").digest()).decode()
     # An archived object cannot be read, but can be looked at (HeadObject).
     assert both(endpoint, method, f"/{bucket}/cold").status_code == (403 if method == "GET" else 200)
     assert both(endpoint, method, f"/{bucket}/multi").headers["etag"].endswith('-1"')
@@ -171,6 +174,21 @@ def test_writes_answer_as_s3s_does(s3, endpoint, bucket, unsigned_payload):
             got = s3.get_object(Bucket=bucket, Key=key)
             assert got["Body"].read() == body
             assert got["ContentType"] == headers.get("Content-Type", "binary/octet-stream")
+
+
+def test_bucket_default_encryption_applies_on_both_roads(s3, endpoint, bucket):
+    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [{
+        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "alias/app"},
+        "BucketKeyEnabled": True}]})
+    short = send(endpoint, "PUT", f"/{bucket}/s", data=b"x")
+    full = send(endpoint, "PUT", f"/{bucket}/f", data=b"x", detour=True)
+    assert comparable(short) == comparable(full)
+    assert short.headers["x-amz-server-side-encryption"] == "aws:kms"
+    assert short.headers["x-amz-server-side-encryption-bucket-key-enabled"] == "true"
+    for method in ("GET", "HEAD"):
+        r = both(endpoint, method, f"/{bucket}/s")
+        assert r.headers["x-amz-server-side-encryption"] == "aws:kms"
+        assert r.headers["x-amz-server-side-encryption-aws-kms-key-id"] == "alias/app"
 
 
 def test_write_errors_answer_as_s3s_does(endpoint, bucket):

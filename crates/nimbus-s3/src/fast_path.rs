@@ -24,7 +24,7 @@ use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method, StatusCode};
 use nimbus_core::AuthConfig;
 use nimbus_wire::sigv4;
-use s3s::dto::{GetObjectInput, HeadObjectInput, Metadata, PutObjectInput, Range, Timestamp, TimestampFormat};
+use s3s::dto::{ChecksumMode, GetObjectInput, HeadObjectInput, Metadata, PutObjectInput, Range, Timestamp, TimestampFormat};
 use s3s::path::S3Path;
 use s3s::{Body, S3Request, S3Response, S3};
 
@@ -83,9 +83,10 @@ fn neutral_header(name: &str) -> bool {
     )
 }
 
-/// Headers a qualifying GetObject or HeadObject may also carry.
+/// Headers a qualifying GetObject or HeadObject may also carry (boto3 asks for
+/// checksums on every GetObject).
 fn read_header(name: &str) -> bool {
-    name == "range"
+    matches!(name, "range" | "x-amz-checksum-mode")
 }
 
 /// Headers a qualifying PutObject may also carry: each maps to one input field that
@@ -220,14 +221,15 @@ impl Plan {
         // A Range S3 does not serve (several ranges, or not a byte range) is ignored,
         // as RFC 9110 allows and S3 does: the whole object comes back.
         let range = headers.get(http::header::RANGE).and_then(|v| v.to_str().ok()).and_then(|v| Range::parse(v).ok());
+        let checksum_mode = headers.get(&s3s::header::X_AMZ_CHECKSUM_MODE).and_then(|v| v.to_str().ok()).map(|v| ChecksumMode::from(v.to_string()));
         let (bucket, key) = (self.bucket.clone(), self.key.clone());
         let answer = match self.op {
             Op::Get => {
-                let input = GetObjectInput { bucket, key, range, ..Default::default() };
+                let input = GetObjectInput { bucket, key, range, checksum_mode, ..Default::default() };
                 provider.get_object(self.request(input, method, uri, headers, extensions)).await.map(encode::get_object)
             }
             Op::Head => {
-                let input = HeadObjectInput { bucket, key, range, ..Default::default() };
+                let input = HeadObjectInput { bucket, key, range, checksum_mode, ..Default::default() };
                 provider.head_object(self.request(input, method, uri, headers, extensions)).await.map(encode::head_object)
             }
             Op::Put => return None,
