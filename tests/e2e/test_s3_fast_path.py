@@ -221,3 +221,23 @@ def test_signed_payload_must_match_the_body(endpoint, bucket):
         assert error.findtext("Code") == "XAmzContentSHA256Mismatch"
         assert error.findtext("Message") == "The provided 'x-amz-content-sha256' header does not match what was computed."
         assert send(endpoint, "HEAD", f"/{bucket}/liar").status_code == 404
+
+
+def test_unusual_but_signed_requests_answer_as_s3s_does(s3, endpoint, bucket):
+    # Requests that real SDKs do not send are left to s3s, so the answer does not
+    # depend on which road a request could have taken.
+    s3.put_object(Bucket=bucket, Key="k", Body=b"data")
+    req = AWSRequest(method="GET", url=f"{endpoint}/{bucket}/k")
+    ClaimedPayload("test", hashlib.sha256(b"").hexdigest()).add_auth(req)
+    headers = dict(req.headers.items())
+    # An upper-case signature is not the signature S3 computes.
+    sig = headers["Authorization"].rsplit("Signature=", 1)[1]
+    upper = dict(headers, Authorization=headers["Authorization"].replace(sig, sig.upper()))
+    r = requests.get(req.url, headers=upper, timeout=30)
+    assert r.status_code == 403 and "<Code>SignatureDoesNotMatch</Code>" in r.text, r.text
+    # An empty Content-Type is no Content-Type.
+    for key, detour in (("empty-short", False), ("empty-full", True)):
+        r = send(endpoint, "PUT", f"/{bucket}/{key}", headers={"Content-Type": ""}, data=b"x", detour=detour)
+        assert r.status_code == 200, r.text
+    types = {s3.head_object(Bucket=bucket, Key=k)["ContentType"] for k in ("empty-short", "empty-full")}
+    assert types == {"binary/octet-stream"}

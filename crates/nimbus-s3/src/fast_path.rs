@@ -121,6 +121,11 @@ pub(crate) fn plan<B>(req: &http::Request<B>, auth: &AuthConfig, state: &State, 
         return None;
     }
     let headers = req.headers();
+    // s3s refuses a repeated header its operation reads; the short road would take
+    // the first.
+    if headers.len() != headers.keys_len() {
+        return None;
+    }
     let mut has_body = false;
     for (name, value) in headers {
         let name = name.as_str();
@@ -129,7 +134,11 @@ pub(crate) fn plan<B>(req: &http::Request<B>, auth: &AuthConfig, state: &State, 
         } else if !(neutral_header(name) || (op == Op::Put && put_header(name)) || (op != Op::Put && read_header(name))) {
             return None;
         }
-        // s3s takes header values as UTF-8 text; anything else is its to refuse.
+        // s3s takes header values as UTF-8 text (anything else is its to refuse) and an
+        // empty one as absent.
+        if value.is_empty() {
+            return None;
+        }
         value.to_str().ok()?;
     }
     let payload = headers.get("x-amz-content-sha256")?.to_str().ok()?;
@@ -143,9 +152,17 @@ pub(crate) fn plan<B>(req: &http::Request<B>, auth: &AuthConfig, state: &State, 
     }
 
     let (bucket, key) = object_path(req)?;
-    let parts = sigv4::RequestParts { method: req.method().as_str(), path: req.uri().path(), query, headers };
+    // nimbus-wire's verifier tolerates variants real clients produce that s3s does
+    // not; those stay with s3s: a path not already in canonical form (or with an
+    // encoded '/', which s3s decodes before signing), and any Authorization header
+    // but the SDKs' exact layout.
+    let path = req.uri().path();
+    if sigv4::canonical_uri(path, true) != path || path.contains("%2F") || path.contains("%2f") {
+        return None;
+    }
+    let parts = sigv4::RequestParts { method: req.method().as_str(), path, query, headers };
     let signed = sigv4::parse(&parts).ok()??;
-    if signed.kind != sigv4::AuthKind::Header || signed.credential.service != "s3" {
+    if signed.kind != sigv4::AuthKind::Header || signed.credential.service != "s3" || !in_sdk_layout(&signed, headers) {
         return None;
     }
     let region = s3s::region::Region::new(signed.credential.region.as_str().into()).ok()?;
@@ -155,6 +172,11 @@ pub(crate) fn plan<B>(req: &http::Request<B>, auth: &AuthConfig, state: &State, 
         None => "test".to_string(),
     };
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    // Near the 15-minute skew limit s3s's sub-second comparison decides.
+    let signed_at = sigv4::parse_amz_date(&signed.amz_date)?;
+    if now.abs_diff(signed_at) >= sigv4::MAX_CLOCK_SKEW_SECS - 1 {
+        return None;
+    }
     sigv4::verify(&signed, &parts, payload, &secret_key, now, true).ok()?;
     // A PUT to a missing bucket would fail after taking the body.
     if op == Op::Put && !state.bucket_exists(&bucket) {
@@ -175,6 +197,31 @@ pub(crate) fn plan<B>(req: &http::Request<B>, auth: &AuthConfig, state: &State, 
         .ok()?;
     let sigv4::ParsedAuth { credential, .. } = signed;
     Some(Plan { op, bucket, key, access_key: credential.access_key, secret_key, region })
+}
+
+/// Is the Authorization header exactly what the SDKs send (and all s3s accepts):
+/// `AWS4-HMAC-SHA256 Credential=<key>/<scope>, SignedHeaders=<names>, Signature=<hex>`,
+/// the names lower-case, sorted, unrepeated and all present, the signature lower-case?
+fn in_sdk_layout(signed: &sigv4::ParsedAuth, headers: &HeaderMap) -> bool {
+    let names = &signed.signed_headers;
+    let sorted = names.windows(2).all(|w| w[0] < w[1]);
+    let present = names.iter().all(|n| n != "authorization" && headers.contains_key(n.as_str()));
+    let lower_hex = |s: &str| s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    if !(sorted && present && lower_hex(&signed.signature)) {
+        return false;
+    }
+    let c = &signed.credential;
+    let expected = format!(
+        "{} Credential={}/{}/{}/{}/aws4_request, SignedHeaders={}, Signature={}",
+        sigv4::ALGORITHM,
+        c.access_key,
+        c.date,
+        c.region,
+        c.service,
+        names.join(";"),
+        signed.signature
+    );
+    headers.get(http::header::AUTHORIZATION).is_some_and(|v| v.as_bytes() == expected.as_bytes())
 }
 
 /// The bucket and key a request names, as s3s reads them (path or virtual-hosted
@@ -280,8 +327,11 @@ impl Plan {
 struct PayloadHash;
 
 impl PayloadHash {
-    /// The 32 bytes of a hex `x-amz-content-sha256`.
+    /// The 32 bytes of a hex `x-amz-content-sha256` (lower-case, as s3s requires).
     fn parse(hex_hash: &str) -> Option<[u8; 32]> {
+        if hex_hash.bytes().any(|b| b.is_ascii_uppercase()) {
+            return None;
+        }
         let mut out = [0u8; 32];
         hex::decode_to_slice(hex_hash, &mut out).ok()?;
         Some(out)
@@ -360,11 +410,44 @@ mod encode {
 
     fn time(hs: &mut Headers, name: HeaderName, value: Option<Timestamp>, format: TimestampFormat) -> Option<()> {
         if let Some(t) = value {
-            let mut buf = Vec::with_capacity(32);
-            t.format(format, &mut buf).ok()?;
-            hs.insert(name, HeaderValue::from_bytes(&buf).ok()?);
+            let fast = match format {
+                TimestampFormat::HttpDate => http_date(t.clone().into()),
+                _ => None,
+            };
+            let value = match fast {
+                Some(v) => v,
+                None => {
+                    let mut buf = Vec::with_capacity(32);
+                    t.format(format, &mut buf).ok()?;
+                    HeaderValue::from_bytes(&buf).ok()?
+                }
+            };
+            hs.insert(name, value);
         }
         Some(())
+    }
+
+    /// s3s's HTTP date (`[weekday repr:short], [day] [month repr:short] [year]
+    /// [hour]:[minute]:[second] GMT`, the offset taken as it is), written directly:
+    /// the `time` crate's interpreted format description costs more than the rest of
+    /// a GET's headers. None outside four-digit years (left to `Timestamp::format`).
+    pub(super) fn http_date(t: time::OffsetDateTime) -> Option<HeaderValue> {
+        const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+        const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+        if !(1000..=9999).contains(&t.year()) {
+            return None;
+        }
+        let text = format!(
+            "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+            DAYS[usize::from(t.weekday().number_days_from_monday())],
+            t.day(),
+            MONTHS[usize::from(u8::from(t.month())) - 1],
+            t.year(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        );
+        HeaderValue::from_str(&text).ok()
     }
 
     /// User metadata; a value needing RFC 2047 encoding is left to s3s (None).
@@ -513,5 +596,44 @@ mod encode {
             Some(()) => Ok(respond(status, StatusCode::OK, Body::empty(), hs, custom, extensions)),
             None => Err(s3s::S3Error::with_message(s3s::S3ErrorCode::InternalError, "cannot encode the PutObject answer")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_dates_match_s3s() {
+        for secs in [0i64, 951_782_400, 1_700_000_000, 1_893_456_000, 4_102_444_799, 253_402_300_799, -30_610_224_000, -2_208_988_800] {
+            let t = time::OffsetDateTime::from_unix_timestamp(secs).unwrap();
+            let mut s3s_text = Vec::new();
+            Timestamp::from(t).format(TimestampFormat::HttpDate, &mut s3s_text).unwrap();
+            assert_eq!(encode::http_date(t).unwrap().as_bytes(), s3s_text.as_slice(), "{secs}");
+        }
+        // Year 999 is left to s3s's own formatting.
+        let early = time::OffsetDateTime::from_unix_timestamp(-30_610_224_001).unwrap();
+        assert!(encode::http_date(early).is_none());
+    }
+
+    #[test]
+    fn object_paths_are_read_as_s3s_reads_them() {
+        let req = |method: &str, uri: &str, headers: &[(&str, &str)]| {
+            let mut b = http::Request::builder().method(method).uri(uri);
+            for (k, v) in headers {
+                b = b.header(*k, *v);
+            }
+            b.body(()).unwrap()
+        };
+        let host = [("host", "localhost:4566")];
+        assert_eq!(object_path(&req("GET", "/bkt/k", &host)), Some(("bkt".into(), "k".into())));
+        assert!(object_path(&req("GET", "/bkt", &host)).is_none());
+        assert!(object_path(&req("GET", "/bkt/", &host)).is_none());
+        assert!(object_path(&req("GET", "/b/k", &host)).is_none());
+        assert!(object_path(&req("GET", "/B_ad/k", &host)).is_none());
+        assert_eq!(object_path(&req("GET", "/k%20x", &[("host", "bkt.s3.localhost:4566")])), Some(("bkt".into(), "k x".into())));
+        assert_eq!(object_path(&req("GET", "/bkt/a%2Bb+c", &host)), Some(("bkt".into(), "a+b+c".into())));
+        // An IP host is path style whatever it looks like.
+        assert_eq!(object_path(&req("GET", "/bkt/k", &[("host", "127.0.0.1:4566")])), Some(("bkt".into(), "k".into())));
     }
 }

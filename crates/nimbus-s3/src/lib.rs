@@ -115,9 +115,10 @@ impl S3 {
         };
         let info = notify::ReqInfo::new(peer);
         req.extensions_mut().insert(info.clone());
-        let bucket = cors::bucket_of(&req);
         let origin = req.headers().get("origin").and_then(|v| v.to_str().ok()).map(str::to_string);
         let method = req.method().clone();
+        // Only preflights and cross-origin requests need the bucket's CORS rules.
+        let bucket = (origin.is_some() || method == http::Method::OPTIONS).then(|| cors::bucket_of(&req)).flatten();
         let host = req.headers().get("host").and_then(|v| v.to_str().ok()).map(str::to_string);
         let website_bucket = host.as_deref().and_then(parse_website_host).map(|(b, _)| b.to_string());
         let mut resp = if let (Some(site), Some(host)) = (website_bucket, host.as_deref()) {

@@ -240,6 +240,10 @@ const ERROR_ELEMENTS: &[(&str, &str)] = &[
 /// Moves the internal `ERROR_ELEMENTS` headers into the error document, after its
 /// `<Message>`.
 pub fn add_error_elements(resp: &mut http::Response<s3s::Body>) {
+    // The element headers ride on errors only.
+    if resp.status().is_success() {
+        return;
+    }
     let mut elements = String::new();
     for (header, element) in ERROR_ELEMENTS {
         let Some(value) = resp.headers_mut().remove(*header) else { continue };
