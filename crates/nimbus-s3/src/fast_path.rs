@@ -471,50 +471,62 @@ mod encode {
         resp
     }
 
+    /// The headers GetObjectOutput and HeadObjectOutput share (the same fields in two
+    /// s3s types); None when one cannot be encoded.
+    macro_rules! object_headers {
+        ($hs:expr, $x:expr) => {{
+            let (hs, x) = ($hs, $x);
+            (|| {
+                text(hs, http::header::ACCEPT_RANGES, x.accept_ranges)?;
+                flag(hs, h::X_AMZ_SERVER_SIDE_ENCRYPTION_BUCKET_KEY_ENABLED, x.bucket_key_enabled);
+                text(hs, http::header::CACHE_CONTROL, x.cache_control)?;
+                text(hs, h::X_AMZ_CHECKSUM_CRC32, x.checksum_crc32)?;
+                text(hs, h::X_AMZ_CHECKSUM_CRC32C, x.checksum_crc32c)?;
+                text(hs, h::X_AMZ_CHECKSUM_CRC64NVME, x.checksum_crc64nvme)?;
+                text(hs, h::X_AMZ_CHECKSUM_SHA1, x.checksum_sha1)?;
+                text(hs, h::X_AMZ_CHECKSUM_SHA256, x.checksum_sha256)?;
+                text(hs, h::X_AMZ_CHECKSUM_TYPE, x.checksum_type.as_ref().map(|v| v.as_str()))?;
+                text(hs, http::header::CONTENT_DISPOSITION, x.content_disposition)?;
+                text(hs, http::header::CONTENT_ENCODING, x.content_encoding)?;
+                text(hs, http::header::CONTENT_LANGUAGE, x.content_language)?;
+                number(hs, http::header::CONTENT_LENGTH, x.content_length);
+                text(hs, http::header::CONTENT_RANGE, x.content_range)?;
+                text(hs, http::header::CONTENT_TYPE, x.content_type)?;
+                flag(hs, h::X_AMZ_DELETE_MARKER, x.delete_marker);
+                if let Some(e) = x.e_tag {
+                    hs.insert(http::header::ETAG, e.to_http_header().ok()?);
+                }
+                text(hs, h::X_AMZ_EXPIRATION, x.expiration)?;
+                time(hs, http::header::EXPIRES, x.expires, TimestampFormat::HttpDate)?;
+                time(hs, http::header::LAST_MODIFIED, x.last_modified, TimestampFormat::HttpDate)?;
+                metadata(hs, x.metadata)?;
+                number(hs, h::X_AMZ_MISSING_META, x.missing_meta);
+                text(hs, h::X_AMZ_OBJECT_LOCK_LEGAL_HOLD, x.object_lock_legal_hold_status.as_ref().map(|v| v.as_str()))?;
+                text(hs, h::X_AMZ_OBJECT_LOCK_MODE, x.object_lock_mode.as_ref().map(|v| v.as_str()))?;
+                time(hs, h::X_AMZ_OBJECT_LOCK_RETAIN_UNTIL_DATE, x.object_lock_retain_until_date, TimestampFormat::DateTime)?;
+                number(hs, h::X_AMZ_MP_PARTS_COUNT, x.parts_count);
+                text(hs, h::X_AMZ_REPLICATION_STATUS, x.replication_status.as_ref().map(|v| v.as_str()))?;
+                text(hs, h::X_AMZ_REQUEST_CHARGED, x.request_charged.as_ref().map(|v| v.as_str()))?;
+                text(hs, h::X_AMZ_RESTORE, x.restore)?;
+                text(hs, h::X_AMZ_SERVER_SIDE_ENCRYPTION_CUSTOMER_ALGORITHM, x.sse_customer_algorithm)?;
+                text(hs, h::X_AMZ_SERVER_SIDE_ENCRYPTION_CUSTOMER_KEY_MD5, x.sse_customer_key_md5)?;
+                text(hs, h::X_AMZ_SERVER_SIDE_ENCRYPTION_AWS_KMS_KEY_ID, x.ssekms_key_id)?;
+                text(hs, h::X_AMZ_SERVER_SIDE_ENCRYPTION, x.server_side_encryption.as_ref().map(|v| v.as_str()))?;
+                text(hs, h::X_AMZ_STORAGE_CLASS, x.storage_class.as_ref().map(|v| v.as_str()))?;
+                text(hs, h::X_AMZ_VERSION_ID, x.version_id)?;
+                text(hs, h::X_AMZ_WEBSITE_REDIRECT_LOCATION, x.website_redirect_location)?;
+                Some(())
+            })()
+        }};
+    }
+
     pub(super) fn get_object(out: S3Response<GetObjectOutput>) -> Option<http::Response<Body>> {
-        let S3Response { output: x, status, headers: custom, extensions } = out;
+        let S3Response { output: mut x, status, headers: custom, extensions } = out;
         let mut hs = Headers::with_capacity(16);
         let default = if x.content_range.is_some() { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK };
-        text(&mut hs, http::header::ACCEPT_RANGES, x.accept_ranges)?;
-        flag(&mut hs, h::X_AMZ_SERVER_SIDE_ENCRYPTION_BUCKET_KEY_ENABLED, x.bucket_key_enabled);
-        text(&mut hs, http::header::CACHE_CONTROL, x.cache_control)?;
-        text(&mut hs, h::X_AMZ_CHECKSUM_CRC32, x.checksum_crc32)?;
-        text(&mut hs, h::X_AMZ_CHECKSUM_CRC32C, x.checksum_crc32c)?;
-        text(&mut hs, h::X_AMZ_CHECKSUM_CRC64NVME, x.checksum_crc64nvme)?;
-        text(&mut hs, h::X_AMZ_CHECKSUM_SHA1, x.checksum_sha1)?;
-        text(&mut hs, h::X_AMZ_CHECKSUM_SHA256, x.checksum_sha256)?;
-        text(&mut hs, h::X_AMZ_CHECKSUM_TYPE, x.checksum_type.as_ref().map(|v| v.as_str()))?;
-        text(&mut hs, http::header::CONTENT_DISPOSITION, x.content_disposition)?;
-        text(&mut hs, http::header::CONTENT_ENCODING, x.content_encoding)?;
-        text(&mut hs, http::header::CONTENT_LANGUAGE, x.content_language)?;
-        number(&mut hs, http::header::CONTENT_LENGTH, x.content_length);
-        text(&mut hs, http::header::CONTENT_RANGE, x.content_range)?;
-        text(&mut hs, http::header::CONTENT_TYPE, x.content_type)?;
-        flag(&mut hs, h::X_AMZ_DELETE_MARKER, x.delete_marker);
-        if let Some(e) = x.e_tag {
-            hs.insert(http::header::ETAG, e.to_http_header().ok()?);
-        }
-        text(&mut hs, h::X_AMZ_EXPIRATION, x.expiration)?;
-        time(&mut hs, http::header::EXPIRES, x.expires, TimestampFormat::HttpDate)?;
-        time(&mut hs, http::header::LAST_MODIFIED, x.last_modified, TimestampFormat::HttpDate)?;
-        metadata(&mut hs, x.metadata)?;
-        number(&mut hs, h::X_AMZ_MISSING_META, x.missing_meta);
-        text(&mut hs, h::X_AMZ_OBJECT_LOCK_LEGAL_HOLD, x.object_lock_legal_hold_status.as_ref().map(|v| v.as_str()))?;
-        text(&mut hs, h::X_AMZ_OBJECT_LOCK_MODE, x.object_lock_mode.as_ref().map(|v| v.as_str()))?;
-        time(&mut hs, h::X_AMZ_OBJECT_LOCK_RETAIN_UNTIL_DATE, x.object_lock_retain_until_date, TimestampFormat::DateTime)?;
-        number(&mut hs, h::X_AMZ_MP_PARTS_COUNT, x.parts_count);
-        text(&mut hs, h::X_AMZ_REPLICATION_STATUS, x.replication_status.as_ref().map(|v| v.as_str()))?;
-        text(&mut hs, h::X_AMZ_REQUEST_CHARGED, x.request_charged.as_ref().map(|v| v.as_str()))?;
-        text(&mut hs, h::X_AMZ_RESTORE, x.restore)?;
-        text(&mut hs, h::X_AMZ_SERVER_SIDE_ENCRYPTION_CUSTOMER_ALGORITHM, x.sse_customer_algorithm)?;
-        text(&mut hs, h::X_AMZ_SERVER_SIDE_ENCRYPTION_CUSTOMER_KEY_MD5, x.sse_customer_key_md5)?;
-        text(&mut hs, h::X_AMZ_SERVER_SIDE_ENCRYPTION_AWS_KMS_KEY_ID, x.ssekms_key_id)?;
-        text(&mut hs, h::X_AMZ_SERVER_SIDE_ENCRYPTION, x.server_side_encryption.as_ref().map(|v| v.as_str()))?;
-        text(&mut hs, h::X_AMZ_STORAGE_CLASS, x.storage_class.as_ref().map(|v| v.as_str()))?;
+        let body = x.body.take().map(Body::from).unwrap_or_default();
         number(&mut hs, h::X_AMZ_TAGGING_COUNT, x.tag_count);
-        text(&mut hs, h::X_AMZ_VERSION_ID, x.version_id)?;
-        text(&mut hs, h::X_AMZ_WEBSITE_REDIRECT_LOCATION, x.website_redirect_location)?;
-        let body = x.body.map(Body::from).unwrap_or_default();
+        object_headers!(&mut hs, x)?;
         if custom.get(http::header::TRANSFER_ENCODING).is_some_and(|v| v.as_bytes() == b"chunked") {
             // s3s's special case (its issue 80): a chunked answer has no length.
             hs.remove(http::header::CONTENT_LENGTH);
@@ -525,45 +537,8 @@ mod encode {
     pub(super) fn head_object(out: S3Response<HeadObjectOutput>) -> Option<http::Response<Body>> {
         let S3Response { output: x, status, headers: custom, extensions } = out;
         let mut hs = Headers::with_capacity(16);
-        text(&mut hs, http::header::ACCEPT_RANGES, x.accept_ranges)?;
         text(&mut hs, h::X_AMZ_ARCHIVE_STATUS, x.archive_status.as_ref().map(|v| v.as_str()))?;
-        flag(&mut hs, h::X_AMZ_SERVER_SIDE_ENCRYPTION_BUCKET_KEY_ENABLED, x.bucket_key_enabled);
-        text(&mut hs, http::header::CACHE_CONTROL, x.cache_control)?;
-        text(&mut hs, h::X_AMZ_CHECKSUM_CRC32, x.checksum_crc32)?;
-        text(&mut hs, h::X_AMZ_CHECKSUM_CRC32C, x.checksum_crc32c)?;
-        text(&mut hs, h::X_AMZ_CHECKSUM_CRC64NVME, x.checksum_crc64nvme)?;
-        text(&mut hs, h::X_AMZ_CHECKSUM_SHA1, x.checksum_sha1)?;
-        text(&mut hs, h::X_AMZ_CHECKSUM_SHA256, x.checksum_sha256)?;
-        text(&mut hs, h::X_AMZ_CHECKSUM_TYPE, x.checksum_type.as_ref().map(|v| v.as_str()))?;
-        text(&mut hs, http::header::CONTENT_DISPOSITION, x.content_disposition)?;
-        text(&mut hs, http::header::CONTENT_ENCODING, x.content_encoding)?;
-        text(&mut hs, http::header::CONTENT_LANGUAGE, x.content_language)?;
-        number(&mut hs, http::header::CONTENT_LENGTH, x.content_length);
-        text(&mut hs, http::header::CONTENT_RANGE, x.content_range)?;
-        text(&mut hs, http::header::CONTENT_TYPE, x.content_type)?;
-        flag(&mut hs, h::X_AMZ_DELETE_MARKER, x.delete_marker);
-        if let Some(e) = x.e_tag {
-            hs.insert(http::header::ETAG, e.to_http_header().ok()?);
-        }
-        text(&mut hs, h::X_AMZ_EXPIRATION, x.expiration)?;
-        time(&mut hs, http::header::EXPIRES, x.expires, TimestampFormat::HttpDate)?;
-        time(&mut hs, http::header::LAST_MODIFIED, x.last_modified, TimestampFormat::HttpDate)?;
-        metadata(&mut hs, x.metadata)?;
-        number(&mut hs, h::X_AMZ_MISSING_META, x.missing_meta);
-        text(&mut hs, h::X_AMZ_OBJECT_LOCK_LEGAL_HOLD, x.object_lock_legal_hold_status.as_ref().map(|v| v.as_str()))?;
-        text(&mut hs, h::X_AMZ_OBJECT_LOCK_MODE, x.object_lock_mode.as_ref().map(|v| v.as_str()))?;
-        time(&mut hs, h::X_AMZ_OBJECT_LOCK_RETAIN_UNTIL_DATE, x.object_lock_retain_until_date, TimestampFormat::DateTime)?;
-        number(&mut hs, h::X_AMZ_MP_PARTS_COUNT, x.parts_count);
-        text(&mut hs, h::X_AMZ_REPLICATION_STATUS, x.replication_status.as_ref().map(|v| v.as_str()))?;
-        text(&mut hs, h::X_AMZ_REQUEST_CHARGED, x.request_charged.as_ref().map(|v| v.as_str()))?;
-        text(&mut hs, h::X_AMZ_RESTORE, x.restore)?;
-        text(&mut hs, h::X_AMZ_SERVER_SIDE_ENCRYPTION_CUSTOMER_ALGORITHM, x.sse_customer_algorithm)?;
-        text(&mut hs, h::X_AMZ_SERVER_SIDE_ENCRYPTION_CUSTOMER_KEY_MD5, x.sse_customer_key_md5)?;
-        text(&mut hs, h::X_AMZ_SERVER_SIDE_ENCRYPTION_AWS_KMS_KEY_ID, x.ssekms_key_id)?;
-        text(&mut hs, h::X_AMZ_SERVER_SIDE_ENCRYPTION, x.server_side_encryption.as_ref().map(|v| v.as_str()))?;
-        text(&mut hs, h::X_AMZ_STORAGE_CLASS, x.storage_class.as_ref().map(|v| v.as_str()))?;
-        text(&mut hs, h::X_AMZ_VERSION_ID, x.version_id)?;
-        text(&mut hs, h::X_AMZ_WEBSITE_REDIRECT_LOCATION, x.website_redirect_location)?;
+        object_headers!(&mut hs, x)?;
         Some(respond(status, StatusCode::OK, Body::empty(), hs, custom, extensions))
     }
 
