@@ -59,7 +59,7 @@ pub struct S3 {
     service: S3Service,
     state: Arc<provider::State>,
     /// For the short road's own signature check (fast_path.rs).
-    auth: AuthConfig,
+    auth: Auth,
 }
 
 impl S3 {
@@ -88,10 +88,10 @@ impl S3 {
         expiry::start_sweeper(Arc::downgrade(&state), expiry::day_ms_from_env());
         bodies::start_compactor(Arc::downgrade(&state));
         let mut builder = S3ServiceBuilder::new(Provider { state: state.clone() });
-        builder.set_auth(Auth { keys: auth.keys.clone(), strict: auth.strict });
+        builder.set_auth(Auth::new(&auth));
         builder.set_access(Access { strict: auth.strict, state: state.clone() });
         builder.set_host(Host);
-        Ok(S3 { service: builder.build(), state, auth })
+        Ok(S3 { service: builder.build(), state, auth: Auth::new(&auth) })
     }
 
     pub fn bucket_count(&self) -> usize {
@@ -229,22 +229,36 @@ pub(crate) fn set_body(resp: &mut http::Response<Body>, text: String) {
     *resp.body_mut() = Body::from(text);
 }
 
-struct Auth {
+pub(crate) struct Auth {
     keys: HashMap<String, String>,
     strict: bool,
+}
+
+impl Auth {
+    fn new(config: &AuthConfig) -> Self {
+        Auth { keys: config.keys.clone(), strict: config.strict }
+    }
+
+    /// The secret an access key signs with; None for an unknown key in strict mode.
+    /// Lenient mode: any unknown key signs with nimbus's built-in secret "test".
+    pub(crate) fn secret(&self, access_key: &str) -> Option<&str> {
+        match self.keys.get(access_key) {
+            Some(secret) => Some(secret),
+            None if self.strict => None,
+            None => Some("test"),
+        }
+    }
 }
 
 #[async_trait::async_trait]
 impl S3Auth for Auth {
     async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
-        match self.keys.get(access_key) {
-            Some(secret) => Ok(SecretKey::from(secret.as_str())),
-            None if self.strict => Err(s3_error!(
+        match self.secret(access_key) {
+            Some(secret) => Ok(SecretKey::from(secret)),
+            None => Err(s3_error!(
                 InvalidAccessKeyId,
                 "The AWS Access Key Id you provided does not exist in our records."
             )),
-            // Lenient mode: any access key signs with nimbus's built-in secret "test".
-            None => Ok(SecretKey::from("test")),
         }
     }
 }
