@@ -243,3 +243,20 @@ def test_unusual_but_signed_requests_answer_as_s3s_does(s3, endpoint, bucket):
         assert r.status_code == 200, r.text
     types = {s3.head_object(Bucket=bucket, Key=k)["ContentType"] for k in ("empty-short", "empty-full")}
     assert types == {"binary/octet-stream"}
+
+
+def test_unusual_keys_answer_as_s3s_does(s3, endpoint, bucket):
+    # Keys as botocore sends them: percent-encoded except "/" and "~".
+    from urllib.parse import quote
+
+    keys = ["a b", "ä/ö", "x+y", "%41", "~tilde", "!$&'()*,;=:@", "ünïcødé 日本", "dir//double", "trailing/",
+            "tab\there", "q?x=1#frag", "[brackets]{braces}", "a" * 1024]
+    for key in keys:
+        path = f"/{bucket}/{quote(key, safe='/~')}"
+        short = send(endpoint, "PUT", path, data=key.encode())
+        assert short.status_code == 200, (key, short.text)
+        for method in ("GET", "HEAD"):
+            assert both(endpoint, method, path).status_code == 200, key
+        assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == key.encode()
+    listed = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
+    assert listed == set(keys)
