@@ -124,6 +124,31 @@ def test_ranged_reads_answer_as_s3s_does(endpoint, bucket, objects, method):
     assert r.status_code == 416
 
 
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_conditional_reads_answer_as_s3s_does(endpoint, bucket, objects, method):
+    etag = send(endpoint, "HEAD", f"/{bucket}/plain").headers["etag"]
+    past, future = "Mon, 01 Jan 2001 00:00:00 GMT", "Fri, 01 Jan 2100 00:00:00 GMT"
+    for headers, status in [
+        ({"If-None-Match": etag}, 304),
+        ({"If-None-Match": "*"}, 304),
+        ({"If-None-Match": '"other"'}, 200),
+        ({"If-Match": etag}, 200),
+        ({"If-Match": '"other"'}, 412),
+        ({"If-Modified-Since": future}, 304),
+        ({"If-Modified-Since": past}, 200),
+        ({"If-Unmodified-Since": past}, 412),
+        ({"If-Unmodified-Since": future}, 200),
+        # "If-Match ... true and If-Unmodified-Since ... false: 200" (GetObject reference).
+        ({"If-Match": etag, "If-Unmodified-Since": past}, 200),
+        ({"If-None-Match": '"other"', "If-Modified-Since": future}, 200),
+        ({"If-Match": etag, "Range": "bytes=0-1"}, 206),
+    ]:
+        assert both(endpoint, method, f"/{bucket}/plain", headers=headers).status_code == status, headers
+    # Conditions s3s cannot read take s3s's road, whatever it answers.
+    both(endpoint, method, f"/{bucket}/plain", headers={"If-Modified-Since": "garbage"})
+    both(endpoint, method, f"/{bucket}/plain", headers={"If-None-Match": "unquoted"})
+
+
 def test_read_errors_answer_as_s3s_does(endpoint, bucket):
     r = both(endpoint, "GET", f"/{bucket}/missing")
     assert r.status_code == 404 and "<Code>NoSuchKey</Code>" in r.text

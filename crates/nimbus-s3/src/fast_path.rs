@@ -25,7 +25,7 @@ use std::sync::Arc;
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method, StatusCode};
 use nimbus_wire::sigv4;
-use s3s::dto::{ChecksumMode, GetObjectInput, HeadObjectInput, Metadata, PutObjectInput, Range, Timestamp, TimestampFormat};
+use s3s::dto::{ChecksumMode, ETagCondition, GetObjectInput, HeadObjectInput, Metadata, PutObjectInput, Range, Timestamp, TimestampFormat};
 use s3s::path::S3Path;
 use s3s::{Body, S3Request, S3Response, S3};
 
@@ -87,9 +87,40 @@ fn neutral_header(name: &str) -> bool {
 }
 
 /// Headers a qualifying GetObject or HeadObject may also carry (boto3 asks for
-/// checksums on every GetObject).
+/// checksums on every GetObject; browsers revalidate with the conditions).
 fn read_header(name: &str) -> bool {
-    matches!(name, "range" | "x-amz-checksum-mode")
+    matches!(
+        name,
+        "range" | "x-amz-checksum-mode" | "if-match" | "if-none-match" | "if-modified-since" | "if-unmodified-since"
+    )
+}
+
+/// A read's conditional headers, parsed as s3s parses them; Err when s3s would refuse
+/// one (the request then goes through s3s for its answer).
+struct Conditions {
+    if_match: Option<ETagCondition>,
+    if_none_match: Option<ETagCondition>,
+    if_modified_since: Option<Timestamp>,
+    if_unmodified_since: Option<Timestamp>,
+}
+
+impl Conditions {
+    fn parse(headers: &HeaderMap) -> Result<Self, ()> {
+        let etag = |name: http::header::HeaderName| match headers.get(name) {
+            Some(v) => ETagCondition::parse_http_header(v.as_bytes()).map(Some).map_err(|_| ()),
+            None => Ok(None),
+        };
+        let date = |name: http::header::HeaderName| match headers.get(name) {
+            Some(v) => v.to_str().ok().and_then(|v| Timestamp::parse(TimestampFormat::HttpDate, v).ok()).map(Some).ok_or(()),
+            None => Ok(None),
+        };
+        Ok(Conditions {
+            if_match: etag(http::header::IF_MATCH)?,
+            if_none_match: etag(http::header::IF_NONE_MATCH)?,
+            if_modified_since: date(http::header::IF_MODIFIED_SINCE)?,
+            if_unmodified_since: date(http::header::IF_UNMODIFIED_SINCE)?,
+        })
+    }
 }
 
 /// Headers a qualifying PutObject may also carry: each maps to one input field that
@@ -265,9 +296,11 @@ impl Plan {
         }
     }
 
-    /// Answers a GET or HEAD without consuming `req`. None (an answer that needs
-    /// s3s's encoding: metadata in RFC 2047) sends it through s3s.
+    /// Answers a GET or HEAD without consuming `req`. None (a condition s3s refuses,
+    /// or an answer that needs s3s's encoding: metadata in RFC 2047) sends it through
+    /// s3s.
     pub(crate) async fn read(&self, state: &Arc<State>, req: &http::Request<Body>) -> Option<http::Response<Body>> {
+        let Conditions { if_match, if_none_match, if_modified_since, if_unmodified_since } = Conditions::parse(req.headers()).ok()?;
         let provider = Provider { state: state.clone() };
         let (method, uri, headers) = (req.method().clone(), req.uri().clone(), req.headers().clone());
         let extensions = req.extensions().clone();
@@ -278,11 +311,31 @@ impl Plan {
         let (bucket, key) = (self.bucket.clone(), self.key.clone());
         let answer = match self.op {
             Op::Get => {
-                let input = GetObjectInput { bucket, key, range, checksum_mode, ..Default::default() };
+                let input = GetObjectInput {
+                    bucket,
+                    key,
+                    range,
+                    checksum_mode,
+                    if_match,
+                    if_none_match,
+                    if_modified_since,
+                    if_unmodified_since,
+                    ..Default::default()
+                };
                 provider.get_object(self.request(input, method, uri, headers, extensions)).await.map(encode::get_object)
             }
             Op::Head => {
-                let input = HeadObjectInput { bucket, key, range, checksum_mode, ..Default::default() };
+                let input = HeadObjectInput {
+                    bucket,
+                    key,
+                    range,
+                    checksum_mode,
+                    if_match,
+                    if_none_match,
+                    if_modified_since,
+                    if_unmodified_since,
+                    ..Default::default()
+                };
                 provider.head_object(self.request(input, method, uri, headers, extensions)).await.map(encode::head_object)
             }
             Op::Put => return None,
