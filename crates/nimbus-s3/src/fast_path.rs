@@ -309,33 +309,19 @@ impl Plan {
         let range = headers.get(http::header::RANGE).and_then(|v| v.to_str().ok()).and_then(|v| Range::parse(v).ok());
         let checksum_mode = headers.get(&s3s::header::X_AMZ_CHECKSUM_MODE).and_then(|v| v.to_str().ok()).map(|v| ChecksumMode::from(v.to_string()));
         let (bucket, key) = (self.bucket.clone(), self.key.clone());
+        // GetObjectInput and HeadObjectInput: the same fields in two s3s types.
+        macro_rules! read_input {
+            ($input:ident) => {
+                $input { bucket, key, range, checksum_mode, if_match, if_none_match, if_modified_since, if_unmodified_since, ..Default::default() }
+            };
+        }
         let answer = match self.op {
             Op::Get => {
-                let input = GetObjectInput {
-                    bucket,
-                    key,
-                    range,
-                    checksum_mode,
-                    if_match,
-                    if_none_match,
-                    if_modified_since,
-                    if_unmodified_since,
-                    ..Default::default()
-                };
+                let input = read_input!(GetObjectInput);
                 provider.get_object(self.request(input, method, uri, headers, extensions)).await.map(encode::get_object)
             }
             Op::Head => {
-                let input = HeadObjectInput {
-                    bucket,
-                    key,
-                    range,
-                    checksum_mode,
-                    if_match,
-                    if_none_match,
-                    if_modified_since,
-                    if_unmodified_since,
-                    ..Default::default()
-                };
+                let input = read_input!(HeadObjectInput);
                 provider.head_object(self.request(input, method, uri, headers, extensions)).await.map(encode::head_object)
             }
             Op::Put => return None,
