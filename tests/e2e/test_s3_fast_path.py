@@ -79,12 +79,16 @@ def objects(s3, endpoint, bucket):
     # (boto3 refuses non-ASCII metadata, so it is sent encoded.)
     r = send(endpoint, "PUT", f"/{bucket}/accented", headers={"x-amz-meta-name": "=?UTF-8?B?Y2Fmw6k=?="}, data=b"x")
     assert r.status_code == 200, r.text
+    long_value = base64.b64encode(("é" * 40 + " ü").encode()).decode()
+    r = send(endpoint, "PUT", f"/{bucket}/accented-long", headers={"x-amz-meta-name": f"=?UTF-8?B?{long_value}?="},
+             data=b"x")
+    assert r.status_code == 200, r.text
     s3.put_object(Bucket=bucket, Key="cold", Body=b"x", StorageClass="GLACIER")
     uid = s3.create_multipart_upload(Bucket=bucket, Key="multi")["UploadId"]
     part = s3.upload_part(Bucket=bucket, Key="multi", UploadId=uid, PartNumber=1, Body=b"m" * 100)
     s3.complete_multipart_upload(Bucket=bucket, Key="multi", UploadId=uid,
                                  MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
-    return ["plain", "dressed/a%20b%2Bc%25.txt", "accented", "cold", "multi"]
+    return ["plain", "dressed/a%20b%2Bc%25.txt", "accented", "accented-long", "cold", "multi"]
 
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
@@ -105,6 +109,8 @@ def test_reads_answer_as_s3s_does(endpoint, bucket, objects, method):
     # boto3 asks for checksums on every GetObject.
     r = both(endpoint, method, f"/{bucket}/dressed/a%20b%2Bc%25.txt", headers={"x-amz-checksum-mode": "ENABLED"})
     assert r.headers["x-amz-checksum-sha256"] == base64.b64encode(hashlib.sha256(b"<html/>").digest()).decode()
+    # Metadata outside printable ASCII comes back in RFC 2047 words.
+    assert both(endpoint, method, f"/{bucket}/accented").headers["x-amz-meta-name"] == "=?UTF-8?B?Y2Fmw6k=?="
     # An archived object cannot be read, but can be looked at (HeadObject).
     assert both(endpoint, method, f"/{bucket}/cold").status_code == (403 if method == "GET" else 200)
     assert both(endpoint, method, f"/{bucket}/multi").headers["etag"].endswith('-1"')

@@ -297,8 +297,7 @@ impl Plan {
     }
 
     /// Answers a GET or HEAD without consuming `req`. None (a condition s3s refuses,
-    /// or an answer that needs s3s's encoding: metadata in RFC 2047) sends it through
-    /// s3s.
+    /// or an answer that cannot be encoded) sends it through s3s.
     pub(crate) async fn read(&self, state: &Arc<State>, req: &http::Request<Body>) -> Option<http::Response<Body>> {
         let Conditions { if_match, if_none_match, if_modified_since, if_unmodified_since } = Conditions::parse(req.headers()).ok()?;
         let provider = Provider { state: state.clone() };
@@ -484,16 +483,49 @@ mod encode {
         HeaderValue::from_str(&text).ok()
     }
 
-    /// User metadata; a value needing RFC 2047 encoding is left to s3s (None).
+    /// User metadata, values outside printable ASCII in RFC 2047 words (as s3s writes
+    /// them).
     fn metadata(hs: &mut Headers, value: Option<Metadata>) -> Option<()> {
         for (key, val) in value.into_iter().flatten() {
-            if !val.bytes().all(|b| b.is_ascii() && b >= 0x20 && b != 0x7f) {
-                return None;
-            }
             let name = HeaderName::from_bytes(format!("x-amz-meta-{key}").as_bytes()).ok()?;
-            hs.insert(name, HeaderValue::from_str(&val).ok()?);
+            let value = if val.bytes().all(|b| b.is_ascii() && b >= 0x20 && b != 0x7f) {
+                HeaderValue::from_str(&val).ok()?
+            } else {
+                HeaderValue::from_str(&rfc2047(&val)?).ok()?
+            };
+            hs.insert(name, value);
         }
         Some(())
+    }
+
+    /// s3s's RFC 2047 encoding (its `utils::rfc2047::encode`, private to it): one
+    /// `=?UTF-8?B?<base64>?=` word when its estimate says the word fits in 75
+    /// characters, else words of at most 45 input bytes, cut at character boundaries
+    /// and joined by spaces. None above 1 MiB, which s3s refuses.
+    pub(super) fn rfc2047(value: &str) -> Option<String> {
+        use base64::Engine;
+        const WORD_INPUT: usize = 45;
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s.as_bytes());
+        if value.len() > 1024 * 1024 {
+            return None;
+        }
+        if (value.len() * 4).div_ceil(3) + "=?UTF-8?B??=".len() <= 75 {
+            return Some(format!("=?UTF-8?B?{}?=", b64(value)));
+        }
+        let mut words = Vec::new();
+        let mut i = 0;
+        while i < value.len() {
+            let mut end = (i + WORD_INPUT).min(value.len());
+            while end > i && !value.is_char_boundary(end) {
+                end -= 1;
+            }
+            if end <= i {
+                return None;
+            }
+            words.push(format!("=?UTF-8?B?{}?=", b64(&value[i..end])));
+            i = end;
+        }
+        Some(words.join(" "))
     }
 
     fn respond(status: Option<StatusCode>, default: StatusCode, body: Body, headers: Headers, custom: Headers, extensions: http::Extensions) -> http::Response<Body> {
@@ -623,6 +655,16 @@ mod tests {
         // Year 999 is left to s3s's own formatting.
         let early = time::OffsetDateTime::from_unix_timestamp(-30_610_224_001).unwrap();
         assert!(encode::http_date(early).is_none());
+    }
+
+    #[test]
+    fn metadata_words_are_s3s_words() {
+        assert_eq!(encode::rfc2047("café").as_deref(), Some("=?UTF-8?B?Y2Fmw6k=?="));
+        // Long values are cut into words of 45 bytes, never inside a character.
+        let long = "é".repeat(40);
+        let words = encode::rfc2047(&long).unwrap();
+        assert_eq!(words.split(' ').count(), 2);
+        assert!(words.split(' ').all(|w| w.starts_with("=?UTF-8?B?") && w.ends_with("?=") && w.len() <= 75));
     }
 
     #[test]
