@@ -62,8 +62,9 @@ pub(crate) struct Plan {
     region: s3s::region::Region,
 }
 
-/// Headers every qualifying request may carry: routing, signing and connection
-/// headers, none of which changes what the operation does.
+/// Headers every qualifying request may carry (besides Content-Length, checked on its
+/// own): routing, signing and connection headers, none of which changes what the
+/// operation does.
 fn neutral_header(name: &str) -> bool {
     matches!(
         name,
@@ -79,7 +80,6 @@ fn neutral_header(name: &str) -> bool {
             | "accept-encoding"
             | "connection"
             | "keep-alive"
-            | "content-length"
             | "origin"
             // Temporary credentials' token: nimbus has no STS and reads it on neither road.
             | "x-amz-security-token"
@@ -402,15 +402,7 @@ impl PayloadHash {
 
 /// An operation's error, encoded as s3s encodes it.
 fn error_response(e: s3s::S3Error) -> http::Response<Body> {
-    e.to_http_response().unwrap_or_else(|_| internal_error())
-}
-
-fn internal_error() -> http::Response<Body> {
-    let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>";
-    let mut r = http::Response::new(Body::from(body.to_string()));
-    *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-    r.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
-    r
+    e.to_http_response().unwrap_or_else(|_| crate::internal_error())
 }
 
 /// The three outputs written as s3s's generated serializers write them (same headers,

@@ -180,11 +180,7 @@ impl S3 {
             Ok(resp) => resp,
             Err(e) => {
                 tracing::error!(error = ?e, "S3 request failed");
-                let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>";
-                let mut r = http::Response::new(Body::from(body.to_string()));
-                *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
-                r.headers_mut().insert("content-type", http::HeaderValue::from_static("application/xml"));
-                r
+                internal_error()
             }
         }
     }
@@ -219,6 +215,15 @@ fn interleave_version_listing(resp: &mut http::Response<Body>) {
     let Some(bytes) = resp.body().bytes() else { return };
     let Some(xml) = std::str::from_utf8(&bytes).ok().and_then(|x| versions::interleave_versions(x, &order)) else { return };
     set_body(resp, xml);
+}
+
+/// S3's InternalError answer, for when no error document could be encoded.
+pub(crate) fn internal_error() -> http::Response<Body> {
+    let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>";
+    let mut r = http::Response::new(Body::from(body.to_string()));
+    *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+    r.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/xml"));
+    r
 }
 
 /// Replaces a finished response's body (rewritten XML), and its Content-Length.
