@@ -1,5 +1,6 @@
 //! Object bodies as files: streamed in to a temporary file (MD5 computed on the
-//! way), published by atomic rename, streamed out in chunks. Never whole in memory.
+//! way, large bodies in SIMD lanes beside other uploads: `md5_lanes`), published
+//! by atomic rename, streamed out in chunks. Never whole in memory.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -8,9 +9,11 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use md5::{Digest, Md5};
+use md5_many::Md5State;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
+
+use crate::md5_lanes::LaneMd5;
 
 const CHUNK: usize = 256 * 1024;
 /// Reads of large bodies going out.
@@ -77,7 +80,7 @@ where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
 {
-    let mut hasher = Md5::new();
+    let mut hasher = Md5State::new();
     let mut chunks: Vec<Bytes> = Vec::new();
     let mut size = 0u64;
     while let Some(chunk) = body.next().await {
@@ -103,13 +106,13 @@ where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
 {
-    write_rest(root, Vec::new(), Md5::new(), 0, body, sync).await
+    write_rest(root, Vec::new(), Md5State::new(), 0, body, sync).await
 }
 
-/// Writes `head` (already hashed and counted) and then the rest of `body` to a new
-/// temporary file. One blocking task writes and hashes each chunk as it arrives
-/// (no copies on the way, and no hashing on the async workers).
-async fn write_rest<S, E>(root: &Path, head: Vec<Bytes>, hasher: Md5, size: u64, mut body: S, sync: bool) -> Result<Written, String>
+/// Writes `head` (already hashed into `hasher` and counted) and then the rest of
+/// `body` to a new temporary file. One blocking task hashes and writes the rest,
+/// in runs shared with other uploads' hashing (`md5_lanes`).
+async fn write_rest<S, E>(root: &Path, head: Vec<Bytes>, hasher: Md5State, size: u64, mut body: S, sync: bool) -> Result<Written, String>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
@@ -121,19 +124,21 @@ where
     let writer = tokio::task::spawn_blocking(move || -> Result<Written, String> {
         use std::io::Write;
         let mut file = std::fs::File::create(&path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-        let (mut hasher, mut size) = (hasher, head_len);
         for chunk in &head {
             file.write_all(chunk).map_err(|e| e.to_string())?;
         }
+        let mut size = head_len;
+        let mut md5 = LaneMd5::from_state(hasher, head_len);
+        let mut sink = |run: &[u8]| file.write_all(run).map_err(|e| e.to_string());
         while let Some(chunk) = rx.blocking_recv() {
-            hasher.update(&chunk);
             size += chunk.len() as u64;
-            file.write_all(&chunk).map_err(|e| e.to_string())?;
+            md5.update(&chunk, &mut sink)?;
         }
+        let md5 = md5.finish(&mut sink)?;
         if sync {
             file.sync_all().map_err(|e| e.to_string())?;
         }
-        Ok(Written { tmp: path, size, md5: hasher.finalize().into() })
+        Ok(Written { tmp: path, size, md5 })
     });
     let mut failed = None;
     while let Some(chunk) = body.next().await {
@@ -166,7 +171,7 @@ pub async fn concat(root: &Path, sources: &[PathBuf], sync: bool) -> Result<Writ
     let tmp = root.join("tmp").join(new_id());
     let result = async {
         let mut out = tokio::fs::File::create(&tmp).await.map_err(|e| e.to_string())?;
-        let mut hasher = Md5::new();
+        let mut hasher = Md5State::new();
         let mut size = 0u64;
         let mut buf = vec![0u8; CHUNK];
         for src in sources {

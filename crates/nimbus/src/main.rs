@@ -7,6 +7,12 @@ mod serve;
 
 use clap::Parser;
 
+// mimalloc: glibc's malloc was about 15% of a small S3 request's CPU (its
+// consolidation of freed chunks most of all); mimalloc's thread-local free lists
+// cost a fraction of that.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let cli = cli::Cli::parse();
     let code = match cli.command {
