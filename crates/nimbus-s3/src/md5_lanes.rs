@@ -23,7 +23,7 @@ use std::sync::OnceLock;
 
 /// Bytes an upload accumulates before handing them over: long enough that the
 /// hand-over (a lock and a wake-up) is noise, short enough to bound memory.
-pub const RUN: usize = 1024 * 1024;
+pub const RUN: usize = 256 * 1024;
 /// At most this many runs go into one call (md5-many's widest schedule is
 /// three 16-lane groups).
 const MAX_BATCH: usize = 48;
