@@ -643,6 +643,46 @@ def test_ranges_s3_does_not_serve(endpoint, s3, bucket):
     assert r.status_code == 200 and r.content == body
 
 
+def test_ranges_s3_does_not_serve_on_every_road(endpoint, s3, bucket):
+    # As above, for GETs that carry more than the SDKs' usual headers (an extra
+    # signed header, a response-* override), for HEAD, and for presigned URLs, whose
+    # signature does not cover a Range the browser adds.
+    body = b"0123456789"
+    s3.put_object(Bucket=bucket, Key="r", Body=body)
+    for rng in ["bytes=0-1,5-6", "bytes=abc"]:
+        r = signed(endpoint, "GET", f"/{bucket}/r", headers={"Range": rng, "x-example-trace": "1"})
+        assert (r.status_code, r.content) == (200, body), r.text
+        r = signed(endpoint, "GET", f"/{bucket}/r?response-content-type=text%2Fplain", headers={"Range": rng})
+        assert (r.status_code, r.content, r.headers["Content-Type"]) == (200, body, "text/plain"), r.text
+        r = signed(endpoint, "HEAD", f"/{bucket}/r", headers={"Range": rng, "x-example-trace": "1"})
+        assert (r.status_code, r.headers["Content-Length"]) == (200, "10")
+        url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "r"}, ExpiresIn=300)
+        r = requests.get(url, headers={"Range": rng}, timeout=30)
+        assert (r.status_code, r.content) == (200, body), r.text
+    # A Range S3 serves still gets 206 on those roads.
+    r = signed(endpoint, "GET", f"/{bucket}/r", headers={"Range": "bytes=2-4", "x-example-trace": "1"})
+    assert (r.status_code, r.content, r.headers["Content-Range"]) == (206, b"234", "bytes 2-4/10")
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "r"}, ExpiresIn=300)
+    r = requests.get(url, headers={"Range": "bytes=-3"}, timeout=30)
+    assert (r.status_code, r.content) == (206, b"789")
+
+
+def test_unserved_range_does_not_excuse_a_bad_signature(endpoint, bucket, s3):
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    s3.put_object(Bucket=bucket, Key="r", Body=b"0123456789")
+    req = AWSRequest(method="GET", url=f"{endpoint}/{bucket}/r",
+                     headers={"Range": "bytes=0-1,5-6", "x-example-trace": "1"})
+    req.headers["x-amz-content-sha256"] = hashlib.sha256(b"").hexdigest()
+    S3SigV4Auth(Credentials("test", "test"), "s3", h.REGION).add_auth(req)
+    headers = dict(req.headers.items())
+    headers["x-example-trace"] = "2"  # changed after signing
+    r = requests.get(req.url, headers=headers, timeout=30)
+    assert r.status_code == 403 and "<Code>SignatureDoesNotMatch</Code>" in r.text, r.text
+
+
 def test_list_v1_owner(s3, bucket):
     # ListObjects (v1) Contents carry Owner; ListObjectsV2 only with FetchOwner.
     s3.put_object(Bucket=bucket, Key="a", Body=b"")

@@ -16,9 +16,8 @@
 //! refusal before the operation (signature, permission, names) is s3s's; the
 //! operation's own errors are encoded with s3s's encoder.
 //!
-//! One difference is deliberate: a Range S3 does not serve (several ranges, or not a
-//! byte range) is ignored, as S3 does, where s3s refuses it with 400 (a GET with other
-//! headers still gets s3s's 400).
+//! A Range S3 does not serve (several ranges, or not a byte range) is ignored, as S3
+//! does; on the s3s road, unserved_range.rs takes it off the request first.
 
 use std::sync::Arc;
 

@@ -31,6 +31,7 @@ mod segments;
 mod storage_class;
 mod target;
 mod unread_body;
+mod unserved_range;
 mod versioning;
 mod versions;
 mod website;
@@ -150,7 +151,10 @@ impl S3 {
             };
             let mut resp = match answered {
                 Ok(resp) => resp,
-                Err(req) => self.call(post_filename::substitute(req).await).await,
+                Err(mut req) => {
+                    unserved_range::drop_unserved(&mut req, &self.auth);
+                    self.call(post_filename::substitute(req).await).await
+                }
             };
             interleave_version_listing(&mut resp);
             storage_class::add_error_elements(&mut resp);

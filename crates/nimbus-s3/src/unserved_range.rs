@@ -1,0 +1,77 @@
+//! A `Range` S3 does not serve (several ranges, or not a byte range) is ignored by
+//! S3: 200 and the whole object. s3s refuses it with 400. The short road ignores it
+//! itself (fast_path.rs); for GETs and HEADs that go through s3s it is taken off the
+//! request here first.
+//!
+//! s3s checks the signature of what it receives, so where the client signed the
+//! header (SigV4 in the Authorization header), the request's signature is checked
+//! here and, if it holds, the request is signed again without `Range`, with the
+//! same key, date and scope. A signature that does not hold is left for s3s to
+//! refuse. A presigned URL that signed `Range` (unusual: SDKs sign only `host`) is
+//! left as it is.
+
+use http::HeaderValue;
+use nimbus_wire::sigv4;
+use s3s::dto::Range;
+
+use crate::Auth;
+
+/// Takes an unserved `Range` off `req` (re-signing it if the header was signed).
+pub fn drop_unserved(req: &mut http::Request<s3s::Body>, auth: &Auth) {
+    if !matches!(*req.method(), http::Method::GET | http::Method::HEAD) {
+        return;
+    }
+    let mut ranges = req.headers().get_all(http::header::RANGE).iter();
+    let (Some(range), None) = (ranges.next(), ranges.next()) else { return };
+    // What s3s cannot parse is what it would refuse; text it cannot read is its to refuse.
+    match range.to_str() {
+        Ok(text) if Range::parse(text).is_err() => {}
+        _ => return,
+    }
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().unwrap_or("").to_string();
+    let parts = sigv4::RequestParts { method: req.method().as_str(), path: &path, query: &query, headers: req.headers() };
+    let signed = match sigv4::parse(&parts) {
+        // Anonymous, or SigV2 (whose string to sign leaves Range out).
+        Ok(None) => None,
+        Ok(Some(signed)) if !signed.signed_headers.iter().any(|h| h == "range") => None,
+        Ok(Some(signed)) if signed.kind == sigv4::AuthKind::Header => Some(signed),
+        _ => return,
+    };
+    let Some(signed) = signed else {
+        req.headers_mut().remove(http::header::RANGE);
+        return;
+    };
+    if let Some(authorization) = resign_without_range(&signed, &parts, auth) {
+        let headers = req.headers_mut();
+        headers.remove(http::header::RANGE);
+        headers.insert(http::header::AUTHORIZATION, authorization);
+    }
+}
+
+/// The Authorization header for the request without `Range`, if the client's
+/// signature of it holds.
+fn resign_without_range(signed: &sigv4::ParsedAuth, parts: &sigv4::RequestParts, auth: &Auth) -> Option<HeaderValue> {
+    // Re-sign only what s3s canonicalizes as nimbus-wire's common form does.
+    if sigv4::canonical_uri(parts.path, true) != parts.path || parts.path.contains("%2F") || parts.path.contains("%2f") {
+        return None;
+    }
+    let payload = parts.headers.get("x-amz-content-sha256")?.to_str().ok()?;
+    let secret = auth.secret(&signed.credential.access_key)?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    sigv4::verify(signed, parts, payload, secret, now, true).ok()?;
+    let mut headers = parts.headers.clone();
+    headers.remove(http::header::RANGE);
+    let unsigned = sigv4::ParsedAuth { signed_headers: signed.signed_headers.iter().filter(|h| *h != "range").cloned().collect(), ..signed.clone() };
+    let stripped = sigv4::RequestParts { headers: &headers, ..*parts };
+    let canonical = sigv4::canonical_request(&unsigned, &stripped, payload, true);
+    let signature = sigv4::sign_string(secret, &unsigned.credential, &sigv4::string_to_sign(&unsigned, &canonical));
+    let value = format!(
+        "{} Credential={}/{}, SignedHeaders={}, Signature={signature}",
+        sigv4::ALGORITHM,
+        unsigned.credential.access_key,
+        unsigned.credential.scope(),
+        unsigned.signed_headers.join(";"),
+    );
+    HeaderValue::from_str(&value).ok()
+}
