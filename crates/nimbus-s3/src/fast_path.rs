@@ -192,7 +192,7 @@ pub(crate) fn plan<B>(req: &http::Request<B>, auth: &crate::Auth, state: &State,
     // encoded '/', which s3s decodes before signing), and any Authorization header
     // but the SDKs' exact layout.
     let path = req.uri().path();
-    if sigv4::canonical_uri(path, true) != path || path.contains("%2F") || path.contains("%2f") {
+    if !canonical_as_s3s(path) {
         return None;
     }
     let parts = sigv4::RequestParts { method: req.method().as_str(), path, query, headers };
@@ -228,6 +228,12 @@ pub(crate) fn plan<B>(req: &http::Request<B>, auth: &crate::Auth, state: &State,
         .ok()?;
     let sigv4::ParsedAuth { credential, .. } = signed;
     Some(Plan { op, bucket, key, access_key: credential.access_key, secret_key, region })
+}
+
+/// Is `path` one that s3s and nimbus-wire's common form canonicalize alike: already
+/// in canonical form, and no encoded '/' (which s3s decodes before signing).
+pub(crate) fn canonical_as_s3s(path: &str) -> bool {
+    sigv4::canonical_uri(path, true) == path && !path.contains("%2F") && !path.contains("%2f")
 }
 
 /// Is the Authorization header exactly what the SDKs send (and all s3s accepts):

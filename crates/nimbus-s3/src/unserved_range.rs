@@ -53,7 +53,7 @@ pub fn drop_unserved(req: &mut http::Request<s3s::Body>, auth: &Auth) {
 /// signature of it holds.
 fn resign_without_range(signed: &sigv4::ParsedAuth, parts: &sigv4::RequestParts, auth: &Auth) -> Option<HeaderValue> {
     // Re-sign only what s3s canonicalizes as nimbus-wire's common form does.
-    if sigv4::canonical_uri(parts.path, true) != parts.path || parts.path.contains("%2F") || parts.path.contains("%2f") {
+    if !crate::fast_path::canonical_as_s3s(parts.path) {
         return None;
     }
     let payload = parts.headers.get("x-amz-content-sha256")?.to_str().ok()?;
@@ -74,4 +74,83 @@ fn resign_without_range(signed: &sigv4::ParsedAuth, parts: &sigv4::RequestParts,
         unsigned.signed_headers.join(";"),
     );
     HeaderValue::from_str(&value).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+    fn auth() -> Auth {
+        Auth::new(&nimbus_core::AuthConfig::default())
+    }
+
+    /// A GET signed (secret "test") over host, range, x-amz-content-sha256 and x-amz-date.
+    fn signed_get(range: &str) -> http::Request<s3s::Body> {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let amz_date = sigv4::format_amz_date(now);
+        let mut req = http::Request::get("/bucket/key").body(s3s::Body::empty()).unwrap();
+        let h = req.headers_mut();
+        h.insert("host", HeaderValue::from_static("localhost:4566"));
+        h.insert("range", HeaderValue::from_str(range).unwrap());
+        h.insert("x-amz-content-sha256", HeaderValue::from_static(EMPTY_SHA256));
+        h.insert("x-amz-date", HeaderValue::from_str(&amz_date).unwrap());
+        let credential = sigv4::Credential { access_key: "test".into(), date: amz_date[..8].into(), region: "us-east-1".into(), service: "s3".into() };
+        let signed = sigv4::ParsedAuth {
+            credential,
+            signed_headers: ["host", "range", "x-amz-content-sha256", "x-amz-date"].map(String::from).to_vec(),
+            signature: String::new(),
+            amz_date,
+            kind: sigv4::AuthKind::Header,
+        };
+        let parts = sigv4::RequestParts { method: "GET", path: "/bucket/key", query: "", headers: req.headers() };
+        let canonical = sigv4::canonical_request(&signed, &parts, EMPTY_SHA256, true);
+        let signature = sigv4::sign_string("test", &signed.credential, &sigv4::string_to_sign(&signed, &canonical));
+        let value = format!(
+            "{} Credential=test/{}, SignedHeaders={}, Signature={signature}",
+            sigv4::ALGORITHM,
+            signed.credential.scope(),
+            signed.signed_headers.join(";")
+        );
+        req.headers_mut().insert(http::header::AUTHORIZATION, HeaderValue::from_str(&value).unwrap());
+        req
+    }
+
+    fn verifies(req: &http::Request<s3s::Body>) -> bool {
+        let parts = sigv4::RequestParts { method: "GET", path: "/bucket/key", query: "", headers: req.headers() };
+        let Ok(Some(signed)) = sigv4::parse(&parts) else { return false };
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        sigv4::verify(&signed, &parts, EMPTY_SHA256, "test", now, true).is_ok()
+    }
+
+    #[test]
+    fn a_signed_unserved_range_is_re_signed_away() {
+        let mut req = signed_get("bytes=0-1,5-6");
+        assert!(verifies(&req));
+        drop_unserved(&mut req, &auth());
+        assert!(req.headers().get("range").is_none());
+        assert!(verifies(&req), "re-signed without range");
+        assert!(req.headers()["authorization"].to_str().unwrap().contains("SignedHeaders=host;x-amz-content-sha256;x-amz-date,"));
+    }
+
+    #[test]
+    fn a_served_range_or_a_bad_signature_is_left_alone() {
+        let mut req = signed_get("bytes=0-1");
+        drop_unserved(&mut req, &auth());
+        assert_eq!(req.headers()["range"], "bytes=0-1");
+        let mut req = signed_get("bytes=abc");
+        req.headers_mut().insert("x-amz-date", HeaderValue::from_static("20200101T000000Z"));
+        let before = req.headers()["authorization"].clone();
+        drop_unserved(&mut req, &auth());
+        assert_eq!((req.headers()["range"].to_str().unwrap(), &req.headers()["authorization"]), ("bytes=abc", &before));
+    }
+
+    #[test]
+    fn an_unsigned_unserved_range_is_dropped() {
+        let mut req = http::Request::get("/bucket/key").body(s3s::Body::empty()).unwrap();
+        req.headers_mut().insert("range", HeaderValue::from_static("bytes=0-1,5-6"));
+        drop_unserved(&mut req, &auth());
+        assert!(req.headers().get("range").is_none());
+    }
 }
