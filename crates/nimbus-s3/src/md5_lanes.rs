@@ -146,7 +146,16 @@ impl Combiner {
             let mut batch: Vec<Job> = queue.waiting.drain(..take).collect();
             drop(queue);
             let guard = Hashing(self);
-            self.hash_batch(&mut batch);
+            // Every waiter's run is in this batch: should the SIMD path ever fail,
+            // hash them one by one rather than leave those threads waiting forever.
+            let before: Vec<Md5State> = batch.iter().map(|j| j.state).collect();
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.hash_batch(&mut batch))).is_err() {
+                tracing::error!("batched MD5 failed; hashing the batch's runs one at a time");
+                for (job, state) in batch.iter_mut().zip(before) {
+                    job.state = state;
+                    job.state.update(&job.run);
+                }
+            }
             self.queue.lock().finished.append(&mut batch);
             drop(guard);
             queue = self.queue.lock();
