@@ -50,6 +50,7 @@ impl State {
         match Location::parse(location) {
             Location::Segment { segment, .. } => self.segments.release(segment, size),
             Location::File(file) if !file.is_empty() => {
+                self.mapped.forget(file);
                 let _ = tokio::fs::remove_file(self.object_path(file)).await;
             }
             Location::File(_) => {}
@@ -66,15 +67,33 @@ impl State {
         match Location::parse(&meta.file) {
             Location::Segment { segment, offset } => Ok(whole(self.segments.read(segment, offset + start, len)?)),
             Location::File(file) => {
+                let range = start as usize..(start + len) as usize;
+                if let Some(body) = self.mapped.get(file).filter(|b| b.len() >= range.end) {
+                    return Ok(whole(body.slice(range)));
+                }
                 let f = std::fs::File::open(self.object_path(file))?;
                 if len <= crate::segments::SMALL_BODY_MAX {
                     let mut buf = vec![0u8; len as usize];
                     std::os::unix::fs::FileExt::read_exact_at(&f, &mut buf, start)?;
                     return Ok(whole(Bytes::from(buf)));
                 }
+                self.map_in_background(file, meta.size);
                 Ok(StreamingBlob::wrap(blob::FileStream::spawn(f, start, len)))
             }
         }
+    }
+
+    /// Maps a large body whole for the reads after this one (this one streams).
+    fn map_in_background(&self, file: &str, size: u64) {
+        if !crate::mapped::worth_mapping(size) || !self.mapped.begin(file) {
+            return;
+        }
+        let (mapped, file, path) = (self.mapped.clone(), file.to_string(), self.object_path(file));
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = mapped.map(&file, &path, size) {
+                tracing::debug!(file, error = %e, "S3: body not mapped");
+            }
+        });
     }
 
     /// A whole body in memory (calls from other services, which take small objects).
@@ -167,6 +186,7 @@ pub fn start_compactor(state: Weak<State>) {
             tick.tick().await;
             let Some(state) = state.upgrade() else { return };
             state.compact_segments().await;
+            state.mapped.expire_idle();
         }
     });
 }

@@ -16,6 +16,7 @@ mod error_messages;
 mod expiry;
 mod fast_path;
 mod lifecycle;
+mod mapped;
 mod md5_lanes;
 mod notify;
 mod object_lock;

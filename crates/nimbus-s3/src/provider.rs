@@ -92,6 +92,8 @@ pub struct State {
     pub store: Store,
     /// Small bodies (see `segments.rs`).
     pub(crate) segments: Arc<Segments>,
+    /// Large bodies mapped whole for reading (see `mapped.rs`).
+    pub(crate) mapped: Arc<crate::mapped::MappedBodies>,
     pub(crate) buckets: RwLock<BTreeMap<String, BucketState>>,
     pub(crate) notifier: Notifier,
     /// Serialises read-modify-write changes of bucket configurations.
@@ -170,6 +172,7 @@ impl State {
             sync: durability == Durability::Strict,
             store,
             segments: Arc::new(segments),
+            mapped: Arc::default(),
             buckets: RwLock::new(buckets),
             notifier,
             config_lock: tokio::sync::Mutex::new(()),
