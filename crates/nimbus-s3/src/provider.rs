@@ -525,8 +525,9 @@ struct ObjectAttributesWanted {
 impl ObjectAttributesWanted {
     fn of(list: &[ObjectAttributes]) -> S3Result<Self> {
         let mut w = ObjectAttributesWanted { etag: false, checksum: false, parts: false, size: false, storage_class: false };
-        for a in list {
-            match a.as_str().trim() {
+        // s3s hands the header over as one value: the names are comma-separated.
+        for a in list.iter().flat_map(|a| a.as_str().split(',')) {
+            match a.trim() {
                 ObjectAttributes::ETAG => w.etag = true,
                 ObjectAttributes::CHECKSUM => w.checksum = true,
                 ObjectAttributes::OBJECT_PARTS => w.parts = true,
