@@ -2735,6 +2735,65 @@ mod tests {
     }
 
     #[test]
+    fn headers_stored_before_default_checksums_still_load() {
+        // A row written before checksums and part checksums were kept.
+        let old: ObjHeaders = serde_json::from_str(r#"{"content_type":"text/plain","parts_count":2,"part_sizes":[5,1]}"#).unwrap();
+        assert_eq!((old.checksum.as_ref(), old.part_checksums.len()), (None, 0));
+        let enabled = ChecksumMode::from_static(ChecksumMode::ENABLED);
+        assert_eq!(reported_checksum(&old, Some(&enabled), Read::All), Default::default());
+        assert_eq!(reported_checksum(&old, Some(&enabled), Read::Part { n: 1, whole: false }), Default::default());
+        // Nothing new is written for an object without them.
+        assert!(!serde_json::to_string(&old).unwrap().contains("checksum"));
+    }
+
+    #[test]
+    fn reads_report_the_checksum_that_describes_their_bytes() {
+        let full = ObjHeaders { checksum: Some(checksums::Stored { algorithm: "CRC64NVME".into(), value: "AAAAAAAAAAA=".into() }), ..Default::default() };
+        let enabled = ChecksumMode::from_static(ChecksumMode::ENABLED);
+        let (fields, kind) = reported_checksum(&full, Some(&enabled), Read::All);
+        assert_eq!((fields[2].as_deref(), kind.as_ref().map(|k| k.as_str())), (Some("AAAAAAAAAAA="), Some(ChecksumType::FULL_OBJECT)));
+        assert_eq!(reported_checksum(&full, None, Read::All), Default::default());
+        assert_eq!(reported_checksum(&full, Some(&enabled), Read::Range), Default::default());
+        assert!(matches!(Read::of(false, Some(1), 0, 7, 7), Read::Part { n: 1, whole: true }));
+        assert!(matches!(Read::of(true, None, 0, 7, 7), Read::Range));
+        assert!(matches!(Read::of(false, None, 0, 7, 7), Read::All));
+    }
+
+    #[test]
+    fn completed_uploads_checksum_their_whole_bytes_unless_composite() {
+        let mut upload = ObjHeaders::default();
+        assert_eq!(whole_object_algorithm(&upload), Some("CRC64NVME"));
+        upload.checksum_algorithm = Some("SHA256".into());
+        assert_eq!(whole_object_algorithm(&upload), None);
+        upload.checksum_algorithm = Some("CRC32".into());
+        upload.checksum_full_object = true;
+        assert_eq!(whole_object_algorithm(&upload), Some("CRC32"));
+    }
+
+    #[test]
+    fn copies_keep_a_full_object_checksum_and_compute_any_other() {
+        let stored = |a: &str, v: &str| checksums::Stored { algorithm: a.into(), value: v.into() };
+        let keep = |p: CopyChecksum| matches!(p, CopyChecksum::Keep(_));
+        let computes = |p: CopyChecksum, want: &str| matches!(p, CopyChecksum::Compute(a) if a == want);
+        assert!(computes(CopyChecksum::plan(None, None).unwrap(), "CRC64NVME"));
+        assert!(keep(CopyChecksum::plan(None, Some(&stored("CRC32", "AAAAAA=="))).unwrap()));
+        assert!(computes(CopyChecksum::plan(None, Some(&stored("SHA256", "x-2"))).unwrap(), "SHA256"));
+        let sha1 = ChecksumAlgorithm::from_static(ChecksumAlgorithm::SHA1);
+        assert!(computes(CopyChecksum::plan(Some(&sha1), Some(&stored("CRC32", "AAAAAA=="))).unwrap(), "SHA1"));
+        let md5 = ChecksumAlgorithm::from("MD5".to_string());
+        assert_eq!(CopyChecksum::plan(Some(&md5), None).err().map(|e| e.code().as_str().to_string()).as_deref(), Some("InvalidRequest"));
+    }
+
+    #[test]
+    fn object_attribute_names() {
+        let list = vec![ObjectAttributes::from("ETag,Checksum".to_string()), ObjectAttributes::from(" ObjectSize".to_string())];
+        let w = ObjectAttributesWanted::of(&list).unwrap();
+        assert!(w.etag && w.checksum && w.size && !w.parts && !w.storage_class);
+        let bad = vec![ObjectAttributes::from("ETag,Colour".to_string())];
+        assert_eq!(ObjectAttributesWanted::of(&bad).err().map(|e| e.code().as_str().to_string()).as_deref(), Some("InvalidArgument"));
+    }
+
+    #[test]
     fn parts_of_a_multipart_object() {
         let h = ObjHeaders { parts_count: Some(3), part_sizes: vec![5, 5, 2], ..Default::default() };
         assert_eq!(part_span(&h, 12, 1).ok(), Some((0, 5)));
