@@ -13,6 +13,7 @@ use md5_many::Md5State;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
+use crate::checksums::{self, Stored};
 use crate::md5_lanes::LaneMd5;
 
 const CHUNK: usize = 256 * 1024;
@@ -166,12 +167,15 @@ where
     result
 }
 
-/// Concatenates `sources` into a new temporary file (multipart completion, copies).
-pub async fn concat(root: &Path, sources: &[PathBuf], sync: bool) -> Result<Written, String> {
+/// Concatenates `sources` into a new temporary file (multipart completion), computing
+/// `algorithm`'s checksum of the whole on the way (a FULL_OBJECT checksum, S3's
+/// default CRC64NVME among them) so the assembled object is read only once.
+pub async fn concat(root: &Path, sources: &[PathBuf], sync: bool, algorithm: Option<&str>) -> Result<(Written, Option<Stored>), String> {
     let tmp = root.join("tmp").join(new_id());
     let result = async {
         let mut out = tokio::fs::File::create(&tmp).await.map_err(|e| e.to_string())?;
         let mut hasher = Md5State::new();
+        let mut checksum = algorithm.and_then(|a| Some((a, checksums::hasher(a)?)));
         let mut size = 0u64;
         let mut buf = vec![0u8; CHUNK];
         for src in sources {
@@ -183,6 +187,9 @@ pub async fn concat(root: &Path, sources: &[PathBuf], sync: bool) -> Result<Writ
                 }
                 let data = buf.get(..n).unwrap_or_default();
                 hasher.update(data);
+                if let Some((_, h)) = &mut checksum {
+                    h.update(data);
+                }
                 size += n as u64;
                 out.write_all(data).await.map_err(|e| e.to_string())?;
             }
@@ -191,7 +198,8 @@ pub async fn concat(root: &Path, sources: &[PathBuf], sync: bool) -> Result<Writ
         if sync {
             out.sync_all().await.map_err(|e| e.to_string())?;
         }
-        Ok::<_, String>(Written { tmp: tmp.clone(), size, md5: hasher.finalize().into() })
+        let checksum = checksum.and_then(|(a, h)| Some(Stored { algorithm: a.to_string(), value: checksums::finish(h, a)? }));
+        Ok::<_, String>((Written { tmp: tmp.clone(), size, md5: hasher.finalize().into() }, checksum))
     }
     .await;
     if result.is_err() {
@@ -278,8 +286,11 @@ mod tests {
         assert_eq!(hex::encode(w.md5), "5eb63bbbe01eeed093cb22bb8f5acdc3");
         let dest = root.join("objects").join("a");
         publish(&w.tmp, &dest, true).await.unwrap();
-        let c = concat(&root, &[dest.clone(), dest.clone()], false).await.unwrap();
+        let (c, crc) = concat(&root, &[dest.clone(), dest.clone()], false, Some(checksums::DEFAULT)).await.unwrap();
         assert_eq!(c.size, 22);
+        let mut want = checksums::hasher(checksums::DEFAULT).unwrap();
+        want.update(b"hello worldhello world");
+        assert_eq!(crc.map(|c| c.value), checksums::finish(want, checksums::DEFAULT));
         let f = std::fs::File::open(&c.tmp).unwrap();
         let got: Vec<Bytes> = FileStream::spawn(f, 6, 8).map(|r| r.unwrap()).collect().await;
         assert_eq!(got.concat(), b"worldhel");

@@ -87,9 +87,52 @@ impl Stored {
     pub fn is_composite(&self) -> bool {
         self.value.contains('-')
     }
+
+    /// The digest without a composite's `-<parts>` suffix, as GetObjectAttributes
+    /// reports it (the part count is in its ObjectParts).
+    pub fn digest(&self) -> &str {
+        self.value.split_once('-').map_or(self.value.as_str(), |(d, _)| d)
+    }
+}
+
+/// A checksum as a read reports it: the stored value, or one of a composite object's
+/// part checksums (GET/HEAD with `partNumber`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reported<'a> {
+    pub algorithm: &'a str,
+    pub value: &'a str,
+    /// `x-amz-checksum-type: COMPOSITE` (else FULL_OBJECT).
+    pub composite: bool,
+}
+
+impl<'a> Reported<'a> {
+    pub fn of(c: &'a Stored) -> Self {
+        Reported { algorithm: &c.algorithm, value: &c.value, composite: c.is_composite() }
+    }
+}
+
+/// The checksum a GET/HEAD of part `n` (1-based) reports. A composite object's part
+/// has its own stored checksum (reported COMPOSITE); a part that is the whole object
+/// (a simple object's part 1, a one-part upload) has the object's. Any other part of
+/// a full-object checksum has none: S3 keeps no per-part value for those (LocalStack's
+/// AWS-validated tests, localstack/localstack#12842).
+pub fn of_part<'a>(object: Option<&'a Stored>, parts: &'a [String], n: i32, whole: bool) -> Option<Reported<'a>> {
+    let object = object?;
+    if object.is_composite() {
+        let value = parts.get(usize::try_from(n).ok()?.checked_sub(1)?)?;
+        return Some(Reported { algorithm: &object.algorithm, value, composite: true });
+    }
+    whole.then(|| Reported::of(object))
 }
 
 const ALGORITHMS: [&str; 5] = ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"];
+
+/// The checksum S3 computes and keeps for an object written without one: since
+/// December 2024 "if objects are uploaded without a checksum, S3 automatically
+/// attaches the recommended full object CRC-64/NVME (CRC64NVME) checksum" (S3 User
+/// Guide, "Checking object integrity"). s3s's CRC64NVME is crc-fast's (carry-less
+/// multiply SIMD), so computing it on every write costs little next to the MD5.
+pub const DEFAULT: &str = "CRC64NVME";
 
 /// The algorithm's canonical name, or None for one S3 does not know.
 pub fn algorithm(name: &str) -> Option<&'static str> {
@@ -105,11 +148,15 @@ pub fn from_fields(fields: [Option<&String>; 5]) -> Option<Stored> {
 
 /// The five response fields (CRC32, CRC32C, CRC64NVME, SHA1, SHA256) for a checksum.
 pub fn fields(c: Option<&Stored>) -> [Option<String>; 5] {
+    reported_fields(c.map(Reported::of))
+}
+
+/// The five response fields for a checksum as a read reports it.
+pub fn reported_fields(c: Option<Reported<'_>>) -> [Option<String>; 5] {
     let mut out: [Option<String>; 5] = Default::default();
     if let Some(c) = c {
-        let order = ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"];
-        if let Some(i) = order.iter().position(|a| *a == c.algorithm) {
-            out[i] = Some(c.value.clone());
+        if let Some(i) = ALGORITHMS.iter().position(|a| *a == c.algorithm) {
+            out[i] = Some(c.value.to_string());
         }
     }
     out
@@ -182,6 +229,34 @@ mod tests {
         assert_eq!(composite("SHA256", &[&b64(&a), &b64(&b)]), Some(want));
         assert_eq!(composite("CRC64NVME", &["AAAAAAAAAAA="]), None);
         assert_eq!(composite("SHA256", &["not base64!"]), None);
+    }
+
+    #[test]
+    fn crc64nvme_is_crc_64_nvme() {
+        // The catalogue's check value: CRC-64/NVME("123456789") = 0xAE8B14860A799888.
+        let mut h = hasher(DEFAULT).unwrap();
+        h.update(b"1234");
+        h.update(b"56789");
+        assert_eq!(finish(h, DEFAULT), Some(b64(&0xAE8B_1486_0A79_9888u64.to_be_bytes())));
+        // The empty body's (every zero-length PUT stores it).
+        assert_eq!(finish(hasher(DEFAULT).unwrap(), DEFAULT), Some(b64(&[0; 8])));
+    }
+
+    #[test]
+    fn part_reads_report_part_checksums() {
+        let composite = Stored { algorithm: "SHA256".into(), value: "Y29tcG9zaXRl-2".into() };
+        let parts = vec!["cGFydDE=".to_string(), "cGFydDI=".to_string()];
+        let want = Reported { algorithm: "SHA256", value: "cGFydDI=", composite: true };
+        assert_eq!(of_part(Some(&composite), &parts, 2, false), Some(want));
+        assert_eq!(of_part(Some(&composite), &parts, 3, false), None);
+        assert_eq!(of_part(Some(&composite), &parts, 0, false), None);
+        assert_eq!(composite.digest(), "Y29tcG9zaXRl");
+        // A full-object checksum describes a part only when the part is the object.
+        let full = Stored { algorithm: DEFAULT.into(), value: "AAAAAAAAAAA=".into() };
+        assert_eq!(of_part(Some(&full), &[], 1, true), Some(Reported::of(&full)));
+        assert_eq!(of_part(Some(&full), &[], 1, false), None);
+        assert_eq!(of_part(None, &parts, 1, true), None);
+        assert_eq!(reported_fields(of_part(Some(&composite), &parts, 1, false))[4].as_deref(), Some("cGFydDE="));
     }
 
     #[test]

@@ -94,6 +94,10 @@ pub struct ObjHeaders {
     /// Empty for simple objects and for objects completed before it was kept.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub part_sizes: Vec<u64>,
+    /// A composite checksum's part checksums (same algorithm), in part order: a GET or
+    /// HEAD of one part reports its own. Empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub part_checksums: Vec<String>,
     /// The object's checksum (`x-amz-checksum-*`), returned with `x-amz-checksum-mode`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checksum: Option<crate::checksums::Stored>,

@@ -454,21 +454,17 @@ fn check_range_or_part<T>(range: Option<&T>, part_number: Option<i32>) -> S3Resu
     Ok(())
 }
 
-/// A FULL_OBJECT multipart checksum: `algorithm` over the assembled object's bytes.
-/// (S3 combines the parts' CRCs arithmetically; reading the object once gives the same.)
-async fn full_object_checksum(path: &std::path::Path, algorithm: &str) -> Option<checksums::Stored> {
-    use tokio::io::AsyncReadExt;
-    let mut hasher = checksums::hasher(algorithm)?;
-    let mut file = tokio::fs::File::open(path).await.ok()?;
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buf).await.ok()?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
+/// The algorithm of a completed upload's checksum over its assembled bytes: a
+/// FULL_OBJECT upload's, or S3's default CRC64NVME when the upload named none ("S3 now
+/// stores a CRC-based whole-object checksum in object metadata, even for multipart
+/// uploads", AWS What's New, 2024-12-01). S3 combines the parts' CRCs arithmetically;
+/// reading the object once while assembling it gives the same value. None: composite.
+fn whole_object_algorithm(upload: &ObjHeaders) -> Option<&str> {
+    match upload.checksum_algorithm.as_deref() {
+        None => Some(checksums::DEFAULT),
+        Some(a) if upload.checksum_full_object => Some(a),
+        Some(_) => None,
     }
-    Some(checksums::Stored { algorithm: algorithm.to_string(), value: checksums::finish(hasher, algorithm)? })
 }
 
 /// `x-amz-checksum-type` of a stored checksum.
@@ -476,11 +472,168 @@ fn checksum_type(c: &checksums::Stored) -> ChecksumType {
     ChecksumType::from_static(if c.is_composite() { ChecksumType::COMPOSITE } else { ChecksumType::FULL_OBJECT })
 }
 
-/// The checksum GET/HEAD report: only with `x-amz-checksum-mode: ENABLED`, and only
-/// when the whole object is read (a range's bytes would not match it).
-fn reported_checksum<'a>(h: &'a ObjHeaders, mode: Option<&ChecksumMode>, whole: bool) -> Option<&'a checksums::Stored> {
-    let enabled = mode.is_some_and(|m| m.as_str() == ChecksumMode::ENABLED);
-    h.checksum.as_ref().filter(|_| enabled && whole)
+/// A copy's checksum. A copy is one write, so "the checksum of the copied object is a
+/// direct checksum of the full object" (S3 User Guide, "Checking object integrity"):
+/// of the algorithm the request names, else the source's, else S3's default CRC64NVME
+/// ("present if the object being copied was uploaded with the CRC64NVME checksum
+/// algorithm, or if the object was uploaded without a checksum", CopyObjectResult).
+/// A source's full-object value of that algorithm still describes the bytes and is
+/// kept; anything else (a composite, another algorithm, none) is computed.
+enum CopyChecksum {
+    Keep(checksums::Stored),
+    Compute(&'static str),
+}
+
+impl CopyChecksum {
+    fn plan(requested: Option<&ChecksumAlgorithm>, source: Option<&checksums::Stored>) -> S3Result<Self> {
+        let requested = match requested {
+            Some(a) => Some(checksums::algorithm(a.as_str()).ok_or_else(unsupported_checksum_algorithm)?),
+            None => None,
+        };
+        let algorithm = requested.or_else(|| source.and_then(|s| checksums::algorithm(&s.algorithm))).unwrap_or(checksums::DEFAULT);
+        Ok(match source {
+            Some(s) if s.algorithm == algorithm && !s.is_composite() => CopyChecksum::Keep(s.clone()),
+            _ => CopyChecksum::Compute(algorithm),
+        })
+    }
+
+    fn hasher(&self) -> Option<s3s::checksum::ChecksumHasher> {
+        match self {
+            CopyChecksum::Keep(_) => None,
+            CopyChecksum::Compute(a) => checksums::hasher(a),
+        }
+    }
+
+    fn finish(self, hasher: Option<s3s::checksum::ChecksumHasher>) -> Option<checksums::Stored> {
+        match self {
+            CopyChecksum::Keep(s) => Some(s),
+            CopyChecksum::Compute(a) => Some(checksums::Stored { algorithm: a.to_string(), value: checksums::finish(hasher?, a)? }),
+        }
+    }
+}
+
+fn unsupported_checksum_algorithm() -> S3Error {
+    s3_error!(InvalidRequest, "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
+}
+
+/// The attributes a GetObjectAttributes request names (`x-amz-object-attributes`).
+struct ObjectAttributesWanted {
+    etag: bool,
+    checksum: bool,
+    parts: bool,
+    size: bool,
+    storage_class: bool,
+}
+
+impl ObjectAttributesWanted {
+    fn of(list: &[ObjectAttributes]) -> S3Result<Self> {
+        let mut w = ObjectAttributesWanted { etag: false, checksum: false, parts: false, size: false, storage_class: false };
+        // s3s hands the header over as one value: the names are comma-separated.
+        for a in list.iter().flat_map(|a| a.as_str().split(',')) {
+            match a.trim() {
+                ObjectAttributes::ETAG => w.etag = true,
+                ObjectAttributes::CHECKSUM => w.checksum = true,
+                ObjectAttributes::OBJECT_PARTS => w.parts = true,
+                ObjectAttributes::OBJECT_SIZE => w.size = true,
+                ObjectAttributes::STORAGE_CLASS => w.storage_class = true,
+                _ => return Err(s3_error!(InvalidArgument, "Invalid attribute name specified.")),
+            }
+        }
+        Ok(w)
+    }
+}
+
+/// The object's checksum as GetObjectAttributes reports it: a composite one without
+/// its `-<parts>` suffix (the count is ObjectParts' TotalPartsCount).
+fn attribute_checksum(c: &checksums::Stored) -> Checksum {
+    let digest = checksums::Stored { algorithm: c.algorithm.clone(), value: c.digest().to_string() };
+    let [crc32, crc32c, crc64nvme, sha1, sha256] = checksums::fields(Some(&digest));
+    Checksum {
+        checksum_crc32: crc32,
+        checksum_crc32c: crc32c,
+        checksum_crc64nvme: crc64nvme,
+        checksum_sha1: sha1,
+        checksum_sha256: sha256,
+        checksum_type: Some(checksum_type(c)),
+    }
+}
+
+/// A multipart object's ObjectParts. The parts themselves are listed (paged like
+/// ListParts) only when they have checksums: "if a additional checksum ... isn't
+/// applied to the object specified in the request, the response doesn't return Part"
+/// (GetObjectAttributesParts, S3 API reference), and a full-object checksum keeps none
+/// per part.
+fn attribute_parts(h: &ObjHeaders, total: i32, max_parts: Option<i32>, marker: Option<i32>) -> S3Result<GetObjectAttributesParts> {
+    let algorithm = h.checksum.as_ref().filter(|c| c.is_composite() && h.part_checksums.len() == h.part_sizes.len()).map(|c| c.algorithm.as_str());
+    let Some(algorithm) = algorithm else {
+        return Ok(GetObjectAttributesParts { total_parts_count: Some(total), ..Default::default() });
+    };
+    let max = page_size(max_parts, "max-parts")?;
+    let from = usize::try_from(marker.unwrap_or(0).max(0)).unwrap_or(0);
+    let parts: Vec<ObjectPart> = h
+        .part_sizes
+        .iter()
+        .zip(&h.part_checksums)
+        .enumerate()
+        .skip(from)
+        .take(max)
+        .map(|(i, (size, value))| {
+            let [crc32, crc32c, crc64nvme, sha1, sha256] = checksums::reported_fields(Some(checksums::Reported { algorithm, value, composite: true }));
+            ObjectPart {
+                part_number: Some(i as i32 + 1),
+                size: Some(*size as i64),
+                checksum_crc32: crc32,
+                checksum_crc32c: crc32c,
+                checksum_crc64nvme: crc64nvme,
+                checksum_sha1: sha1,
+                checksum_sha256: sha256,
+            }
+        })
+        .collect();
+    let truncated = from + parts.len() < h.part_sizes.len();
+    Ok(GetObjectAttributesParts {
+        total_parts_count: Some(total),
+        part_number_marker: marker,
+        next_part_number_marker: parts.last().and_then(|p| p.part_number),
+        max_parts: Some(max as i32),
+        is_truncated: Some(truncated),
+        parts: Some(parts),
+    })
+}
+
+/// What GET/HEAD read of an object: all of it, a byte range, or part `n` (`whole`
+/// when that part is all of the object).
+#[derive(Clone, Copy)]
+enum Read {
+    All,
+    Range,
+    Part { n: i32, whole: bool },
+}
+
+impl Read {
+    fn of(range: bool, part: Option<i32>, start: u64, len: u64, size: u64) -> Self {
+        match (part, range) {
+            (Some(n), _) => Read::Part { n, whole: start == 0 && len == size },
+            (None, true) => Read::Range,
+            (None, false) => Read::All,
+        }
+    }
+}
+
+/// The checksum fields and type GET/HEAD report: only with `x-amz-checksum-mode:
+/// ENABLED`; the object's for the whole object, a part's for a part (see
+/// `checksums::of_part`), none for a byte range (its bytes would not match).
+fn reported_checksum(h: &ObjHeaders, mode: Option<&ChecksumMode>, read: Read) -> ([Option<String>; 5], Option<ChecksumType>) {
+    if !mode.is_some_and(|m| m.as_str() == ChecksumMode::ENABLED) {
+        return Default::default();
+    }
+    let reported = match read {
+        Read::All => h.checksum.as_ref().map(checksums::Reported::of),
+        Read::Range => None,
+        Read::Part { n, whole } => checksums::of_part(h.checksum.as_ref(), &h.part_checksums, n, whole),
+    };
+    let kind = reported.map(|r| ChecksumType::from_static(if r.composite { ChecksumType::COMPOSITE } else { ChecksumType::FULL_OBJECT }));
+    (checksums::reported_fields(reported), kind)
 }
 
 /// `Content-Range` of a partial answer (None when empty: there is no last byte to name).
@@ -732,7 +885,7 @@ impl Provider {
     /// one is streamed to a temporary file. `small_max` 0 always gives a file (parts).
     /// Returns the body's checksum: the trailer's or the `declared` header's (each
     /// checked against the body: s3s checks neither), else one computed with `compute`
-    /// (a multipart upload's algorithm).
+    /// (a multipart upload's algorithm, S3's default CRC64NVME for a PutObject).
     async fn receive_body(
         &self,
         body: Option<StreamingBlob>,
@@ -743,7 +896,8 @@ impl Provider {
     ) -> S3Result<(blob::Received, Option<checksums::Stored>)> {
         let body = body.unwrap_or_else(|| StreamingBlob::wrap(futures_util::stream::empty::<Result<bytes::Bytes, std::io::Error>>()));
         let declared = declared.filter(|_| trailer.is_none());
-        let algorithm = declared.as_ref().and_then(|d| checksums::algorithm(&d.algorithm)).or(compute);
+        // A trailer's checksum is the body's checksum: nothing else needs computing.
+        let algorithm = declared.as_ref().and_then(|d| checksums::algorithm(&d.algorithm)).or(compute).filter(|_| trailer.is_none());
         let computing = algorithm.and_then(|a| Some((a, parking_lot::Mutex::new(checksums::hasher(a)?))));
         let body = futures_util::StreamExt::inspect(body, |chunk| {
             if let Ok(b) = chunk {
@@ -1413,7 +1567,9 @@ impl s3s::S3 for Provider {
             input.checksum_sha1.as_ref(),
             input.checksum_sha256.as_ref(),
         ]);
-        let (received, checksum) = self.receive_body(input.body, trailer.as_ref(), SMALL_BODY_MAX, declared, None).await?;
+        // Without a checksum from the client S3 computes and keeps its default one, and
+        // reports it like a client's (PutObject API reference, ChecksumCRC64NVME).
+        let (received, checksum) = self.receive_body(input.body, trailer.as_ref(), SMALL_BODY_MAX, declared, Some(checksums::DEFAULT)).await?;
         let (size, md5) = (received.size(), *received.md5());
         let checked = check_content_md5(input.content_md5.as_deref(), &md5)
             .and_then(|()| match input.content_length {
@@ -1505,7 +1661,7 @@ impl s3s::S3 for Provider {
         if anonymous && overrides.contains(&true) {
             return Err(s3_error!(InvalidRequest, "Request specific response headers cannot be used for anonymous GET requests."));
         }
-        let (found, body, (len, content_range)) = self.open_body(&input.bucket, &input.key, input.version_id.as_deref(), |found| {
+        let (found, body, (len, content_range, read)) = self.open_body(&input.bucket, &input.key, input.version_id.as_deref(), |found| {
             let meta = &found.meta;
             storage_class::check_get(&meta.headers)?;
             check_read_conditions(
@@ -1516,25 +1672,26 @@ impl s3s::S3 for Provider {
                 input.if_unmodified_since.as_ref(),
             )?;
             check_range_or_part(input.range.as_ref(), input.part_number)?;
-            Ok(match (&input.range, input.part_number) {
+            let (start, len, content_range) = match (&input.range, input.part_number) {
                 (_, Some(n)) => {
                     let (start, len) = part_span(&meta.headers, meta.size, n)?;
-                    (start, len, (len, content_range(start, len, meta.size)))
+                    (start, len, content_range(start, len, meta.size))
                 }
-                (None, None) => (0, meta.size, (meta.size, None)),
+                (None, None) => (0, meta.size, None),
                 (Some(r), None) => {
                     let range = r.check(meta.size).map_err(|_| s3_error!(InvalidRange, "The requested range is not satisfiable"))?;
                     let (start, end) = (range.start, range.end);
-                    (start, end - start, (end - start, Some(format!("bytes {}-{}/{}", start, end.saturating_sub(1), meta.size))))
+                    (start, end - start, Some(format!("bytes {}-{}/{}", start, end.saturating_sub(1), meta.size)))
                 }
-            })
+            };
+            let read = Read::of(input.range.is_some(), input.part_number, start, len, meta.size);
+            Ok((start, len, (len, content_range, read)))
         })?;
         let meta = &found.meta;
         let h = &meta.headers;
         let (class, restore) = storage_class::read_headers(h);
         let (lock_mode, lock_until, legal_hold) = crate::object_lock::response_headers(h);
-        let checksum = reported_checksum(h, input.checksum_mode.as_ref(), content_range.is_none() && input.part_number.is_none());
-        let [crc32, crc32c, crc64nvme, sha1, sha256] = checksums::fields(checksum);
+        let ([crc32, crc32c, crc64nvme, sha1, sha256], checksum_type) = reported_checksum(h, input.checksum_mode.as_ref(), read);
         let enc = encryption::reported(h);
         let output = GetObjectOutput {
             server_side_encryption: enc.algorithm,
@@ -1545,7 +1702,7 @@ impl s3s::S3 for Provider {
             checksum_crc64nvme: crc64nvme,
             checksum_sha1: sha1,
             checksum_sha256: sha256,
-            checksum_type: checksum.map(checksum_type),
+            checksum_type,
             storage_class: class,
             restore,
             body: Some(body),
@@ -1579,6 +1736,29 @@ impl s3s::S3 for Provider {
         Ok(resp)
     }
 
+    async fn get_object_attributes(&self, req: S3Request<GetObjectAttributesInput>) -> S3Result<S3Response<GetObjectAttributesOutput>> {
+        let input = req.input;
+        let wanted = ObjectAttributesWanted::of(&input.object_attributes)?;
+        let found = self.state.lookup(&input.bucket, &input.key, input.version_id.as_deref())?;
+        let meta = &found.meta;
+        let h = &meta.headers;
+        let object_parts = match h.parts_count.filter(|_| wanted.parts) {
+            Some(total) => Some(attribute_parts(h, total, input.max_parts, input.part_number_marker)?),
+            None => None,
+        };
+        Ok(S3Response::new(GetObjectAttributesOutput {
+            checksum: h.checksum.as_ref().filter(|_| wanted.checksum).map(attribute_checksum),
+            e_tag: wanted.etag.then(|| etag(&meta.etag)),
+            object_parts,
+            object_size: wanted.size.then_some(meta.size as i64),
+            // Unlike HeadObject's header, the attribute names STANDARD too.
+            storage_class: wanted.storage_class.then(|| StorageClass::from(h.storage_class.clone().unwrap_or_else(|| StorageClass::STANDARD.to_string()))),
+            last_modified: Some(ts(meta.modified)),
+            version_id: found.version_header(),
+            ..Default::default()
+        }))
+    }
+
     async fn head_object(&self, req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
         let input = req.input;
         let found = self.state.lookup(&input.bucket, &input.key, input.version_id.as_deref())?;
@@ -1591,22 +1771,22 @@ impl s3s::S3 for Provider {
             input.if_unmodified_since.as_ref(),
         )?;
         check_range_or_part(input.range.as_ref(), input.part_number)?;
-        let (len, content_range) = match (&input.range, input.part_number) {
+        let (start, len, content_range) = match (&input.range, input.part_number) {
             (_, Some(n)) => {
                 let (start, len) = part_span(&meta.headers, meta.size, n)?;
-                (len, content_range(start, len, meta.size))
+                (start, len, content_range(start, len, meta.size))
             }
-            (None, None) => (meta.size, None),
+            (None, None) => (0, meta.size, None),
             (Some(r), None) => {
                 let range = r.check(meta.size).map_err(|_| s3_error!(InvalidRange, "The requested range is not satisfiable"))?;
-                (range.end - range.start, Some(format!("bytes {}-{}/{}", range.start, range.end.saturating_sub(1), meta.size)))
+                (range.start, range.end - range.start, Some(format!("bytes {}-{}/{}", range.start, range.end.saturating_sub(1), meta.size)))
             }
         };
+        let read = Read::of(input.range.is_some(), input.part_number, start, len, meta.size);
         let h = &meta.headers;
         let (class, restore) = storage_class::read_headers(h);
         let (lock_mode, lock_until, legal_hold) = crate::object_lock::response_headers(h);
-        let checksum = reported_checksum(h, input.checksum_mode.as_ref(), content_range.is_none() && input.part_number.is_none());
-        let [crc32, crc32c, crc64nvme, sha1, sha256] = checksums::fields(checksum);
+        let ([crc32, crc32c, crc64nvme, sha1, sha256], checksum_type) = reported_checksum(h, input.checksum_mode.as_ref(), read);
         let enc = encryption::reported(h);
         let output = HeadObjectOutput {
             server_side_encryption: enc.algorithm,
@@ -1617,7 +1797,7 @@ impl s3s::S3 for Provider {
             checksum_crc64nvme: crc64nvme,
             checksum_sha1: sha1,
             checksum_sha256: sha256,
-            checksum_type: checksum.map(checksum_type),
+            checksum_type,
             storage_class: class,
             restore,
             accept_ranges: Some("bytes".into()),
@@ -1806,9 +1986,8 @@ impl s3s::S3 for Provider {
         headers.acl = acl;
         // Not copied from the source: only what this request names (S3 API reference).
         headers.website_redirect_location = website_redirect(input.website_redirect_location)?;
-        // A full-object checksum still describes the copied bytes; a composite one
-        // describes parts the copy does not have.
-        headers.checksum = meta.headers.checksum.clone().filter(|c| !c.is_composite());
+        let plan = CopyChecksum::plan(input.checksum_algorithm.as_ref(), meta.headers.checksum.as_ref())?;
+        headers.part_checksums.clear();
         // The copy is in the class the request names (STANDARD by default), not restored.
         headers.storage_class = storage_class::stored(class);
         headers.restore = None;
@@ -1822,7 +2001,15 @@ impl s3s::S3 for Provider {
             None,
         )?;
         lock.apply(&mut headers, now_ms());
+        let computing = plan.hasher().map(parking_lot::Mutex::new);
+        let body = futures_util::StreamExt::inspect(body, |chunk| {
+            if let (Ok(b), Some(h)) = (chunk, &computing) {
+                h.lock().update(b);
+            }
+        });
         let received = blob::receive(&self.state.root, body, self.state.sync, SMALL_BODY_MAX).await.map_err(internal)?;
+        headers.checksum = plan.finish(computing.map(parking_lot::Mutex::into_inner));
+        let checksum = headers.checksum.clone();
         let size = received.size();
         // A copy is a new single-part object: its ETag is the MD5 of its bytes even when
         // the source was a multipart upload ("Objects created by the PUT Object, POST
@@ -1858,8 +2045,18 @@ impl s3s::S3 for Provider {
             return Err(e);
         }
         self.state.emit(&ctx, "ObjectCreated:Copy", &bucket, &key, Some(&ObjMeta::event(size, &copy_etag)), version.event_id());
+        let [crc32, crc32c, crc64nvme, sha1, sha256] = checksums::fields(checksum.as_ref());
         Ok(S3Response::new(CopyObjectOutput {
-            copy_object_result: Some(CopyObjectResult { e_tag: Some(etag(&copy_etag)), last_modified: Some(ts(now)), ..Default::default() }),
+            copy_object_result: Some(CopyObjectResult {
+                e_tag: Some(etag(&copy_etag)),
+                last_modified: Some(ts(now)),
+                checksum_crc32: crc32,
+                checksum_crc32c: crc32c,
+                checksum_crc64nvme: crc64nvme,
+                checksum_sha1: sha1,
+                checksum_sha256: sha256,
+                checksum_type: checksum.as_ref().map(checksum_type),
+            }),
             copy_source_version_id: found.version_header(),
             version_id: version.header(),
             server_side_encryption: enc.algorithm,
@@ -1992,9 +2189,7 @@ impl s3s::S3 for Provider {
         headers.website_redirect_location = website_redirect(input.website_redirect_location)?;
         headers.storage_class = storage_class::stored(class);
         let algorithm = match &input.checksum_algorithm {
-            Some(a) => Some(checksums::algorithm(a.as_str()).ok_or_else(|| {
-                s3_error!(InvalidRequest, "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
-            })?),
+            Some(a) => Some(checksums::algorithm(a.as_str()).ok_or_else(unsupported_checksum_algorithm)?),
             None => None,
         };
         // CRC64NVME combines only as a full-object checksum; the CRCs can be either
@@ -2207,10 +2402,11 @@ impl s3s::S3 for Provider {
                 .collect();
             Some(checksums::Stored { algorithm: a.to_string(), value: checksums::composite(a, &values?)? })
         });
-        let written = blob::concat(&self.state.root, &files, self.state.sync).await.map_err(internal)?;
-        let checksum = match upload.headers.checksum_algorithm.as_deref().filter(|_| upload.headers.checksum_full_object) {
-            Some(a) => {
-                let stored = full_object_checksum(&written.tmp, a).await;
+        let (written, whole) = blob::concat(&self.state.root, &files, self.state.sync, whole_object_algorithm(&upload.headers)).await.map_err(internal)?;
+        let checksum = match upload.headers.checksum_algorithm.as_deref() {
+            None => whole,
+            Some(_) if upload.headers.checksum_full_object => {
+                let stored = whole;
                 let declared = checksums::from_fields([
                     input.checksum_crc32.as_ref(),
                     input.checksum_crc32c.as_ref(),
@@ -2225,7 +2421,7 @@ impl s3s::S3 for Provider {
                 }
                 stored
             }
-            None => composite,
+            Some(_) => composite,
         };
         let file = blob::new_id();
         blob::publish(&written.tmp, &self.state.object_path(&file), self.state.sync).await.map_err(internal)?;
@@ -2235,6 +2431,13 @@ impl s3s::S3 for Provider {
         headers.checksum = checksum.clone();
         headers.parts_count = Some(count as i32);
         headers.part_sizes = requested.iter().filter_map(|p| upload.parts.get(&p.part_number.unwrap_or(0)).map(|m| m.size)).collect();
+        // A composite checksum's parts keep theirs: a GET of one part reports it.
+        headers.part_checksums = match &checksum {
+            Some(c) if c.is_composite() => {
+                requested.iter().filter_map(|p| upload.parts.get(&p.part_number.unwrap_or(0)).and_then(|m| m.checksum.as_ref()).map(|c| c.value.clone())).collect()
+            }
+            _ => Vec::new(),
+        };
         let version = match self.state.next_version(&input.bucket) {
             Ok(v) => v,
             Err(e) => {
@@ -2532,6 +2735,65 @@ mod tests {
         let p = list_page(&o, "", None, None, 1);
         assert_eq!(p.contents.first().map(|c| c.0.as_str()), Some("e"));
         assert!(!p.truncated);
+    }
+
+    #[test]
+    fn headers_stored_before_default_checksums_still_load() {
+        // A row written before checksums and part checksums were kept.
+        let old: ObjHeaders = serde_json::from_str(r#"{"content_type":"text/plain","parts_count":2,"part_sizes":[5,1]}"#).unwrap();
+        assert_eq!((old.checksum.as_ref(), old.part_checksums.len()), (None, 0));
+        let enabled = ChecksumMode::from_static(ChecksumMode::ENABLED);
+        assert_eq!(reported_checksum(&old, Some(&enabled), Read::All), Default::default());
+        assert_eq!(reported_checksum(&old, Some(&enabled), Read::Part { n: 1, whole: false }), Default::default());
+        // Nothing new is written for an object without them.
+        assert!(!serde_json::to_string(&old).unwrap().contains("checksum"));
+    }
+
+    #[test]
+    fn reads_report_the_checksum_that_describes_their_bytes() {
+        let full = ObjHeaders { checksum: Some(checksums::Stored { algorithm: "CRC64NVME".into(), value: "AAAAAAAAAAA=".into() }), ..Default::default() };
+        let enabled = ChecksumMode::from_static(ChecksumMode::ENABLED);
+        let (fields, kind) = reported_checksum(&full, Some(&enabled), Read::All);
+        assert_eq!((fields[2].as_deref(), kind.as_ref().map(|k| k.as_str())), (Some("AAAAAAAAAAA="), Some(ChecksumType::FULL_OBJECT)));
+        assert_eq!(reported_checksum(&full, None, Read::All), Default::default());
+        assert_eq!(reported_checksum(&full, Some(&enabled), Read::Range), Default::default());
+        assert!(matches!(Read::of(false, Some(1), 0, 7, 7), Read::Part { n: 1, whole: true }));
+        assert!(matches!(Read::of(true, None, 0, 7, 7), Read::Range));
+        assert!(matches!(Read::of(false, None, 0, 7, 7), Read::All));
+    }
+
+    #[test]
+    fn completed_uploads_checksum_their_whole_bytes_unless_composite() {
+        let mut upload = ObjHeaders::default();
+        assert_eq!(whole_object_algorithm(&upload), Some("CRC64NVME"));
+        upload.checksum_algorithm = Some("SHA256".into());
+        assert_eq!(whole_object_algorithm(&upload), None);
+        upload.checksum_algorithm = Some("CRC32".into());
+        upload.checksum_full_object = true;
+        assert_eq!(whole_object_algorithm(&upload), Some("CRC32"));
+    }
+
+    #[test]
+    fn copies_keep_a_full_object_checksum_and_compute_any_other() {
+        let stored = |a: &str, v: &str| checksums::Stored { algorithm: a.into(), value: v.into() };
+        let keep = |p: CopyChecksum| matches!(p, CopyChecksum::Keep(_));
+        let computes = |p: CopyChecksum, want: &str| matches!(p, CopyChecksum::Compute(a) if a == want);
+        assert!(computes(CopyChecksum::plan(None, None).unwrap(), "CRC64NVME"));
+        assert!(keep(CopyChecksum::plan(None, Some(&stored("CRC32", "AAAAAA=="))).unwrap()));
+        assert!(computes(CopyChecksum::plan(None, Some(&stored("SHA256", "x-2"))).unwrap(), "SHA256"));
+        let sha1 = ChecksumAlgorithm::from_static(ChecksumAlgorithm::SHA1);
+        assert!(computes(CopyChecksum::plan(Some(&sha1), Some(&stored("CRC32", "AAAAAA=="))).unwrap(), "SHA1"));
+        let md5 = ChecksumAlgorithm::from("MD5".to_string());
+        assert_eq!(CopyChecksum::plan(Some(&md5), None).err().map(|e| e.code().as_str().to_string()).as_deref(), Some("InvalidRequest"));
+    }
+
+    #[test]
+    fn object_attribute_names() {
+        let list = vec![ObjectAttributes::from("ETag,Checksum".to_string()), ObjectAttributes::from(" ObjectSize".to_string())];
+        let w = ObjectAttributesWanted::of(&list).unwrap();
+        assert!(w.etag && w.checksum && w.size && !w.parts && !w.storage_class);
+        let bad = vec![ObjectAttributes::from("ETag,Colour".to_string())];
+        assert_eq!(ObjectAttributesWanted::of(&bad).err().map(|e| e.code().as_str().to_string()).as_deref(), Some("InvalidArgument"));
     }
 
     #[test]
