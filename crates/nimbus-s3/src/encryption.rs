@@ -267,7 +267,8 @@ impl State {
         Ok(resp)
     }
 
-    /// Back to the SSE-S3 default.
+    /// Back to the SSE-S3 default. Whether SSE-C is blocked stays as it was: AWS
+    /// documents no effect of DeleteBucketEncryption on BlockedEncryptionTypes.
     pub(crate) async fn delete_encryption(&self, bucket: &str) -> S3Result<()> {
         self.update_config(bucket, |cfg| {
             cfg.encryption = None;

@@ -1801,7 +1801,8 @@ impl s3s::S3 for Provider {
             || input.website_redirect_location.is_some()
             || input.server_side_encryption.is_some()
             || input.ssekms_key_id.is_some()
-            || customer.is_some();
+            || customer.is_some()
+            || meta.headers.sse_customer.is_some();
         if src_bucket == input.bucket && src_key == input.key && src_version.is_none() && !changes {
             return Err(s3_error!(
                 InvalidRequest,
