@@ -241,18 +241,20 @@ def test_write_headers_are_checked(s3, open_bucket, headers, code, message, valu
 
 
 def test_a_write_echoes_the_key_and_keeps_only_its_md5(s3, open_bucket, local_server):
-    put = s3.put_object(Bucket=open_bucket, Key="k", Body=b"secret body", **ssec())
+    # A random key: the shared server's data directory holds other tests' bodies.
+    key = os.urandom(32)
+    put = s3.put_object(Bucket=open_bucket, Key="k", Body=b"secret body", **ssec(key))
     # [SSEC] the algorithm and the key's MD5 come back; [LS] no x-amz-server-side-encryption.
-    assert (put["SSECustomerAlgorithm"], put["SSECustomerKeyMD5"]) == ("AES256", md5_b64(KEY))
+    assert (put["SSECustomerAlgorithm"], put["SSECustomerKeyMD5"]) == ("AES256", md5_b64(key))
     assert "ServerSideEncryption" not in put
     # The key itself is nowhere in the data directory (S3 "does not store the
     # encryption key that you provide").
-    key_b64 = base64.b64encode(KEY)
+    key_b64 = base64.b64encode(key)
     for root, _, files in os.walk(local_server.data_dir):
         for f in files:
             with open(os.path.join(root, f), "rb") as fh:
                 data = fh.read()
-            assert KEY not in data and key_b64 not in data, f
+            assert key not in data and key_b64 not in data, f
 
 
 # ---- SSE-C reads ---------------------------------------------------------------------
