@@ -37,7 +37,12 @@ REGION = "us-east-1"
 KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 MANAGED_KEY = re.compile(r"^arn:aws:kms:us-east-1:(\d{12}):key/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 MALFORMED = "The XML you provided was not well-formed or did not validate against our published schema"
-DEFAULT_RULES = [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": False}]
+# Since April 2026 every new bucket blocks SSE-C, and GetBucketEncryption reports it in
+# each rule ("Blocking or unblocking SSE-C for a general purpose bucket", S3 User Guide;
+# hashicorp/terraform-provider-aws#47320 shows a bucket configured without the element
+# reading back SSE-C). test_s3_sse_c.py covers the setting itself.
+BLOCKED = {"BlockedEncryptionTypes": {"EncryptionType": ["SSE-C"]}}
+DEFAULT_RULES = [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": False, **BLOCKED}]
 
 
 def err(call):
@@ -80,11 +85,11 @@ def test_put_get_round_trip(s3, bucket):
     assert r["ResponseMetadata"]["HTTPStatusCode"] == 200
     # The key is kept as given (S3 does not validate or expand it here).
     assert rules(s3, bucket) == [
-        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": KEY_ID}, "BucketKeyEnabled": True}]
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": KEY_ID}, "BucketKeyEnabled": True, **BLOCKED}]
     s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration=kms_default(algorithm="aws:kms:dsse"))
-    assert rules(s3, bucket) == [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms:dsse"}, "BucketKeyEnabled": False}]
+    assert rules(s3, bucket) == [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms:dsse"}, "BucketKeyEnabled": False, **BLOCKED}]
     s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration=kms_default(algorithm="AES256", bucket_key=True))
-    assert rules(s3, bucket) == [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}]
+    assert rules(s3, bucket) == [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True, **BLOCKED}]
 
 
 def test_delete_resets_to_the_default(s3, bucket):
@@ -326,7 +331,7 @@ def test_configuration_and_object_encryption_survive_a_restart(nimbus_factory):
     srv.restart()
     s3 = s3_client(srv.endpoint)
     assert rules(s3, name) == [
-        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": KEY_ID}, "BucketKeyEnabled": True}]
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": KEY_ID}, "BucketKeyEnabled": True, **BLOCKED}]
     assert enc(s3.head_object(Bucket=name, Key="k")) == before
     assert enc(s3.put_object(Bucket=name, Key="k2", Body=b"x")) == before
     assert rules(s3, plain) == DEFAULT_RULES
@@ -343,7 +348,7 @@ def test_aws_cli(aws_cli, s3, bucket, tmp_path):
     config = json.dumps(kms_default("alias/cli", True))
     aws_cli("s3api", "put-bucket-encryption", "--bucket", bucket, "--server-side-encryption-configuration", config)
     _, got, _ = aws_cli("s3api", "get-bucket-encryption", "--bucket", bucket)
-    assert got["ServerSideEncryptionConfiguration"] == kms_default("alias/cli", True)
+    assert got["ServerSideEncryptionConfiguration"]["Rules"] == [{**kms_default("alias/cli", True)["Rules"][0], **BLOCKED}]
     f = tmp_path / "f.txt"
     f.write_bytes(b"hello")
     aws_cli("s3", "cp", str(f), f"s3://{bucket}/f.txt", "--only-show-errors")

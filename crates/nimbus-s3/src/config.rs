@@ -7,6 +7,11 @@ use serde::{Deserialize, Serialize};
 /// Everything a bucket is configured with beyond its objects.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct BucketConfig {
+    /// BlockedEncryptionTypes NONE was set: SSE-C writes are allowed. False (the
+    /// default, also of every bucket stored before nimbus knew the setting) blocks them,
+    /// as S3 does for new buckets since April 2026 (sse_c_blocking.rs).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sse_c_allowed: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notifications: Vec<NotificationTarget>,
     /// None: no tag set (GetBucketTagging → NoSuchTagSet).

@@ -81,9 +81,16 @@ impl Invalid {
 /// if SSEAlgorithm is set to aws:kms or aws:kms:dsse", ServerSideEncryptionByDefault).
 /// S3 does not check that the key exists ("Amazon S3 doesn't validate the KMS key ID
 /// provided in PutBucketEncryption requests").
-pub fn from_dto(c: &ServerSideEncryptionConfiguration) -> Result<DefaultEncryption, Invalid> {
+///
+/// `blocking_given`: the rule had a BlockedEncryptionTypes (sse_c_blocking.rs), and may
+/// then do without ApplyServerSideEncryptionByDefault (None: the SSE-S3 default).
+pub fn from_dto(c: &ServerSideEncryptionConfiguration, blocking_given: bool) -> Result<Option<DefaultEncryption>, Invalid> {
     let [rule] = c.rules.as_slice() else { return Err(Invalid::Malformed) };
-    let by_default = rule.apply_server_side_encryption_by_default.as_ref().ok_or(Invalid::Malformed)?;
+    let by_default = match rule.apply_server_side_encryption_by_default.as_ref() {
+        Some(d) => d,
+        None if blocking_given => return Ok(None),
+        None => return Err(Invalid::Malformed),
+    };
     let algorithm = by_default.sse_algorithm.as_str();
     if !DEFAULT_ALGORITHMS.contains(&algorithm) {
         return Err(Invalid::Malformed);
@@ -95,7 +102,7 @@ pub fn from_dto(c: &ServerSideEncryptionConfiguration) -> Result<DefaultEncrypti
     if key.as_deref().is_some_and(|k| k.trim().is_empty()) {
         return Err(Invalid::Malformed);
     }
-    Ok(DefaultEncryption { algorithm: algorithm.to_string(), kms_master_key_id: key, bucket_key_enabled: rule.bucket_key_enabled.unwrap_or(false) })
+    Ok(Some(DefaultEncryption { algorithm: algorithm.to_string(), kms_master_key_id: key, bucket_key_enabled: rule.bucket_key_enabled.unwrap_or(false) }))
 }
 
 /// The configuration GetBucketEncryption answers (None: the SSE-S3 default every
@@ -215,6 +222,11 @@ pub struct Reported {
 }
 
 pub fn reported(h: &ObjHeaders) -> Reported {
+    // An SSE-C object reports its customer headers instead (sse_c.rs); S3 sends no
+    // `x-amz-server-side-encryption` for it (LocalStack's recorded SSE-C PutObject).
+    if h.sse_customer.is_some() {
+        return Reported { algorithm: None, kms_key_id: None, bucket_key: None };
+    }
     let algorithm = h.sse.clone().unwrap_or_else(|| AES256.to_string());
     Reported {
         algorithm: Some(ServerSideEncryption::from(algorithm)),
@@ -231,23 +243,32 @@ impl State {
         Ok(apply(req, b.config.encryption.as_ref(), &b.region, &b.account))
     }
 
-    pub(crate) async fn put_encryption(&self, bucket: &str, c: &ServerSideEncryptionConfiguration) -> S3Result<()> {
+    /// `sse_c_blocked`: the rule's BlockedEncryptionTypes (None: not given, the setting
+    /// stays as it is; sse_c_blocking.rs).
+    pub(crate) async fn put_encryption(&self, bucket: &str, c: &ServerSideEncryptionConfiguration, sse_c_blocked: Option<bool>) -> S3Result<()> {
         // A missing bucket is reported before the document is looked at.
         self.require_bucket(bucket)?;
-        let d = from_dto(c).map_err(|e| e.error())?;
+        let d = from_dto(c, sse_c_blocked.is_some()).map_err(|e| e.error())?;
         self.update_config(bucket, move |cfg| {
-            cfg.encryption = Some(d);
+            cfg.encryption = d;
+            if let Some(blocked) = sse_c_blocked {
+                cfg.sse_c_allowed = !blocked;
+            }
             Ok(())
         })
         .await
     }
 
-    pub(crate) fn get_encryption(&self, bucket: &str) -> S3Result<GetBucketEncryptionOutput> {
-        let d = self.with_config(bucket, |c| c.encryption.clone())?;
-        Ok(GetBucketEncryptionOutput { server_side_encryption_configuration: Some(to_dto(d.as_ref())) })
+    /// The answer carries whether SSE-C is blocked, for `sse_c_blocking::add_to_answer`.
+    pub(crate) fn get_encryption(&self, bucket: &str) -> S3Result<s3s::S3Response<GetBucketEncryptionOutput>> {
+        let (d, allowed) = self.with_config(bucket, |c| (c.encryption.clone(), c.sse_c_allowed))?;
+        let mut resp = s3s::S3Response::new(GetBucketEncryptionOutput { server_side_encryption_configuration: Some(to_dto(d.as_ref())) });
+        resp.extensions.insert(crate::sse_c_blocking::Answer { blocked: !allowed });
+        Ok(resp)
     }
 
-    /// Back to the SSE-S3 default.
+    /// Back to the SSE-S3 default. Whether SSE-C is blocked stays as it was: AWS
+    /// documents no effect of DeleteBucketEncryption on BlockedEncryptionTypes.
     pub(crate) async fn delete_encryption(&self, bucket: &str) -> S3Result<()> {
         self.update_config(bucket, |cfg| {
             cfg.encryption = None;
@@ -273,32 +294,43 @@ mod tests {
         }
     }
 
+    fn from_dto_t(c: &ServerSideEncryptionConfiguration) -> Result<DefaultEncryption, Invalid> {
+        from_dto(c, false).map(|d| d.expect("a rule without a default is refused"))
+    }
+
+    #[test]
+    fn a_rule_may_only_block_or_unblock_sse_c() {
+        let only_blocking = ServerSideEncryptionConfiguration { rules: vec![ServerSideEncryptionRule::default()] };
+        assert_eq!(from_dto(&only_blocking, true), Ok(None));
+        assert_eq!(from_dto(&only_blocking, false), Err(Invalid::Malformed));
+    }
+
     #[test]
     fn accepts_the_three_algorithms() {
-        let d = from_dto(&config("AES256", None, None)).unwrap();
+        let d = from_dto_t(&config("AES256", None, None)).unwrap();
         assert_eq!(d, DefaultEncryption { algorithm: "AES256".into(), kms_master_key_id: None, bucket_key_enabled: false });
-        let d = from_dto(&config("aws:kms", Some("alias/k"), Some(true))).unwrap();
+        let d = from_dto_t(&config("aws:kms", Some("alias/k"), Some(true))).unwrap();
         assert_eq!(d.kms_master_key_id.as_deref(), Some("alias/k"));
         assert!(d.bucket_key_enabled);
-        assert!(from_dto(&config("aws:kms:dsse", Some("1234abcd-12ab-34cd-56ef-1234567890ab"), None)).is_ok());
+        assert!(from_dto_t(&config("aws:kms:dsse", Some("1234abcd-12ab-34cd-56ef-1234567890ab"), None)).is_ok());
         // A Bucket Key setting with SSE-S3 is accepted (and kept, though unused).
-        assert!(from_dto(&config("AES256", None, Some(true))).unwrap().bucket_key_enabled);
+        assert!(from_dto_t(&config("AES256", None, Some(true))).unwrap().bucket_key_enabled);
     }
 
     #[test]
     fn refuses_what_s3_refuses() {
         for bad in ["SSE-KMS", "aes256", "aws:fsx", "aws:backup", "", "KMS"] {
-            assert_eq!(from_dto(&config(bad, None, None)), Err(Invalid::Malformed), "{bad}");
+            assert_eq!(from_dto_t(&config(bad, None, None)), Err(Invalid::Malformed), "{bad}");
         }
-        assert_eq!(from_dto(&config("AES256", Some("randomkeyid"), None)), Err(Invalid::KeyWithoutKms));
-        assert_eq!(from_dto(&config("aws:kms", Some(""), None)), Err(Invalid::Malformed));
+        assert_eq!(from_dto_t(&config("AES256", Some("randomkeyid"), None)), Err(Invalid::KeyWithoutKms));
+        assert_eq!(from_dto_t(&config("aws:kms", Some(""), None)), Err(Invalid::Malformed));
         let none = ServerSideEncryptionConfiguration { rules: vec![] };
-        assert_eq!(from_dto(&none), Err(Invalid::Malformed));
+        assert_eq!(from_dto_t(&none), Err(Invalid::Malformed));
         let mut two = config("aws:kms", None, None);
         two.rules.push(config("AES256", None, None).rules.remove(0));
-        assert_eq!(from_dto(&two), Err(Invalid::Malformed));
+        assert_eq!(from_dto_t(&two), Err(Invalid::Malformed));
         let empty_rule = ServerSideEncryptionConfiguration { rules: vec![ServerSideEncryptionRule::default()] };
-        assert_eq!(from_dto(&empty_rule), Err(Invalid::Malformed));
+        assert_eq!(from_dto_t(&empty_rule), Err(Invalid::Malformed));
     }
 
     #[test]
@@ -315,7 +347,7 @@ mod tests {
         let rule = &c.rules[0];
         assert_eq!(rule.apply_server_side_encryption_by_default.as_ref().unwrap().sse_algorithm.as_str(), "AES256");
         assert_eq!(rule.bucket_key_enabled, Some(false));
-        let d = from_dto(&config("aws:kms", Some("k"), Some(true))).unwrap();
+        let d = from_dto_t(&config("aws:kms", Some("k"), Some(true))).unwrap();
         assert_eq!(to_dto(Some(&d)), config("aws:kms", Some("k"), Some(true)));
     }
 

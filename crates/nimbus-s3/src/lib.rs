@@ -29,6 +29,8 @@ mod provider;
 mod public_access;
 mod routing;
 mod segments;
+mod sse_c;
+mod sse_c_blocking;
 mod storage_class;
 mod target;
 mod unread_body;
@@ -154,10 +156,12 @@ impl S3 {
                 Ok(resp) => resp,
                 Err(mut req) => {
                     unserved_range::drop_unserved(&mut req, &self.auth);
+                    let req = sse_c_blocking::take_from_request(req, &self.auth).await;
                     self.call(post_filename::substitute(req).await).await
                 }
             };
             interleave_version_listing(&mut resp);
+            sse_c_blocking::add_to_answer(&mut resp);
             storage_class::add_error_elements(&mut resp);
             error_messages::fill_in_message(&mut resp);
             provider::finish_response(&mut resp);

@@ -118,6 +118,9 @@ pub struct ObjHeaders {
     /// SSE-KMS with an S3 Bucket Key (`x-amz-server-side-encryption-bucket-key-enabled`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub sse_bucket_key: bool,
+    /// SSE-C: the customer key's algorithm and MD5 (never the key; sse_c.rs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sse_customer: Option<crate::sse_c::Customer>,
     /// Object tags, in the order given.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<(String, String)>,

@@ -16,6 +16,7 @@ use s3s::{s3_error, S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 use crate::blob;
 use crate::checksums;
 use crate::encryption;
+use crate::sse_c;
 use crate::lifecycle;
 use crate::config::{BucketConfig, Versioning};
 use crate::notify::Notifier;
@@ -1036,13 +1037,14 @@ impl s3s::S3 for Provider {
     }
 
     async fn put_bucket_encryption(&self, req: S3Request<PutBucketEncryptionInput>) -> S3Result<S3Response<PutBucketEncryptionOutput>> {
+        let sse_c_blocked = crate::sse_c_blocking::requested_setting(&req.extensions)?;
         let input = req.input;
-        self.state.put_encryption(&input.bucket, &input.server_side_encryption_configuration).await?;
+        self.state.put_encryption(&input.bucket, &input.server_side_encryption_configuration, sse_c_blocked).await?;
         Ok(S3Response::new(PutBucketEncryptionOutput {}))
     }
 
     async fn get_bucket_encryption(&self, req: S3Request<GetBucketEncryptionInput>) -> S3Result<S3Response<GetBucketEncryptionOutput>> {
-        Ok(S3Response::new(self.state.get_encryption(&req.input.bucket)?))
+        self.state.get_encryption(&req.input.bucket)
     }
 
     async fn delete_bucket_encryption(&self, req: S3Request<DeleteBucketEncryptionInput>) -> S3Result<S3Response<DeleteBucketEncryptionOutput>> {
@@ -1513,6 +1515,8 @@ impl s3s::S3 for Provider {
         let class = storage_class::requested(input.storage_class.as_ref())?;
         let sse = encryption::requested(input.server_side_encryption.as_ref(), input.ssekms_key_id.as_ref(), input.bucket_key_enabled)?;
         self.state.require_bucket(&input.bucket)?;
+        let offered = sse_c::Offered::new(input.sse_customer_algorithm.as_ref(), input.sse_customer_key.as_ref(), input.sse_customer_key_md5.as_ref());
+        let customer = self.state.sse_c_for_write(&input.bucket, &input.key, "s3:PutObject", req.credentials.as_ref(), &offered, input.server_side_encryption.as_ref())?;
         // The bucket's default encryption when the request names none, kept with the object.
         let sse = self.state.encryption_for_write(&input.bucket, &sse)?;
         let acl = ops_access::object_acl_requested(
@@ -1600,6 +1604,8 @@ impl s3s::S3 for Provider {
         headers.storage_class = storage_class::stored(class);
         headers.checksum = checksum.clone();
         sse.store(&mut headers);
+        sse_c::store(customer, &mut headers);
+        let (sse_customer_algorithm, sse_customer_key_md5) = sse_c::echo(&headers);
         let enc = encryption::reported(&headers);
         lock.apply(&mut headers, now_ms());
         let version = match self.state.next_version(&input.bucket) {
@@ -1640,6 +1646,8 @@ impl s3s::S3 for Provider {
             server_side_encryption: enc.algorithm,
             ssekms_key_id: enc.kms_key_id,
             bucket_key_enabled: enc.bucket_key,
+            sse_customer_algorithm,
+            sse_customer_key_md5,
             size: Some(size as i64),
             ..Default::default()
         }))
@@ -1663,6 +1671,8 @@ impl s3s::S3 for Provider {
         }
         let (found, body, (len, content_range, read)) = self.open_body(&input.bucket, &input.key, input.version_id.as_deref(), |found| {
             let meta = &found.meta;
+            let offered = sse_c::Offered::new(input.sse_customer_algorithm.as_ref(), input.sse_customer_key.as_ref(), input.sse_customer_key_md5.as_ref());
+            sse_c::check_read(&meta.headers, &offered)?;
             storage_class::check_get(&meta.headers)?;
             check_read_conditions(
                 meta,
@@ -1693,7 +1703,10 @@ impl s3s::S3 for Provider {
         let (lock_mode, lock_until, legal_hold) = crate::object_lock::response_headers(h);
         let ([crc32, crc32c, crc64nvme, sha1, sha256], checksum_type) = reported_checksum(h, input.checksum_mode.as_ref(), read);
         let enc = encryption::reported(h);
+        let (sse_customer_algorithm, sse_customer_key_md5) = sse_c::echo(h);
         let output = GetObjectOutput {
+            sse_customer_algorithm,
+            sse_customer_key_md5,
             server_side_encryption: enc.algorithm,
             ssekms_key_id: enc.kms_key_id,
             bucket_key_enabled: enc.bucket_key,
@@ -1763,6 +1776,8 @@ impl s3s::S3 for Provider {
         let input = req.input;
         let found = self.state.lookup(&input.bucket, &input.key, input.version_id.as_deref())?;
         let meta = &found.meta;
+        let offered = sse_c::Offered::new(input.sse_customer_algorithm.as_ref(), input.sse_customer_key.as_ref(), input.sse_customer_key_md5.as_ref());
+        sse_c::check_read(&meta.headers, &offered)?;
         check_read_conditions(
             meta,
             input.if_match.as_ref(),
@@ -1788,7 +1803,10 @@ impl s3s::S3 for Provider {
         let (lock_mode, lock_until, legal_hold) = crate::object_lock::response_headers(h);
         let ([crc32, crc32c, crc64nvme, sha1, sha256], checksum_type) = reported_checksum(h, input.checksum_mode.as_ref(), read);
         let enc = encryption::reported(h);
+        let (sse_customer_algorithm, sse_customer_key_md5) = sse_c::echo(h);
         let output = HeadObjectOutput {
+            sse_customer_algorithm,
+            sse_customer_key_md5,
             server_side_encryption: enc.algorithm,
             ssekms_key_id: enc.kms_key_id,
             bucket_key_enabled: enc.bucket_key,
@@ -1927,6 +1945,8 @@ impl s3s::S3 for Provider {
             _ => return Err(s3_error!(InvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey.")),
         };
         self.state.require_bucket(&input.bucket)?;
+        let offered = sse_c::Offered::new(input.sse_customer_algorithm.as_ref(), input.sse_customer_key.as_ref(), input.sse_customer_key_md5.as_ref());
+        let customer = self.state.sse_c_for_write(&input.bucket, &input.key, "s3:CopyObject", req.credentials.as_ref(), &offered, input.server_side_encryption.as_ref())?;
         let sse = self.state.encryption_for_write(&input.bucket, &sse)?;
         // A copy gets the ACL its request names (private by default), never the source's.
         let acl = ops_access::object_acl_requested(
@@ -1943,6 +1963,7 @@ impl s3s::S3 for Provider {
         )?;
         let (found, body, ()) = self
             .open_body(&src_bucket, &src_key, src_version.as_deref(), |found| {
+                sse_c::check_read(&found.meta.headers, &sse_c::Offered::new(input.copy_source_sse_customer_algorithm.as_ref(), input.copy_source_sse_customer_key.as_ref(), input.copy_source_sse_customer_key_md5.as_ref()))?;
                 storage_class::check_copy_source(&found.meta.headers)?;
                 check_copy_source_conditions(
                     &found.meta,
@@ -1962,7 +1983,9 @@ impl s3s::S3 for Provider {
             || class.is_some()
             || input.website_redirect_location.is_some()
             || input.server_side_encryption.is_some()
-            || input.ssekms_key_id.is_some();
+            || input.ssekms_key_id.is_some()
+            || customer.is_some()
+            || meta.headers.sse_customer.is_some();
         if src_bucket == input.bucket && src_key == input.key && src_version.is_none() && !changes {
             return Err(s3_error!(
                 InvalidRequest,
@@ -1992,6 +2015,8 @@ impl s3s::S3 for Provider {
         headers.storage_class = storage_class::stored(class);
         headers.restore = None;
         sse.store(&mut headers);
+        sse_c::store(customer, &mut headers);
+        let (sse_customer_algorithm, sse_customer_key_md5) = sse_c::echo(&headers);
         let enc = encryption::reported(&headers);
         let lock = self.state.requested_lock(
             &input.bucket,
@@ -2059,6 +2084,8 @@ impl s3s::S3 for Provider {
             }),
             copy_source_version_id: found.version_header(),
             version_id: version.header(),
+            sse_customer_algorithm,
+            sse_customer_key_md5,
             server_side_encryption: enc.algorithm,
             ssekms_key_id: enc.kms_key_id,
             bucket_key_enabled: enc.bucket_key,
@@ -2161,6 +2188,8 @@ impl s3s::S3 for Provider {
         let class = storage_class::requested(input.storage_class.as_ref())?;
         let sse = encryption::requested(input.server_side_encryption.as_ref(), input.ssekms_key_id.as_ref(), input.bucket_key_enabled)?;
         self.state.require_bucket(&input.bucket)?;
+        let offered = sse_c::Offered::new(input.sse_customer_algorithm.as_ref(), input.sse_customer_key.as_ref(), input.sse_customer_key_md5.as_ref());
+        let customer = self.state.sse_c_for_write(&input.bucket, &input.key, "s3:PutObject", req.credentials.as_ref(), &offered, input.server_side_encryption.as_ref())?;
         // Decided when the upload starts: the object is completed with it.
         let sse = self.state.encryption_for_write(&input.bucket, &sse)?;
         let acl = ops_access::object_acl_requested(
@@ -2212,6 +2241,8 @@ impl s3s::S3 for Provider {
         headers.checksum_algorithm = algorithm.map(str::to_string);
         headers.checksum_full_object = full_object;
         sse.store(&mut headers);
+        sse_c::store(customer, &mut headers);
+        let (sse_customer_algorithm, sse_customer_key_md5) = sse_c::echo(&headers);
         let enc = encryption::reported(&headers);
         self.state
             .requested_lock(
@@ -2238,6 +2269,8 @@ impl s3s::S3 for Provider {
             bucket: Some(input.bucket),
             key: Some(input.key),
             upload_id: Some(row.id),
+            sse_customer_algorithm,
+            sse_customer_key_md5,
             server_side_encryption: enc.algorithm,
             ssekms_key_id: enc.kms_key_id,
             bucket_key_enabled: enc.bucket_key,
@@ -2255,6 +2288,8 @@ impl s3s::S3 for Provider {
         self.upload_key(&input.bucket, &input.upload_id, &input.key)?;
         self.state.check_part_integrity(&input.bucket, &input.upload_id, &req.headers)?;
         let upload = self.upload_headers(&input.bucket, &input.upload_id);
+        let offered = sse_c::Offered::new(input.sse_customer_algorithm.as_ref(), input.sse_customer_key.as_ref(), input.sse_customer_key_md5.as_ref());
+        self.state.sse_c_for_part(&input.bucket, &input.key, req.credentials.as_ref(), &upload, &offered)?;
         let algorithm = upload.checksum_algorithm.clone();
         let declared = checksums::from_fields([
             input.checksum_crc32.as_ref(),
@@ -2271,7 +2306,10 @@ impl s3s::S3 for Provider {
         let row = self.install_part(&input.bucket, &input.key, &input.upload_id, input.part_number, written, checksum).await?;
         let [crc32, crc32c, crc64nvme, sha1, sha256] = checksums::fields(row.checksum.as_ref());
         let enc = encryption::reported(&upload);
+        let (sse_customer_algorithm, sse_customer_key_md5) = sse_c::echo(&upload);
         Ok(S3Response::new(UploadPartOutput {
+            sse_customer_algorithm,
+            sse_customer_key_md5,
             server_side_encryption: enc.algorithm,
             ssekms_key_id: enc.kms_key_id,
             bucket_key_enabled: enc.bucket_key,
@@ -2293,8 +2331,12 @@ impl s3s::S3 for Provider {
             CopySource::Bucket { bucket, key, version_id } => (bucket.to_string(), key.to_string(), version_id.as_deref().map(str::to_string)),
             _ => return Err(s3_error!(InvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey.")),
         };
+        let upload = self.upload_headers(&input.bucket, &input.upload_id);
+        let offered = sse_c::Offered::new(input.sse_customer_algorithm.as_ref(), input.sse_customer_key.as_ref(), input.sse_customer_key_md5.as_ref());
+        self.state.sse_c_for_part(&input.bucket, &input.key, req.credentials.as_ref(), &upload, &offered)?;
         let (found, body, ()) = self
             .open_body(&src_bucket, &src_key, src_version.as_deref(), |found| {
+                sse_c::check_read(&found.meta.headers, &sse_c::Offered::new(input.copy_source_sse_customer_algorithm.as_ref(), input.copy_source_sse_customer_key.as_ref(), input.copy_source_sse_customer_key_md5.as_ref()))?;
                 storage_class::check_copy_source(&found.meta.headers)?;
                 check_copy_source_conditions(
                     &found.meta,
@@ -2307,9 +2349,9 @@ impl s3s::S3 for Provider {
                 Ok((start, len, ()))
             })
             .map_err(copy_source_error)?;
-        let upload = self.upload_headers(&input.bucket, &input.upload_id);
         let (written, checksum) = self.write_part_body(Some(body), None, None, upload.checksum_algorithm.as_deref()).await?;
         let enc = encryption::reported(&upload);
+        let (sse_customer_algorithm, sse_customer_key_md5) = sse_c::echo(&upload);
         let row = self.install_part(&input.bucket, &input.key, &input.upload_id, input.part_number, written, checksum).await?;
         let [crc32, crc32c, crc64nvme, sha1, sha256] = checksums::fields(row.checksum.as_ref());
         Ok(S3Response::new(UploadPartCopyOutput {
@@ -2323,6 +2365,8 @@ impl s3s::S3 for Provider {
                 checksum_sha256: sha256,
             }),
             copy_source_version_id: found.version_header(),
+            sse_customer_algorithm,
+            sse_customer_key_md5,
             server_side_encryption: enc.algorithm,
             ssekms_key_id: enc.kms_key_id,
             bucket_key_enabled: enc.bucket_key,

@@ -190,6 +190,18 @@ pub(crate) fn error_element_headers(header: &'static str, value: &str) -> http::
     headers
 }
 
+/// The same for several elements, in the order given.
+pub(crate) fn error_element_headers_many(elements: &[(&'static str, &str)]) -> http::HeaderMap {
+    let mut headers = http::HeaderMap::new();
+    headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/xml"));
+    for (header, value) in elements {
+        if let Ok(v) = http::HeaderValue::from_str(value) {
+            headers.insert(*header, v);
+        }
+    }
+    headers
+}
+
 fn invalid_object_state(msg: &'static str, class: &str) -> S3Error {
     let mut e = S3Error::with_message(S3ErrorCode::InvalidObjectState, msg);
     // The error document names the class (added by `add_error_elements`).
@@ -230,11 +242,15 @@ pub const ERROR_REQUESTED_CLASS_HEADER: &str = "x-nimbus-error-storage-class-req
 /// element or header at fault).
 pub const ERROR_ARGUMENT_NAME_HEADER: &str = "x-nimbus-error-argument-name";
 
+/// Internal header carrying an error's `<ArgumentValue>` (the value at fault).
+pub const ERROR_ARGUMENT_VALUE_HEADER: &str = "x-nimbus-error-argument-value";
+
 /// Internal header → the error document element it becomes.
 const ERROR_ELEMENTS: &[(&str, &str)] = &[
     (ERROR_CLASS_HEADER, "StorageClass"),
     (ERROR_REQUESTED_CLASS_HEADER, "StorageClassRequested"),
     (ERROR_ARGUMENT_NAME_HEADER, "ArgumentName"),
+    (ERROR_ARGUMENT_VALUE_HEADER, "ArgumentValue"),
 ];
 
 /// Moves the internal `ERROR_ELEMENTS` headers into the error document, after its
