@@ -27,6 +27,7 @@ mod post_filename;
 mod policy_eval;
 mod provider;
 mod public_access;
+mod resign;
 mod routing;
 mod segments;
 mod sse_c;

@@ -234,28 +234,12 @@ fn rewrite_headers(parts: &mut http::request::Parts, original: &[u8], shorter: &
 /// The Authorization header for the request with the shorter body, if the client's
 /// signature of the original holds.
 fn resign(signed: &sigv4::ParsedAuth, parts: &sigv4::RequestParts, payload: Option<&str>, new_payload: Option<&str>, new_len: usize, auth: &Auth) -> Option<HeaderValue> {
-    // Re-sign only what s3s canonicalizes as nimbus-wire's common form does.
-    if sigv4::canonical_uri(parts.path, true) != parts.path || parts.path.contains("%2F") || parts.path.contains("%2f") {
-        return None;
-    }
     let (payload, new_payload) = (payload?, new_payload?);
-    let secret = auth.secret(&signed.credential.access_key)?;
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
-    sigv4::verify(signed, parts, payload, secret, now, true).ok()?;
     let mut headers = parts.headers.clone();
     headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from(new_len));
     headers.insert("x-amz-content-sha256", HeaderValue::from_str(new_payload).ok()?);
     let shorter = sigv4::RequestParts { headers: &headers, ..*parts };
-    let canonical = sigv4::canonical_request(signed, &shorter, new_payload, true);
-    let signature = sigv4::sign_string(secret, &signed.credential, &sigv4::string_to_sign(signed, &canonical));
-    let value = format!(
-        "{} Credential={}/{}, SignedHeaders={}, Signature={signature}",
-        sigv4::ALGORITHM,
-        signed.credential.access_key,
-        signed.credential.scope(),
-        signed.signed_headers.join(";"),
-    );
-    HeaderValue::from_str(&value).ok()
+    crate::resign::resign(signed, parts, payload, &shorter, new_payload, signed.signed_headers.clone(), auth)
 }
 
 /// Puts `<BlockedEncryptionTypes>` into each rule of a GetBucketEncryption answer.

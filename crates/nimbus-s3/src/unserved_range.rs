@@ -52,28 +52,12 @@ pub fn drop_unserved(req: &mut http::Request<s3s::Body>, auth: &Auth) {
 /// The Authorization header for the request without `Range`, if the client's
 /// signature of it holds.
 fn resign_without_range(signed: &sigv4::ParsedAuth, parts: &sigv4::RequestParts, auth: &Auth) -> Option<HeaderValue> {
-    // Re-sign only what s3s canonicalizes as nimbus-wire's common form does.
-    if !crate::fast_path::canonical_as_s3s(parts.path) {
-        return None;
-    }
     let payload = parts.headers.get("x-amz-content-sha256")?.to_str().ok()?;
-    let secret = auth.secret(&signed.credential.access_key)?;
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
-    sigv4::verify(signed, parts, payload, secret, now, true).ok()?;
     let mut headers = parts.headers.clone();
     headers.remove(http::header::RANGE);
-    let unsigned = sigv4::ParsedAuth { signed_headers: signed.signed_headers.iter().filter(|h| *h != "range").cloned().collect(), ..signed.clone() };
     let stripped = sigv4::RequestParts { headers: &headers, ..*parts };
-    let canonical = sigv4::canonical_request(&unsigned, &stripped, payload, true);
-    let signature = sigv4::sign_string(secret, &unsigned.credential, &sigv4::string_to_sign(&unsigned, &canonical));
-    let value = format!(
-        "{} Credential={}/{}, SignedHeaders={}, Signature={signature}",
-        sigv4::ALGORITHM,
-        unsigned.credential.access_key,
-        unsigned.credential.scope(),
-        unsigned.signed_headers.join(";"),
-    );
-    HeaderValue::from_str(&value).ok()
+    let names = signed.signed_headers.iter().filter(|h| *h != "range").cloned().collect();
+    crate::resign::resign(signed, parts, payload, &stripped, payload, names, auth)
 }
 
 #[cfg(test)]
