@@ -203,6 +203,10 @@ def test_range_edge_cases(endpoint, s3, bucket):
     r = signed(endpoint, "GET", f"/{bucket}/r", headers={"Range": "bytes=1024-"})
     assert r.status_code == 416 and "<Code>InvalidRange</Code>" in r.text
     assert "The requested range is not satisfiable" in r.text
+    # S3's InvalidRange document names the range asked for and the object's size (as
+    # LocalStack's snapshots recorded against AWS show).
+    assert "<RangeRequested>bytes=1024-</RangeRequested>" in r.text
+    assert "<ActualObjectSize>1024</ActualObjectSize>" in r.text
     r = signed(endpoint, "HEAD", f"/{bucket}/r", headers={"Range": "bytes=2000-3000"})
     assert r.status_code == 416 and r.content == b""
 

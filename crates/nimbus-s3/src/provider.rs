@@ -1655,6 +1655,7 @@ impl s3s::S3 for Provider {
 
     async fn get_object(&self, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
         let anonymous = req.extensions.get::<ops_access::AuthorizedCaller>().is_some_and(|c| c.account.is_none());
+        let range_sent = req.headers.get(http::header::RANGE).and_then(|v| v.to_str().ok()).map(str::to_string);
         let input = req.input;
         // "You must sign the request ... when using these parameters. They cannot be
         // used with an unsigned (anonymous) request." (GetObject API reference)
@@ -1689,7 +1690,7 @@ impl s3s::S3 for Provider {
                 }
                 (None, None) => (0, meta.size, None),
                 (Some(r), None) => {
-                    let range = r.check(meta.size).map_err(|_| s3_error!(InvalidRange, "The requested range is not satisfiable"))?;
+                    let range = r.check(meta.size).map_err(|_| storage_class::invalid_range(range_sent.as_deref(), meta.size))?;
                     let (start, end) = (range.start, range.end);
                     (start, end - start, Some(format!("bytes {}-{}/{}", start, end.saturating_sub(1), meta.size)))
                 }

@@ -245,13 +245,29 @@ pub const ERROR_ARGUMENT_NAME_HEADER: &str = "x-nimbus-error-argument-name";
 /// Internal header carrying an error's `<ArgumentValue>` (the value at fault).
 pub const ERROR_ARGUMENT_VALUE_HEADER: &str = "x-nimbus-error-argument-value";
 
+/// Internal headers carrying an InvalidRange's `<RangeRequested>` (the Range header
+/// as sent) and `<ActualObjectSize>`.
+pub const ERROR_RANGE_REQUESTED_HEADER: &str = "x-nimbus-error-range-requested";
+pub const ERROR_ACTUAL_SIZE_HEADER: &str = "x-nimbus-error-actual-object-size";
+
 /// Internal header → the error document element it becomes.
 const ERROR_ELEMENTS: &[(&str, &str)] = &[
     (ERROR_CLASS_HEADER, "StorageClass"),
     (ERROR_REQUESTED_CLASS_HEADER, "StorageClassRequested"),
     (ERROR_ARGUMENT_NAME_HEADER, "ArgumentName"),
     (ERROR_ARGUMENT_VALUE_HEADER, "ArgumentValue"),
+    (ERROR_RANGE_REQUESTED_HEADER, "RangeRequested"),
+    (ERROR_ACTUAL_SIZE_HEADER, "ActualObjectSize"),
 ];
+
+/// GetObject's 416 for a Range past the object's end; S3's document names the range
+/// and the object's size.
+pub fn invalid_range(requested: Option<&str>, size: u64) -> S3Error {
+    let mut e = S3Error::with_message(S3ErrorCode::InvalidRange, "The requested range is not satisfiable");
+    let size = size.to_string();
+    e.set_headers(error_element_headers_many(&[(ERROR_RANGE_REQUESTED_HEADER, requested.unwrap_or_default()), (ERROR_ACTUAL_SIZE_HEADER, &size)]));
+    e
+}
 
 /// Moves the internal `ERROR_ELEMENTS` headers into the error document, after its
 /// `<Message>`.
