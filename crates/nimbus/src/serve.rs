@@ -117,7 +117,9 @@ async fn serve(args: ServeArgs, started: Instant) -> Result<(), String> {
         None => "in memory (nothing is kept)".to_string(),
     };
     println!("nimbus ready on http://{local} ({storage}; {} ms)", started.elapsed().as_millis());
-    tracing::info!(services = ?edge.service_names(), queues = sqs.queue_count(), buckets = s3.bucket_count(), "serving");
+    // S3 is routed beside the edge's services (it has its own protocol stack).
+    let services: Vec<&str> = edge.service_names().into_iter().chain(["s3"]).collect();
+    tracing::info!(?services, queues = sqs.queue_count(), buckets = s3.bucket_count(), "serving");
 
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
