@@ -247,17 +247,7 @@ fn in_sdk_layout(signed: &sigv4::ParsedAuth, headers: &HeaderMap) -> bool {
     if !(sorted && present && lower_hex(&signed.signature)) {
         return false;
     }
-    let c = &signed.credential;
-    let expected = format!(
-        "{} Credential={}/{}/{}/{}/aws4_request, SignedHeaders={}, Signature={}",
-        sigv4::ALGORITHM,
-        c.access_key,
-        c.date,
-        c.region,
-        c.service,
-        names.join(";"),
-        signed.signature
-    );
+    let expected = signed.authorization(&signed.signature);
     headers.get(http::header::AUTHORIZATION).is_some_and(|v| v.as_bytes() == expected.as_bytes())
 }
 
@@ -266,16 +256,11 @@ fn in_sdk_layout(signed: &sigv4::ParsedAuth, headers: &HeaderMap) -> bool {
 fn object_path<B>(req: &http::Request<B>) -> Option<(String, String)> {
     let path = percent_encoding::percent_decode_str(req.uri().path()).decode_utf8().ok()?;
     let host = req.headers().get(http::header::HOST)?.to_str().ok()?;
-    let vh_bucket = if is_ip_host(host) { None } else { crate::routing::parse_virtual_host(host).map(|(b, _)| b) };
+    let vh_bucket = crate::routing::virtual_host_bucket(host);
     match s3s::path::parse_virtual_hosted_style(vh_bucket, &path).ok()? {
         S3Path::Object { bucket, key } => Some((bucket.into(), key.into())),
         _ => None,
     }
-}
-
-/// s3s reads the path style from an IP host, whatever S3Host says.
-fn is_ip_host(host: &str) -> bool {
-    host.parse::<std::net::SocketAddr>().is_ok() || host.parse::<std::net::IpAddr>().is_ok()
 }
 
 impl Plan {

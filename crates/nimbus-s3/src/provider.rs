@@ -2451,7 +2451,6 @@ impl s3s::S3 for Provider {
         let checksum = match upload.headers.checksum_algorithm.as_deref() {
             None => whole,
             Some(_) if upload.headers.checksum_full_object => {
-                let stored = whole;
                 let declared = checksums::from_fields([
                     input.checksum_crc32.as_ref(),
                     input.checksum_crc32c.as_ref(),
@@ -2460,11 +2459,11 @@ impl s3s::S3 for Provider {
                     input.checksum_sha256.as_ref(),
                 ]);
                 // The whole object's checksum the client computed must be the one of the bytes.
-                if let Some(d) = declared.filter(|d| stored.as_ref().is_some_and(|s| s.algorithm == d.algorithm && s.value != d.value)) {
+                if let Some(d) = declared.filter(|d| whole.as_ref().is_some_and(|s| s.algorithm == d.algorithm && s.value != d.value)) {
                     let _ = tokio::fs::remove_file(&written.tmp).await;
                     return Err(s3_error!(BadDigest, "The {} you specified did not match the calculated checksum.", d.algorithm));
                 }
-                stored
+                whole
             }
             Some(_) => composite,
         };

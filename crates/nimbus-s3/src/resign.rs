@@ -30,14 +30,6 @@ pub fn resign(
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
     sigv4::verify(signed, original, original_payload, secret, now, true).ok()?;
     let again = sigv4::ParsedAuth { signed_headers, ..signed.clone() };
-    let canonical = sigv4::canonical_request(&again, changed, changed_payload, true);
-    let signature = sigv4::sign_string(secret, &again.credential, &sigv4::string_to_sign(&again, &canonical));
-    let value = format!(
-        "{} Credential={}/{}, SignedHeaders={}, Signature={signature}",
-        sigv4::ALGORITHM,
-        again.credential.access_key,
-        again.credential.scope(),
-        again.signed_headers.join(";"),
-    );
+    let value = sigv4::sign_header(&again, changed, changed_payload, secret, true);
     HeaderValue::from_str(&value).ok()
 }

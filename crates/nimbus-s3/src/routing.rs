@@ -123,6 +123,16 @@ pub fn parse_website_host(host: &str) -> Option<(&str, Option<&str>)> {
     valid_region(region).then_some((bucket, Some(region)))
 }
 
+/// The bucket a virtual-hosted `host` names, as s3s reads it: an IP host (with or
+/// without a port) is path style, whatever it looks like.
+pub fn virtual_host_bucket(host: &str) -> Option<&str> {
+    let ip = host.parse::<std::net::SocketAddr>().is_ok() || host.parse::<std::net::IpAddr>().is_ok();
+    if ip {
+        return None;
+    }
+    parse_virtual_host(host).map(|(bucket, _)| bucket)
+}
+
 /// `bucket.s3.localhost[:port]` → (bucket, None); `bucket.s3.eu-west-1.localhost` →
 /// (bucket, Some(region)); also `bucket.s3[.region].localhost.localstack.cloud` and
 /// `bucket.s3[.region].amazonaws.com`.

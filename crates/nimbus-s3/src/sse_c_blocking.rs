@@ -135,9 +135,7 @@ fn is_put_bucket_encryption<B>(req: &http::Request<B>) -> bool {
     }
     // The path names the bucket only: "/" on a virtual host, "/<bucket>" otherwise.
     let host = req.headers().get(http::header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let virtual_host = host.parse::<std::net::SocketAddr>().is_err()
-        && host.parse::<std::net::IpAddr>().is_err()
-        && crate::routing::parse_virtual_host(host).is_some();
+    let virtual_host = crate::routing::virtual_host_bucket(host).is_some();
     let path = req.uri().path().trim_start_matches('/').trim_end_matches('/');
     if virtual_host {
         path.is_empty()

@@ -182,12 +182,7 @@ pub fn readable(h: &ObjHeaders, now_ms: u64) -> bool {
 
 /// An error's response headers carrying one extra element of its error document.
 pub(crate) fn error_element_headers(header: &'static str, value: &str) -> http::HeaderMap {
-    let mut headers = http::HeaderMap::new();
-    headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/xml"));
-    if let Ok(v) = http::HeaderValue::from_str(value) {
-        headers.insert(header, v);
-    }
-    headers
+    error_element_headers_many(&[(header, value)])
 }
 
 /// The same for several elements, in the order given.

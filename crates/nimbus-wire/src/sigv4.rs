@@ -806,6 +806,27 @@ pub fn sign_string(secret_key: &str, credential: &Credential, string_to_sign: &s
     hex::encode(hmac_once(&key, string_to_sign.as_bytes()))
 }
 
+/// The `Authorization` header value that signs `req` as `auth` describes (its
+/// `signature` field is not used), in the common form, with `secret_key`.
+pub fn sign_header(auth: &ParsedAuth, req: &RequestParts, payload_hash: &str, secret_key: &str, s3_style: bool) -> String {
+    let canonical = canonical_request(auth, req, payload_hash, s3_style);
+    let signature = sign_string(secret_key, &auth.credential, &string_to_sign(auth, &canonical));
+    auth.authorization(&signature)
+}
+
+impl ParsedAuth {
+    /// `AWS4-HMAC-SHA256 Credential=<key>/<scope>, SignedHeaders=<names>, Signature=<hex>`:
+    /// the layout SDKs send, with `signature`.
+    pub fn authorization(&self, signature: &str) -> String {
+        format!(
+            "{ALGORITHM} Credential={}/{}, SignedHeaders={}, Signature={signature}",
+            self.credential.access_key,
+            self.credential.scope(),
+            self.signed_headers.join(";"),
+        )
+    }
+}
+
 /// Canonical headers (`name:value\n` each), a blank line, the signed header list and a
 /// newline: everything between the canonical query and the payload hash.
 fn write_headers_block(out: &mut Vec<u8>, auth: &ParsedAuth, headers: &http::HeaderMap) {

@@ -98,15 +98,7 @@ impl AwsJsonClient {
             kind: AuthKind::Header,
         };
         let parts = RequestParts { method: "POST", path: "/", query: "", headers: &headers };
-        let canonical = sigv4::canonical_request(&auth, &parts, &sigv4::sha256_hex(&body), false);
-        let signature = sigv4::sign_string(&self.secret_key, &auth.credential, &sigv4::string_to_sign(&auth, &canonical));
-        let authorization = format!(
-            "{} Credential={}/{}, SignedHeaders={}, Signature={signature}",
-            sigv4::ALGORITHM,
-            self.access_key,
-            auth.credential.scope(),
-            auth.signed_headers.join(";"),
-        );
+        let authorization = sigv4::sign_header(&auth, &parts, &sigv4::sha256_hex(&body), &self.secret_key, false);
         headers.insert("authorization", header(&authorization)?);
         let mut request = Request::post("/")
             .body(Full::new(Bytes::from(body)))
