@@ -6,6 +6,7 @@ pub mod arn;
 pub mod auth;
 pub mod context;
 pub mod error;
+pub mod file_regions;
 pub mod ids;
 pub mod patterns;
 pub mod targets;

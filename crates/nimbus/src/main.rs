@@ -4,6 +4,7 @@ mod aws_client;
 mod cli;
 mod logs_cmd;
 mod serve;
+mod server_stream;
 
 use clap::Parser;
 
