@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,39 @@ def test_part_copied_from_a_small_object(s3, bucket):
                                    {"PartNumber": 2, "ETag": p2["CopyPartResult"]["ETag"]}]},
     )
     assert s3.get_object(Bucket=bucket, Key="joined")["Body"].read() == big + small[100:4100]
+
+
+def test_large_bodies_read_again_and_again(s3, bucket):
+    """Bodies of 1-64 MiB are mapped after their first read and later reads are sent
+    from the mapping's file (sendfile): every read, whole or ranged, concurrent or
+    after the key is overwritten or deleted, returns exactly the stored bytes."""
+    first, second = os.urandom(3 * 1024 * 1024 + 11), os.urandom(2 * 1024 * 1024)
+    s3.put_object(Bucket=bucket, Key="big", Body=first)
+    for attempt in range(4):
+        assert s3.get_object(Bucket=bucket, Key="big")["Body"].read() == first, attempt
+        part = s3.get_object(Bucket=bucket, Key="big", Range="bytes=1048570-2200000")
+        assert part["ResponseMetadata"]["HTTPStatusCode"] == 206
+        assert part["Body"].read() == first[1048570:2200001]
+        time.sleep(0.1)
+    results = []
+
+    def read():
+        c = s3_client(s3.meta.endpoint_url)
+        results.extend(c.get_object(Bucket=bucket, Key="big")["Body"].read() == first for _ in range(3))
+
+    threads = [threading.Thread(target=read) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert results == [True] * 12
+    s3.put_object(Bucket=bucket, Key="big", Body=second)
+    for _ in range(3):
+        assert s3.get_object(Bucket=bucket, Key="big")["Body"].read() == second
+        time.sleep(0.1)
+    s3.delete_object(Bucket=bucket, Key="big")
+    with pytest.raises(s3.exceptions.NoSuchKey):
+        s3.get_object(Bucket=bucket, Key="big")
 
 
 def test_concurrent_overwrites_never_mix_bodies(s3, bucket):
