@@ -247,8 +247,7 @@ fn in_sdk_layout(signed: &sigv4::ParsedAuth, headers: &HeaderMap) -> bool {
     if !(sorted && present && lower_hex(&signed.signature)) {
         return false;
     }
-    let expected = signed.authorization(&signed.signature);
-    headers.get(http::header::AUTHORIZATION).is_some_and(|v| v.as_bytes() == expected.as_bytes())
+    headers.get(http::header::AUTHORIZATION).is_some_and(|v| signed.is_authorization(v.as_bytes()))
 }
 
 /// The bucket and key a request names, as s3s reads them (path or virtual-hosted

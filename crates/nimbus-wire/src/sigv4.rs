@@ -825,6 +825,24 @@ impl ParsedAuth {
             self.signed_headers.join(";"),
         )
     }
+
+    /// Whether `value` is exactly `self.authorization(&self.signature)`, checked
+    /// without building it (the short road asks this of every small request).
+    pub fn is_authorization(&self, value: &[u8]) -> bool {
+        let c = &self.credential;
+        let mut pieces = [ALGORITHM, " Credential=", &c.access_key, "/", &c.date, "/", &c.region, "/", &c.service, "/aws4_request, SignedHeaders="]
+            .into_iter()
+            .chain(self.signed_headers.iter().enumerate().flat_map(|(i, name)| [if i == 0 { "" } else { ";" }, name.as_str()]))
+            .chain([", Signature=", &self.signature]);
+        let mut rest = value;
+        pieces.all(|piece| match rest.strip_prefix(piece.as_bytes()) {
+            Some(after) => {
+                rest = after;
+                true
+            }
+            None => false,
+        }) && rest.is_empty()
+    }
 }
 
 /// Canonical headers (`name:value\n` each), a blank line, the signed header list and a
@@ -1695,6 +1713,23 @@ mod tests {
         assert_eq!(auth.amz_date, "20150830T123600Z");
         assert_eq!(auth.signed_headers, vec!["host", "date"]);
         assert_eq!(auth.signature, "00");
+    }
+
+    #[test]
+    fn is_authorization_matches_exactly_the_built_header() {
+        let h = headers(&[
+            ("host", "example.amazonaws.com"),
+            ("x-amz-date", "20150830T123600Z"),
+            ("authorization", "AWS4-HMAC-SHA256   Credential = AKIDEXAMPLE/20150830/us-east-1/service/aws4_request,SignedHeaders=host;x-amz-date,Signature=ab"),
+        ]);
+        let auth = parse(&parts("GET", "/", "", &h)).unwrap().unwrap();
+        let exact = auth.authorization("ab");
+        assert_eq!(exact, "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=ab");
+        assert!(auth.is_authorization(exact.as_bytes()));
+        assert!(!auth.is_authorization(h["authorization"].as_bytes()), "another layout");
+        assert!(!auth.is_authorization(format!("{exact}0").as_bytes()), "trailing bytes");
+        assert!(!auth.is_authorization(&exact.as_bytes()[..exact.len() - 1]), "cut short");
+        assert!(!auth.is_authorization(exact.replace("host;x-amz-date", "host,x-amz-date").as_bytes()));
     }
 
     #[test]
