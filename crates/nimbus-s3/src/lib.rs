@@ -6,6 +6,7 @@
 //! under `<data-dir>/s3/` and published by atomic rename.
 
 mod acl;
+mod attributes_etag;
 mod blob;
 mod bodies;
 mod checksums;
@@ -162,6 +163,7 @@ impl S3 {
                 }
             };
             interleave_version_listing(&mut resp);
+            attributes_etag::apply(&mut resp);
             sse_c_blocking::add_to_answer(&mut resp);
             storage_class::add_error_elements(&mut resp);
             error_messages::fill_in_message(&mut resp);

@@ -1760,7 +1760,7 @@ impl s3s::S3 for Provider {
             Some(total) => Some(attribute_parts(h, total, input.max_parts, input.part_number_marker)?),
             None => None,
         };
-        Ok(S3Response::new(GetObjectAttributesOutput {
+        let mut resp = S3Response::new(GetObjectAttributesOutput {
             checksum: h.checksum.as_ref().filter(|_| wanted.checksum).map(attribute_checksum),
             e_tag: wanted.etag.then(|| etag(&meta.etag)),
             object_parts,
@@ -1770,7 +1770,10 @@ impl s3s::S3 for Provider {
             last_modified: Some(ts(meta.modified)),
             version_id: found.version_header(),
             ..Default::default()
-        }))
+        });
+        // s3s quotes every ETag element; this one S3 sends bare.
+        resp.extensions.insert(crate::attributes_etag::Unquoted);
+        Ok(resp)
     }
 
     async fn head_object(&self, req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
