@@ -2695,7 +2695,15 @@ struct UploadPage<'a> {
 /// One page of ListMultipartUploads over `sorted` (already past the markers): keys
 /// containing `delimiter` after `prefix` roll up into one common prefix, which counts
 /// once against `max` (ListMultipartUploads API reference, Delimiter and CommonPrefixes).
+///
+/// max-uploads=0 asks for nothing: an empty page that is not truncated (and so names no
+/// markers to go on from), as ListObjects answers max-keys=0. A truncated page with no
+/// NextKeyMarker could never be continued. (The API reference is silent; MinIO, built to
+/// S3's behaviour, "return[s an] empty response if maxUploads is zero".)
 fn upload_page<'a>(sorted: &[(&'a String, &'a Upload)], prefix: &str, delimiter: Option<&str>, key_marker: Option<&str>, max: usize) -> UploadPage<'a> {
+    if max == 0 {
+        return UploadPage { uploads: Vec::new(), prefixes: Vec::new(), truncated: false, last: None };
+    }
     let rolled = crate::versions::roll_up(sorted.iter().map(|&(id, u)| (u.key.as_str(), (id, u))), prefix, delimiter, key_marker, max);
     UploadPage {
         uploads: rolled.items,
@@ -2898,6 +2906,19 @@ mod tests {
         // Going on from the prefix marker does not list it again.
         let p = upload_page(&sorted[2..], "", Some("/"), Some("a/"), 10);
         assert_eq!(p.prefixes, ["c/"]);
+    }
+
+    #[test]
+    fn zero_max_uploads_is_an_empty_final_page() {
+        let up = |key: &str| Upload { key: key.into(), initiated: 0, headers: ObjHeaders::default(), parts: BTreeMap::new() };
+        let ids: Vec<String> = (0..2).map(|i| format!("id{i}")).collect();
+        let uploads = [up("a"), up("b/c")];
+        let sorted: Vec<(&String, &Upload)> = ids.iter().zip(uploads.iter()).collect();
+        for delimiter in [None, Some("/")] {
+            let p = upload_page(&sorted, "", delimiter, None, 0);
+            assert!(p.uploads.is_empty() && p.prefixes.is_empty());
+            assert!(!p.truncated && p.last.is_none(), "a truncated page needs a marker to go on from");
+        }
     }
 
     #[test]
