@@ -31,6 +31,7 @@ mod public_access;
 mod resign;
 mod routing;
 mod segments;
+mod sha256_mismatch;
 mod sse_c;
 mod sse_c_blocking;
 mod storage_class;
@@ -159,7 +160,8 @@ impl S3 {
                 Err(mut req) => {
                     unserved_range::drop_unserved(&mut req, &self.auth);
                     let req = sse_c_blocking::take_from_request(req, &self.auth).await;
-                    self.call(post_filename::substitute(req).await).await
+                    let req = post_filename::substitute(req).await;
+                    self.call(sha256_mismatch::watch(req)).await
                 }
             };
             interleave_version_listing(&mut resp);
