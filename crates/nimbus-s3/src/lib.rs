@@ -8,6 +8,7 @@
 mod acl;
 mod attributes_etag;
 mod blob;
+mod bucket_region;
 mod bodies;
 mod checksums;
 mod config;
@@ -147,13 +148,19 @@ impl S3 {
         } else {
             // Plain object reads and writes take the short road; whatever it declines
             // (or a read it cannot answer) goes through s3s.
-            let answered = match fast_path::plan(&req, &self.auth, &self.state, &info.source_ip) {
-                Some(plan) if plan.is_read() => match plan.read(&self.state, &req).await {
-                    Some(resp) => Ok(resp),
+            // A request signed for another region than its bucket's is refused first,
+            // alike on both roads.
+            let wrong_region = bucket_region::check(&req, &self.state);
+            let answered = match wrong_region {
+                Some(e) => Ok(e.to_http_response().unwrap_or_else(|_| internal_error())),
+                None => match fast_path::plan(&req, &self.auth, &self.state, &info.source_ip) {
+                    Some(plan) if plan.is_read() => match plan.read(&self.state, &req).await {
+                        Some(resp) => Ok(resp),
+                        None => Err(req),
+                    },
+                    Some(plan) => Ok(plan.write(&self.state, req).await),
                     None => Err(req),
                 },
-                Some(plan) => Ok(plan.write(&self.state, req).await),
-                None => Err(req),
             };
             let mut resp = match answered {
                 Ok(resp) => resp,

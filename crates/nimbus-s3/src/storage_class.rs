@@ -250,6 +250,9 @@ pub const ERROR_ACTUAL_SIZE_HEADER: &str = "x-nimbus-error-actual-object-size";
 pub const ERROR_CLIENT_SHA256_HEADER: &str = "x-nimbus-error-client-sha256";
 pub const ERROR_S3_SHA256_HEADER: &str = "x-nimbus-error-s3-sha256";
 
+/// Internal header carrying the `<Region>` of a request signed for the wrong region.
+pub const ERROR_REGION_HEADER: &str = "x-nimbus-error-region";
+
 /// Internal header → the error document element it becomes.
 const ERROR_ELEMENTS: &[(&str, &str)] = &[
     (ERROR_CLASS_HEADER, "StorageClass"),
@@ -260,6 +263,7 @@ const ERROR_ELEMENTS: &[(&str, &str)] = &[
     (ERROR_ACTUAL_SIZE_HEADER, "ActualObjectSize"),
     (ERROR_CLIENT_SHA256_HEADER, "ClientComputedContentSHA256"),
     (ERROR_S3_SHA256_HEADER, "S3ComputedContentSHA256"),
+    (ERROR_REGION_HEADER, "Region"),
 ];
 
 /// GetObject's 416 for a Range past the object's end; S3's document names the range
