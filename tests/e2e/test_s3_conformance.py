@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import datetime
 import hashlib
+import json
 import os
 import subprocess
 import time
@@ -374,6 +375,45 @@ def test_list_multipart_uploads_prefix_delimiter_markers(s3, bucket):
     # key-marker alone: only keys after it.
     r = s3.list_multipart_uploads(Bucket=bucket, KeyMarker="b")
     assert [u["Key"] for u in r["Uploads"]] == ["c/x/1"]
+
+
+def test_list_multipart_uploads_max_uploads_zero(cli, s3, bucket):
+    # max-uploads=0 asks for nothing: an empty page that is not truncated and names no
+    # markers, as ListObjects answers max-keys=0 (test_list_v2_max_keys_zero_and_over_1000).
+    # The API reference is silent; MinIO, built to S3's behaviour, answers "an empty
+    # response if maxUploads is zero" (its fs-v1 ListMultipartUploads). A truncated page
+    # without NextKeyMarker could never be continued.
+    for k in ["a", "b/c"]:
+        s3.create_multipart_upload(Bucket=bucket, Key=k)
+    for kw in ({}, {"Delimiter": "/"}):
+        r = s3.list_multipart_uploads(Bucket=bucket, MaxUploads=0, **kw)
+        assert r["MaxUploads"] == 0 and r["IsTruncated"] is False
+        assert "Uploads" not in r and "CommonPrefixes" not in r
+        assert "NextKeyMarker" not in r and "NextUploadIdMarker" not in r
+    out = json.loads(cli("s3api", "list-multipart-uploads", "--bucket", bucket, "--max-uploads", "0",
+                         "--no-paginate", "--output", "json").stdout)
+    assert out["IsTruncated"] is False and "Uploads" not in out and out["MaxUploads"] == 0
+    # Any other size still pages.
+    r = s3.list_multipart_uploads(Bucket=bucket, MaxUploads=1)
+    assert r["IsTruncated"] is True and r["NextKeyMarker"] == "a" and len(r["Uploads"]) == 1
+
+
+def test_get_object_attributes_etag_is_unquoted(cli, s3, bucket, multipart_object):
+    # GetObjectAttributes, ETag: the entity tag as S3 keeps it, without the quotes the
+    # ETag header and listings carry (moto's test_s3_object_attributes.py, test_get_etag:
+    # "etag comes with quotes originally"; LocalStack's AWS-validated
+    # test_get_object_attributes snapshot).
+    body = b"attributes"
+    put = s3.put_object(Bucket=bucket, Key="simple", Body=body)
+    assert put["ETag"] == '"%s"' % hashlib.md5(body).hexdigest()
+    attrs = s3.get_object_attributes(Bucket=bucket, Key="simple", ObjectAttributes=["ETag", "ObjectSize"])
+    assert attrs["ETag"] == hashlib.md5(body).hexdigest() and attrs["ObjectSize"] == len(body)
+    head = s3.head_object(Bucket=bucket, Key="mp")["ETag"]
+    attrs = s3.get_object_attributes(Bucket=bucket, Key="mp", ObjectAttributes=["ETag", "ObjectParts"])
+    assert head.startswith('"') and attrs["ETag"] == head.strip('"') and attrs["ETag"].endswith("-2")
+    out = json.loads(cli("s3api", "get-object-attributes", "--bucket", bucket, "--key", "simple",
+                         "--object-attributes", "ETag", "--output", "json").stdout)
+    assert out["ETag"] == hashlib.md5(body).hexdigest()
 
 
 def test_complete_and_upload_part_errors(endpoint, s3, bucket):

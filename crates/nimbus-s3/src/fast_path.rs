@@ -382,7 +382,7 @@ impl PayloadHash {
                     }
                     Some(Err(e)) => Some((Err(std::io::Error::other(e.to_string())), (body, None))),
                     None if hasher.finalize().as_slice() == expected => None,
-                    None => Some((Err(std::io::Error::other(crate::provider::SHA256_MISMATCH)), (body, None))),
+                    None => Some((Err(std::io::Error::other(crate::sha256_mismatch::SHA256_MISMATCH)), (body, None))),
                 }
             }
         })

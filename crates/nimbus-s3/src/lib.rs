@@ -6,7 +6,9 @@
 //! under `<data-dir>/s3/` and published by atomic rename.
 
 mod acl;
+mod attributes_etag;
 mod blob;
+mod bucket_region;
 mod bodies;
 mod checksums;
 mod config;
@@ -30,6 +32,7 @@ mod public_access;
 mod resign;
 mod routing;
 mod segments;
+mod sha256_mismatch;
 mod sse_c;
 mod sse_c_blocking;
 mod storage_class;
@@ -145,23 +148,31 @@ impl S3 {
         } else {
             // Plain object reads and writes take the short road; whatever it declines
             // (or a read it cannot answer) goes through s3s.
-            let answered = match fast_path::plan(&req, &self.auth, &self.state, &info.source_ip) {
-                Some(plan) if plan.is_read() => match plan.read(&self.state, &req).await {
-                    Some(resp) => Ok(resp),
+            // A request signed for another region than its bucket's is refused first,
+            // alike on both roads.
+            let wrong_region = bucket_region::check(&req, &self.state);
+            let answered = match wrong_region {
+                Some(e) => Ok(e.to_http_response().unwrap_or_else(|_| internal_error())),
+                None => match fast_path::plan(&req, &self.auth, &self.state, &info.source_ip) {
+                    Some(plan) if plan.is_read() => match plan.read(&self.state, &req).await {
+                        Some(resp) => Ok(resp),
+                        None => Err(req),
+                    },
+                    Some(plan) => Ok(plan.write(&self.state, req).await),
                     None => Err(req),
                 },
-                Some(plan) => Ok(plan.write(&self.state, req).await),
-                None => Err(req),
             };
             let mut resp = match answered {
                 Ok(resp) => resp,
                 Err(mut req) => {
                     unserved_range::drop_unserved(&mut req, &self.auth);
                     let req = sse_c_blocking::take_from_request(req, &self.auth).await;
-                    self.call(post_filename::substitute(req).await).await
+                    let req = post_filename::substitute(req).await;
+                    self.call(sha256_mismatch::watch(req)).await
                 }
             };
             interleave_version_listing(&mut resp);
+            attributes_etag::apply(&mut resp);
             sse_c_blocking::add_to_answer(&mut resp);
             storage_class::add_error_elements(&mut resp);
             error_messages::fill_in_message(&mut resp);

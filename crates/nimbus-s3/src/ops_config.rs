@@ -99,6 +99,11 @@ impl State {
         self.buckets.read().contains_key(bucket)
     }
 
+    /// The region a bucket was created in (None: no such bucket).
+    pub fn bucket_region(&self, bucket: &str) -> Option<String> {
+        self.buckets.read().get(bucket).map(|b| b.region.clone())
+    }
+
     /// The CORS rules of a bucket (None: no bucket or no configuration).
     pub fn cors_rules(&self, bucket: &str) -> Option<Vec<CorsRule>> {
         self.buckets.read().get(bucket).and_then(|b| b.config.cors.clone())

@@ -14,6 +14,7 @@ use s3s::dto::*;
 use s3s::{s3_error, S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 
 use crate::blob;
+use crate::sha256_mismatch;
 use crate::checksums;
 use crate::encryption;
 use crate::sse_c;
@@ -813,10 +814,6 @@ pub struct Provider {
     pub state: Arc<State>,
 }
 
-/// What a body stream's error says when its signed payload hash did not match (s3s's
-/// `UploadStreamError::Sha256Mismatch` displays it too).
-pub(crate) const SHA256_MISMATCH: &str = "Sha256Mismatch";
-
 /// A success status s3s cannot send: it answers every HEAD with 200 whatever the
 /// operation says (a Range or partNumber HEAD is 206), and RestoreObject always with
 /// 200 (a restore started is 202). Set on the operation's response, applied by
@@ -887,6 +884,8 @@ impl Provider {
     /// Returns the body's checksum: the trailer's or the `declared` header's (each
     /// checked against the body: s3s checks neither), else one computed with `compute`
     /// (a multipart upload's algorithm, S3's default CRC64NVME for a PutObject).
+    /// `signed`: the payload hash the request was signed with, for the error when the
+    /// body does not match it.
     async fn receive_body(
         &self,
         body: Option<StreamingBlob>,
@@ -894,6 +893,7 @@ impl Provider {
         small_max: u64,
         declared: Option<checksums::Stored>,
         compute: Option<&str>,
+        signed: Option<&sha256_mismatch::Signed>,
     ) -> S3Result<(blob::Received, Option<checksums::Stored>)> {
         let body = body.unwrap_or_else(|| StreamingBlob::wrap(futures_util::stream::empty::<Result<bytes::Bytes, std::io::Error>>()));
         let declared = declared.filter(|_| trailer.is_none());
@@ -910,26 +910,33 @@ impl Provider {
                 }
             }
         });
-        let received = if small_max == 0 {
-            blob::write_stream(&self.state.root, body, self.state.sync).await.map(blob::Received::File)
-        } else {
-            blob::receive(&self.state.root, body, self.state.sync, small_max).await
+        // s3s's check of a signed payload (and the short road's) fails the stream; what
+        // arrived until then is kept, for the error to name the body's hash.
+        let hash_failed = std::sync::atomic::AtomicBool::new(false);
+        let received = {
+            let body = sha256_mismatch::stop_at_mismatch(body, &hash_failed);
+            if small_max == 0 {
+                blob::write_stream(&self.state.root, body, self.state.sync).await.map(blob::Received::File)
+            } else {
+                blob::receive(&self.state.root, body, self.state.sync, small_max).await
+            }
         };
         let received = received.map_err(|e| {
-            // s3s's check of a signed payload (and the short road's) fails the stream.
-            if e.starts_with("body:") && e.contains(SHA256_MISMATCH) {
-                let mut err = S3Error::with_message(
-                    S3ErrorCode::Custom("XAmzContentSHA256Mismatch".into()),
-                    "The provided 'x-amz-content-sha256' header does not match what was computed.",
-                );
-                err.set_status_code(http::StatusCode::BAD_REQUEST);
-                err
-            } else if e.starts_with("body:") {
+            if e.starts_with("body:") {
                 s3_error!(IncompleteBody, "You did not provide the number of bytes specified by the Content-Length HTTP header.")
             } else {
                 internal(e)
             }
         })?;
+        if hash_failed.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(match signed {
+                Some(s) => s.error(received).await,
+                None => {
+                    received.discard().await;
+                    sha256_mismatch::mismatch(None, None)
+                }
+            });
+        }
         let mut checksum = None;
         if let Some(t) = trailer {
             match t.verify() {
@@ -964,8 +971,9 @@ impl Provider {
         trailer: Option<&checksums::Trailer>,
         declared: Option<checksums::Stored>,
         compute: Option<&str>,
+        signed: Option<&sha256_mismatch::Signed>,
     ) -> S3Result<(blob::Written, Option<checksums::Stored>)> {
-        match self.receive_body(body, trailer, 0, declared, compute).await? {
+        match self.receive_body(body, trailer, 0, declared, compute, signed).await? {
             (blob::Received::File(w), checksum) => Ok((w, checksum)),
             (blob::Received::Small { .. }, _) => Err(internal("a part's body was not written to a file".into())),
         }
@@ -1509,6 +1517,7 @@ impl s3s::S3 for Provider {
         let ctx = EventCtx::of(&req);
         let event = if req.method == http::Method::POST { "ObjectCreated:Post" } else { "ObjectCreated:Put" };
         let trailer = checksums::Trailer::of(&req.headers, req.trailing_headers.clone());
+        let signed = sha256_mismatch::Signed::of(&req.headers, &req.extensions);
         let input = req.input;
         validate_key(&input.key)?;
         let tags = ops_config::tags_header(input.tagging.as_deref())?;
@@ -1573,7 +1582,7 @@ impl s3s::S3 for Provider {
         ]);
         // Without a checksum from the client S3 computes and keeps its default one, and
         // reports it like a client's (PutObject API reference, ChecksumCRC64NVME).
-        let (received, checksum) = self.receive_body(input.body, trailer.as_ref(), SMALL_BODY_MAX, declared, Some(checksums::DEFAULT)).await?;
+        let (received, checksum) = self.receive_body(input.body, trailer.as_ref(), SMALL_BODY_MAX, declared, Some(checksums::DEFAULT), signed.as_ref()).await?;
         let (size, md5) = (received.size(), *received.md5());
         let checked = check_content_md5(input.content_md5.as_deref(), &md5)
             .and_then(|()| match input.content_length {
@@ -1760,7 +1769,7 @@ impl s3s::S3 for Provider {
             Some(total) => Some(attribute_parts(h, total, input.max_parts, input.part_number_marker)?),
             None => None,
         };
-        Ok(S3Response::new(GetObjectAttributesOutput {
+        let mut resp = S3Response::new(GetObjectAttributesOutput {
             checksum: h.checksum.as_ref().filter(|_| wanted.checksum).map(attribute_checksum),
             e_tag: wanted.etag.then(|| etag(&meta.etag)),
             object_parts,
@@ -1770,7 +1779,10 @@ impl s3s::S3 for Provider {
             last_modified: Some(ts(meta.modified)),
             version_id: found.version_header(),
             ..Default::default()
-        }))
+        });
+        // s3s quotes every ETag element; this one S3 sends bare.
+        resp.extensions.insert(crate::attributes_etag::Unquoted);
+        Ok(resp)
     }
 
     async fn head_object(&self, req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
@@ -2284,6 +2296,7 @@ impl s3s::S3 for Provider {
 
     async fn upload_part(&self, req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
         let trailer = checksums::Trailer::of(&req.headers, req.trailing_headers.clone());
+        let signed = sha256_mismatch::Signed::of(&req.headers, &req.extensions);
         let input = req.input;
         check_part_number(input.part_number)?;
         self.upload_key(&input.bucket, &input.upload_id, &input.key)?;
@@ -2299,7 +2312,7 @@ impl s3s::S3 for Provider {
             input.checksum_sha1.as_ref(),
             input.checksum_sha256.as_ref(),
         ]);
-        let (written, checksum) = self.write_part_body(input.body, trailer.as_ref(), declared, algorithm.as_deref()).await?;
+        let (written, checksum) = self.write_part_body(input.body, trailer.as_ref(), declared, algorithm.as_deref(), signed.as_ref()).await?;
         if let Err(e) = check_content_md5(input.content_md5.as_deref(), &written.md5) {
             let _ = tokio::fs::remove_file(&written.tmp).await;
             return Err(e);
@@ -2350,7 +2363,7 @@ impl s3s::S3 for Provider {
                 Ok((start, len, ()))
             })
             .map_err(copy_source_error)?;
-        let (written, checksum) = self.write_part_body(Some(body), None, None, upload.checksum_algorithm.as_deref()).await?;
+        let (written, checksum) = self.write_part_body(Some(body), None, None, upload.checksum_algorithm.as_deref(), None).await?;
         let enc = encryption::reported(&upload);
         let (sse_customer_algorithm, sse_customer_key_md5) = sse_c::echo(&upload);
         let row = self.install_part(&input.bucket, &input.key, &input.upload_id, input.part_number, written, checksum).await?;
@@ -2692,7 +2705,15 @@ struct UploadPage<'a> {
 /// One page of ListMultipartUploads over `sorted` (already past the markers): keys
 /// containing `delimiter` after `prefix` roll up into one common prefix, which counts
 /// once against `max` (ListMultipartUploads API reference, Delimiter and CommonPrefixes).
+///
+/// max-uploads=0 asks for nothing: an empty page that is not truncated (and so names no
+/// markers to go on from), as ListObjects answers max-keys=0. A truncated page with no
+/// NextKeyMarker could never be continued. (The API reference is silent; MinIO, built to
+/// S3's behaviour, "return[s an] empty response if maxUploads is zero".)
 fn upload_page<'a>(sorted: &[(&'a String, &'a Upload)], prefix: &str, delimiter: Option<&str>, key_marker: Option<&str>, max: usize) -> UploadPage<'a> {
+    if max == 0 {
+        return UploadPage { uploads: Vec::new(), prefixes: Vec::new(), truncated: false, last: None };
+    }
     let rolled = crate::versions::roll_up(sorted.iter().map(|&(id, u)| (u.key.as_str(), (id, u))), prefix, delimiter, key_marker, max);
     UploadPage {
         uploads: rolled.items,
@@ -2895,6 +2916,19 @@ mod tests {
         // Going on from the prefix marker does not list it again.
         let p = upload_page(&sorted[2..], "", Some("/"), Some("a/"), 10);
         assert_eq!(p.prefixes, ["c/"]);
+    }
+
+    #[test]
+    fn zero_max_uploads_is_an_empty_final_page() {
+        let up = |key: &str| Upload { key: key.into(), initiated: 0, headers: ObjHeaders::default(), parts: BTreeMap::new() };
+        let ids: Vec<String> = (0..2).map(|i| format!("id{i}")).collect();
+        let uploads = [up("a"), up("b/c")];
+        let sorted: Vec<(&String, &Upload)> = ids.iter().zip(uploads.iter()).collect();
+        for delimiter in [None, Some("/")] {
+            let p = upload_page(&sorted, "", delimiter, None, 0);
+            assert!(p.uploads.is_empty() && p.prefixes.is_empty());
+            assert!(!p.truncated && p.last.is_none(), "a truncated page needs a marker to go on from");
+        }
     }
 
     #[test]

@@ -245,6 +245,14 @@ pub const ERROR_ARGUMENT_VALUE_HEADER: &str = "x-nimbus-error-argument-value";
 pub const ERROR_RANGE_REQUESTED_HEADER: &str = "x-nimbus-error-range-requested";
 pub const ERROR_ACTUAL_SIZE_HEADER: &str = "x-nimbus-error-actual-object-size";
 
+/// Internal headers carrying an XAmzContentSHA256Mismatch's `<ClientComputedContentSHA256>`
+/// (the hash the client signed) and `<S3ComputedContentSHA256>` (the body's).
+pub const ERROR_CLIENT_SHA256_HEADER: &str = "x-nimbus-error-client-sha256";
+pub const ERROR_S3_SHA256_HEADER: &str = "x-nimbus-error-s3-sha256";
+
+/// Internal header carrying the `<Region>` of a request signed for the wrong region.
+pub const ERROR_REGION_HEADER: &str = "x-nimbus-error-region";
+
 /// Internal header → the error document element it becomes.
 const ERROR_ELEMENTS: &[(&str, &str)] = &[
     (ERROR_CLASS_HEADER, "StorageClass"),
@@ -253,6 +261,9 @@ const ERROR_ELEMENTS: &[(&str, &str)] = &[
     (ERROR_ARGUMENT_VALUE_HEADER, "ArgumentValue"),
     (ERROR_RANGE_REQUESTED_HEADER, "RangeRequested"),
     (ERROR_ACTUAL_SIZE_HEADER, "ActualObjectSize"),
+    (ERROR_CLIENT_SHA256_HEADER, "ClientComputedContentSHA256"),
+    (ERROR_S3_SHA256_HEADER, "S3ComputedContentSHA256"),
+    (ERROR_REGION_HEADER, "Region"),
 ];
 
 /// GetObject's 416 for a Range past the object's end; S3's document names the range
