@@ -161,3 +161,47 @@ def test_aws_cli_follows_the_region(endpoint, aws_env, west_bucket, tmp_path):
     assert out.read_bytes() == b"data"
     listing = json.loads(cli("s3api", "list-objects-v2", "--bucket", west_bucket, "--region", HOME))
     assert [o["Key"] for o in listing["Contents"]] == ["k"]
+
+
+def test_create_bucket_location_rules(s3):
+    """CreateBucket's constraint must name the region of the endpoint it is sent to,
+    except at us-east-1's; none means us-east-1, which may not be named (AWS S3 API
+    reference, CreateBucket: "If you don't specify a Region, the bucket is created in
+    the US East (N. Virginia) Region"; the IllegalLocationConstraintException message
+    as S3 answers it, quoted in TaskCat's FAQ)."""
+    west = s3_client(s3.meta.endpoint_url, region=HOME)
+    name = f"loc-{uuid.uuid4().hex[:10]}"
+    with pytest.raises(west.exceptions.ClientError) as e:
+        west.create_bucket(Bucket=name)
+    assert e.value.response["Error"]["Code"] == "IllegalLocationConstraintException"
+    assert e.value.response["Error"]["Message"] == (
+        "The unspecified location constraint is incompatible for the region specific endpoint this request was sent to."
+    )
+    with pytest.raises(west.exceptions.ClientError) as e:
+        west.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+    assert e.value.response["Error"]["Code"] == "IllegalLocationConstraintException"
+    assert "us-west-2 location constraint" in e.value.response["Error"]["Message"]
+    with pytest.raises(s3.exceptions.ClientError) as e:
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "us-east-1"})
+    assert e.value.response["Error"]["Code"] == "InvalidLocationConstraint"
+    # None of these made the bucket.
+    with pytest.raises(s3.exceptions.ClientError):
+        s3.head_bucket(Bucket=name)
+    # Its own region from its own endpoint, and any region from us-east-1's.
+    west.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": HOME})
+    assert west.get_bucket_location(Bucket=name)["LocationConstraint"] == HOME
+    other = f"loc-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=other, CreateBucketConfiguration={"LocationConstraint": "ap-south-1"})
+    assert s3.get_bucket_location(Bucket=other)["LocationConstraint"] == "ap-south-1"
+
+
+def test_aws_cli_mb_in_another_region(endpoint, aws_env):
+    """`aws s3 mb --region X` sends X as the constraint, so it works in any region."""
+    exe = h.aws_executable()
+    if not exe:
+        pytest.skip("the aws CLI is not installed")
+    name = f"climb-{uuid.uuid4().hex[:10]}"
+    r = subprocess.run([exe, "--endpoint-url", endpoint, "--region", "ap-northeast-1", "s3", "mb", f"s3://{name}"],
+                       capture_output=True, text=True, env=aws_env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert s3_client(endpoint).get_bucket_location(Bucket=name)["LocationConstraint"] == "ap-northeast-1"

@@ -1402,17 +1402,15 @@ impl s3s::S3 for Provider {
 
     async fn create_bucket(&self, req: S3Request<CreateBucketInput>) -> S3Result<S3Response<CreateBucketOutput>> {
         let account = account_of(&req);
+        let endpoint_region = req.region.as_ref().map(|r| r.as_str().to_string());
         let input = req.input;
-        let region = input
+        let constraint = input
             .create_bucket_configuration
             .as_ref()
             .and_then(|c| c.location_constraint.as_ref())
             .map(|l| l.as_str().to_string())
-            .filter(|r| !r.is_empty())
-            .unwrap_or_else(|| "us-east-1".to_string());
-        if region == "EU" {
-            return Err(s3_error!(InvalidLocationConstraint, "The specified location-constraint is not valid"));
-        }
+            .filter(|r| !r.is_empty());
+        let region = bucket_region_for(constraint.as_deref(), endpoint_region.as_deref())?;
         let mut config = ops_access::new_bucket_config(
             input.object_ownership.as_ref(),
             input.acl.as_ref(),
@@ -2740,9 +2738,43 @@ impl Provider {
     }
 }
 
+/// The region a new bucket goes to, by S3's rules for CreateBucket: the constraint
+/// must name the region of the endpoint the request was sent to (the region it is
+/// signed for), except at us-east-1's, which takes any; none means us-east-1, which
+/// may not be named itself.
+fn bucket_region_for(constraint: Option<&str>, endpoint_region: Option<&str>) -> S3Result<String> {
+    let endpoint = endpoint_region.unwrap_or("us-east-1");
+    match constraint {
+        Some("EU" | "us-east-1") => Err(s3_error!(InvalidLocationConstraint, "The specified location-constraint is not valid")),
+        None if endpoint != "us-east-1" => Err(s3_error!(
+            IllegalLocationConstraintException,
+            "The unspecified location constraint is incompatible for the region specific endpoint this request was sent to."
+        )),
+        Some(c) if endpoint != "us-east-1" && c != endpoint => Err(s3_error!(
+            IllegalLocationConstraintException,
+            "The {c} location constraint is incompatible for the region specific endpoint this request was sent to."
+        )),
+        Some(c) => Ok(c.to_string()),
+        None => Ok("us-east-1".to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn create_bucket_region_rules() {
+        let code = |c: Option<&str>, e: Option<&str>| bucket_region_for(c, e).map_err(|e| e.code().as_str().to_string());
+        assert_eq!(code(None, None), Ok("us-east-1".into()));
+        assert_eq!(code(None, Some("us-east-1")), Ok("us-east-1".into()));
+        assert_eq!(code(Some("eu-west-1"), Some("us-east-1")), Ok("eu-west-1".into()), "us-east-1's endpoint takes any region");
+        assert_eq!(code(Some("eu-west-1"), Some("eu-west-1")), Ok("eu-west-1".into()));
+        assert_eq!(code(None, Some("eu-west-1")), Err("IllegalLocationConstraintException".into()));
+        assert_eq!(code(Some("us-west-2"), Some("eu-west-1")), Err("IllegalLocationConstraintException".into()));
+        assert_eq!(code(Some("us-east-1"), None), Err("InvalidLocationConstraint".into()));
+        assert_eq!(code(Some("EU"), Some("eu-west-1")), Err("InvalidLocationConstraint".into()));
+    }
 
     fn objs(keys: &[&str]) -> BTreeMap<String, KeyVersions> {
         keys.iter()
