@@ -6,7 +6,6 @@ pub mod arn;
 pub mod auth;
 pub mod context;
 pub mod error;
-pub mod file_regions;
 pub mod ids;
 pub mod patterns;
 pub mod targets;

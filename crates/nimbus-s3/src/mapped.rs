@@ -12,7 +12,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -45,20 +44,6 @@ struct Inner {
 struct Entry {
     body: Bytes,
     last_used: Instant,
-}
-
-/// A body file mapped whole, registered so sockets can send its slices with
-/// `sendfile` (nimbus_core::file_regions). Fields drop in order: the registration goes
-/// before the memory is unmapped.
-struct FileMapping {
-    _registration: nimbus_core::file_regions::Registration,
-    map: memmap2::Mmap,
-}
-
-impl AsRef<[u8]> for FileMapping {
-    fn as_ref(&self) -> &[u8] {
-        &self.map
-    }
 }
 
 /// Is a body of `size` bytes mapped whole when read?
@@ -100,8 +85,7 @@ impl MappedBodies {
         // SAFETY: object files are immutable once published (see the module comment);
         // an unlinked file stays valid while mapped. The length was checked above.
         let map = unsafe { memmap2::MmapOptions::new().len(len as usize).populate().map(&f)? };
-        let registration = nimbus_core::file_regions::register(&map, Arc::new(f), 0);
-        let body = Bytes::from_owner(FileMapping { _registration: registration, map });
+        let body = Bytes::from_owner(map);
         let mut inner = self.inner.lock();
         if inner.files.contains_key(file) {
             return Ok(());

@@ -4,7 +4,6 @@ mod aws_client;
 mod cli;
 mod logs_cmd;
 mod serve;
-mod server_stream;
 
 use clap::Parser;
 

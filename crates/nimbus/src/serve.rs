@@ -22,7 +22,6 @@ use nimbus_wire::{AuthConfig, Edge};
 use tokio::net::TcpListener;
 
 use crate::cli::{AuthArg, DurabilityArg, ServeArgs};
-use crate::server_stream::ServerStream;
 
 /// Largest request body accepted (S3 streams its bodies and will not be bound by this).
 const MAX_BODY: usize = 32 * 1024 * 1024;
@@ -141,7 +140,7 @@ async fn serve(args: ServeArgs, started: Instant) -> Result<(), String> {
                 tokio::spawn(async move {
                     let peer = peer.ip();
                     let service = service_fn(move |req| handle(edge.clone(), s3.clone(), lambda.clone(), peer, req));
-                    let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(ServerStream::new(stream)), service).await;
+                    let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service).await;
                 });
             }
             _ = &mut shutdown => break,
