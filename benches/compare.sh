@@ -73,6 +73,9 @@ run_scenarios() { # label port [scenarios...]
             s3-*) extra=(--server-pid "$SERVER_PID" --payload-hash "$PAYLOAD_HASH") ;;
             lambda-cold) extra=(--repeat "$COLD_REPEAT") ;;
         esac
+        # Flush what the previous scenario wrote, so the kernel's writeback of it is
+        # not billed to this one (an 8 MiB PUT run leaves gigabytes of dirty pages).
+        sync
         log "$label: $s ($CONNECTIONS connections, ${DURATION}s after ${WARMUP}s warm-up)"
         "$BENCH" "$s" --endpoint "http://127.0.0.1:$port" --connections "$CONNECTIONS" \
             --duration "$DURATION" --warmup "$WARMUP" --threads "$THREADS" \

@@ -61,9 +61,9 @@ def test_part_copied_from_a_small_object(s3, bucket):
 
 
 def test_large_bodies_read_again_and_again(s3, bucket):
-    """Bodies of 1-64 MiB are mapped after their first read and later reads are sent
-    from the mapping's file (sendfile): every read, whole or ranged, concurrent or
-    after the key is overwritten or deleted, returns exactly the stored bytes."""
+    """Bodies of 1-64 MiB are mapped whole after their first read and later reads
+    share the mapping: every read, whole or ranged, concurrent or after the key is
+    overwritten or deleted, returns exactly the stored bytes."""
     first, second = os.urandom(3 * 1024 * 1024 + 11), os.urandom(2 * 1024 * 1024)
     s3.put_object(Bucket=bucket, Key="big", Body=first)
     for attempt in range(4):
