@@ -398,6 +398,17 @@ def test_list_multipart_uploads_max_uploads_zero(cli, s3, bucket):
     assert r["IsTruncated"] is True and r["NextKeyMarker"] == "a" and len(r["Uploads"]) == 1
 
 
+def test_list_parts_max_parts_zero(s3, bucket):
+    # As max-uploads=0 above: an empty page, not truncated, with no marker to go on from.
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="k")["UploadId"]
+    for n in (1, 2):
+        s3.upload_part(Bucket=bucket, Key="k", UploadId=uid, PartNumber=n, Body=b"x")
+    r = s3.list_parts(Bucket=bucket, Key="k", UploadId=uid, MaxParts=0)
+    assert r["MaxParts"] == 0 and r["IsTruncated"] is False and "Parts" not in r
+    r = s3.list_parts(Bucket=bucket, Key="k", UploadId=uid, MaxParts=1)
+    assert r["IsTruncated"] is True and r["NextPartNumberMarker"] == 1 and len(r["Parts"]) == 1
+
+
 def test_get_object_attributes_etag_is_unquoted(cli, s3, bucket, multipart_object):
     # GetObjectAttributes, ETag: the entity tag as S3 keeps it, without the quotes the
     # ETag header and listings carry (moto's test_s3_object_attributes.py, test_get_etag:

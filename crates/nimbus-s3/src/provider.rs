@@ -2588,7 +2588,8 @@ impl s3s::S3 for Provider {
         let b = buckets.get(&input.bucket).ok_or_else(|| no_such_bucket(&input.bucket))?;
         let u = b.uploads.get(&input.upload_id).filter(|u| u.key == input.key).ok_or_else(no_such_upload)?;
         let all: Vec<(&i32, &PartMeta)> = u.parts.range(marker + 1..).collect();
-        let truncated = all.len() > max;
+        // max-parts=0 is an empty final page, as for ListMultipartUploads (upload_page).
+        let truncated = max > 0 && all.len() > max;
         let parts: Vec<Part> = all
             .iter()
             .take(max)
