@@ -136,7 +136,7 @@ where
         let mut sink = |run: &[u8]| file.write_all(run).map_err(|e| e.to_string());
         while let Some(chunk) = rx.blocking_recv() {
             size += chunk.len() as u64;
-            md5.update(&chunk, &mut sink)?;
+            md5.update(chunk, &mut sink)?;
         }
         let md5 = md5.finish(&mut sink)?;
         if sync {

@@ -15,8 +15,13 @@
 //! first run (a pass costs the same however many lanes are real), and the last,
 //! shorter run of each body is hashed on its own.
 //!
+//! A run that lies whole in one received chunk is hashed where it lies; only runs
+//! that straddle chunks are gathered into a buffer (hyper reads ~400 KiB at a time,
+//! so about half the bytes of a large upload need no copy).
+//!
 //! Callers block while their run is hashed: use it from blocking threads only.
 
+use bytes::Bytes;
 use md5_many::{Md5Many, Md5State};
 use parking_lot::{Condvar, Mutex};
 use std::sync::OnceLock;
@@ -42,27 +47,32 @@ impl LaneMd5 {
         LaneMd5 { state, unaligned: (hashed % 64) as usize, buf: Vec::new() }
     }
 
-    /// Appends `data`. Whenever [`RUN`] bytes are buffered they are hashed (with
-    /// other uploads' runs if any are waiting) and passed to `sink`, in order,
-    /// so the caller can write them out without keeping a copy of its own.
-    pub fn update<E>(&mut self, mut data: &[u8], sink: &mut impl FnMut(&[u8]) -> Result<(), E>) -> Result<(), E> {
+    /// Appends `data`. Every [`RUN`] bytes are hashed (with other uploads' runs if
+    /// any are waiting) and passed to `sink`, in order, so the caller can write them
+    /// out without keeping a copy of its own.
+    pub fn update<E>(&mut self, mut data: Bytes, sink: &mut impl FnMut(&[u8]) -> Result<(), E>) -> Result<(), E> {
         if self.unaligned != 0 {
             // Up to 63 bytes, hashed here, bring the state to a block boundary.
             let take = (64 - self.unaligned).min(data.len());
-            let (head, rest) = data.split_at(take);
-            self.state.update(head);
-            sink(head)?;
+            let head = data.split_to(take);
+            self.state.update(&head);
+            sink(&head)?;
             self.unaligned = (self.unaligned + take) % 64;
-            data = rest;
         }
         while !data.is_empty() {
+            if self.buf.is_empty() && data.len() >= RUN {
+                // A whole run in this chunk: hashed in place.
+                let run = Run::Shared(data.split_to(RUN));
+                let (state, run) = combiner().hash(self.state, run);
+                self.state = state;
+                sink(run.as_slice())?;
+                continue;
+            }
             if self.buf.capacity() == 0 {
                 self.buf.reserve_exact(RUN);
             }
             let take = (RUN - self.buf.len()).min(data.len());
-            let (head, rest) = data.split_at(take);
-            self.buf.extend_from_slice(head);
-            data = rest;
+            self.buf.extend_from_slice(&data.split_to(take));
             if self.buf.len() == RUN {
                 self.flush(sink)?;
             }
@@ -80,20 +90,38 @@ impl LaneMd5 {
         if self.buf.is_empty() {
             return Ok(());
         }
-        let run = std::mem::take(&mut self.buf);
-        let (state, mut run) = combiner().hash(self.state, run);
+        let run = Run::Owned(std::mem::take(&mut self.buf));
+        let (state, run) = combiner().hash(self.state, run);
         self.state = state;
-        let written = sink(&run);
-        run.clear();
-        self.buf = run;
+        let written = sink(run.as_slice());
+        if let Run::Owned(mut buf) = run {
+            buf.clear();
+            self.buf = buf;
+        }
         written
+    }
+}
+
+/// A run to hash: gathered into the upload's buffer (given back for reuse), or a
+/// slice of one received chunk.
+enum Run {
+    Owned(Vec<u8>),
+    Shared(Bytes),
+}
+
+impl Run {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Run::Owned(v) => v,
+            Run::Shared(b) => b,
+        }
     }
 }
 
 struct Job {
     ticket: u64,
     state: Md5State,
-    run: Vec<u8>,
+    run: Run,
 }
 
 #[derive(Default)]
@@ -127,7 +155,7 @@ impl Drop for Hashing<'_> {
 
 impl Combiner {
     /// `run` appended to `state`; gives both back (the buffer for reuse).
-    fn hash(&self, state: Md5State, run: Vec<u8>) -> (Md5State, Vec<u8>) {
+    fn hash(&self, state: Md5State, run: Run) -> (Md5State, Run) {
         let mut queue = self.queue.lock();
         let ticket = queue.next_ticket;
         queue.next_ticket = queue.next_ticket.wrapping_add(1);
@@ -153,7 +181,7 @@ impl Combiner {
                 tracing::error!("batched MD5 failed; hashing the batch's runs one at a time");
                 for (job, state) in batch.iter_mut().zip(before) {
                     job.state = state;
-                    job.state.update(&job.run);
+                    job.state.update(job.run.as_slice());
                 }
             }
             self.queue.lock().finished.append(&mut batch);
@@ -164,12 +192,12 @@ impl Combiner {
 
     fn hash_batch(&self, batch: &mut [Job]) {
         // Whole runs share lanes; a body's last, shorter run goes alone.
-        let (mut full, short): (Vec<&mut Job>, Vec<&mut Job>) = batch.iter_mut().partition(|j| j.run.len() == RUN);
+        let (mut full, short): (Vec<&mut Job>, Vec<&mut Job>) = batch.iter_mut().partition(|j| j.run.as_slice().len() == RUN);
         for job in short {
-            job.state.update(&job.run);
+            job.state.update(job.run.as_slice());
         }
         if let [job] = full.as_mut_slice() {
-            job.state.update(&job.run);
+            job.state.update(job.run.as_slice());
             return;
         }
         let Some(first) = full.first() else { return };
@@ -211,7 +239,7 @@ mod tests {
             Ok(())
         };
         for piece in data[head..].chunks(chunk) {
-            md5.update(piece, &mut sink).unwrap();
+            md5.update(Bytes::copy_from_slice(piece), &mut sink).unwrap();
         }
         let digest = md5.finish(&mut sink).unwrap();
         (digest, out)
@@ -219,7 +247,9 @@ mod tests {
 
     #[test]
     fn one_stream_matches_md5_for_awkward_sizes() {
-        for (len, chunk, head) in [(0, 1, 0), (1, 1, 1), (63, 7, 0), (64, 64, 13), (RUN - 1, 65_537, 0), (RUN, 4096, 100), (RUN + 1, 1 << 20, 0), (3 * RUN + 77, 300_001, 65_537)] {
+        // Chunk sizes below, at and above RUN (whole runs hashed in place, runs gathered
+        // across chunks, and both in one upload).
+        for (len, chunk, head) in [(0, 1, 0), (1, 1, 1), (63, 7, 0), (64, 64, 13), (RUN - 1, 65_537, 0), (RUN, 4096, 100), (RUN + 1, 1 << 20, 0), (3 * RUN + 77, 300_001, 65_537), (5 * RUN + 5, RUN, 0), (9 * RUN, 417_792, 64), (4 * RUN + 3, 417_792, 7)] {
             let data = body(len, len as u64);
             let (digest, out) = lane_md5(&data, chunk, head);
             assert_eq!(digest.as_slice(), Md5::digest(&data).as_slice(), "len {len} chunk {chunk} head {head}");
@@ -248,7 +278,7 @@ mod tests {
     fn a_batch_pads_whole_runs_into_lanes_and_hashes_short_ones_alone() {
         for full_runs in [2, 5, 16, 17, 40] {
             let bodies: Vec<Vec<u8>> = (0..full_runs + 3).map(|i| body(if i < full_runs { RUN } else { 1000 + i }, 99 + i as u64)).collect();
-            let mut batch: Vec<Job> = bodies.iter().enumerate().map(|(i, b)| Job { ticket: i as u64, state: Md5State::new(), run: b.clone() }).collect();
+            let mut batch: Vec<Job> = bodies.iter().enumerate().map(|(i, b)| Job { ticket: i as u64, state: Md5State::new(), run: if i % 2 == 0 { Run::Owned(b.clone()) } else { Run::Shared(Bytes::from(b.clone())) } }).collect();
             combiner().hash_batch(&mut batch);
             for (job, b) in batch.iter().zip(&bodies) {
                 assert_eq!(job.state.finalize().as_slice(), Md5::digest(b).as_slice(), "{full_runs} full runs, job {}", job.ticket);
@@ -260,6 +290,8 @@ mod tests {
     fn a_failing_sink_stops_the_stream() {
         let mut md5 = LaneMd5::from_state(Md5State::new(), 0);
         let mut sink = |_: &[u8]| -> Result<(), &str> { Err("disk full") };
-        assert_eq!(md5.update(&vec![1u8; RUN], &mut sink), Err("disk full"));
+        assert_eq!(md5.update(Bytes::from(vec![1u8; RUN]), &mut sink), Err("disk full"));
+        let mut md5 = LaneMd5::from_state(Md5State::new(), 0);
+        assert_eq!(md5.update(Bytes::from(vec![1u8; RUN - 1]), &mut sink), Ok(()), "nothing passed on yet");
     }
 }
