@@ -896,6 +896,10 @@ impl Provider {
         signed: Option<&sha256_mismatch::Signed>,
     ) -> S3Result<(blob::Received, Option<checksums::Stored>)> {
         let body = body.unwrap_or_else(|| StreamingBlob::wrap(futures_util::stream::empty::<Result<bytes::Bytes, std::io::Error>>()));
+        // A body known to be large goes to a file from its first byte, its MD5 in lanes
+        // from the start (not its first small_max bytes alone, at single-stream speed).
+        let known_large = s3s::stream::ByteStream::remaining_length(&body).exact().is_some_and(|n| n as u64 > small_max);
+        let small_max = if known_large { 0 } else { small_max };
         let declared = declared.filter(|_| trailer.is_none());
         // A trailer's checksum is the body's checksum: nothing else needs computing.
         let algorithm = declared.as_ref().and_then(|d| checksums::algorithm(&d.algorithm)).or(compute).filter(|_| trailer.is_none());
