@@ -18,6 +18,7 @@
 //! GetBucketLocation, the call made to find a bucket's region, nor requests signed
 //! otherwise (SigV2, anonymous, POST forms).
 
+use nimbus_wire::sigv4::{AuthKind, ParsedAuth};
 use s3s::{S3Error, S3ErrorCode};
 
 use crate::provider::State;
@@ -30,34 +31,23 @@ enum Carried {
     Query,
 }
 
-/// The error for a request whose SigV4 credential names a region other than that of the
-/// existing bucket it addresses; None for any other request.
-pub fn check<B>(req: &http::Request<B>, state: &State) -> Option<S3Error> {
-    let (carried, region) = signed_region(req)?;
+/// The error for a request (its SigV4 authentication parsed as `signed`) whose
+/// credential names a region other than that of the existing bucket it addresses;
+/// None for any other request.
+pub fn check<B>(req: &http::Request<B>, signed: Option<&ParsedAuth>, state: &State) -> Option<S3Error> {
+    let (carried, region) = signed_region(signed?)?;
     let bucket = addressed_bucket(req)?;
     let expected = state.bucket_region(&bucket)?;
-    (region != expected).then(|| wrong_region(carried, &region, &expected))
+    (region != expected).then(|| wrong_region(carried, region, &expected))
 }
 
-/// The region of a SigV4 credential scope (`AKID/20240101/eu-west-1/s3/aws4_request`).
-fn scope_region(credential: &str) -> Option<&str> {
-    let mut it = credential.rsplit('/');
-    let (terminator, service, region) = (it.next()?, it.next()?, it.next()?);
-    (terminator == "aws4_request" && service == "s3").then_some(region)
-}
-
-/// The region a SigV4 request is signed for, and where it carries its credential.
-fn signed_region<B>(req: &http::Request<B>) -> Option<(Carried, String)> {
-    if let Some(auth) = req.headers().get(http::header::AUTHORIZATION) {
-        let auth = auth.to_str().ok()?.trim_start();
-        let rest = auth.strip_prefix("AWS4-HMAC-SHA256")?;
-        let credential = rest.split("Credential=").nth(1)?.split([',', ' ']).next()?;
-        return Some((Carried::Header, scope_region(credential)?.to_string()));
-    }
-    let query = req.uri().query()?;
-    let value = query.split('&').find_map(|pair| pair.strip_prefix("X-Amz-Credential="))?;
-    let credential = percent_encoding::percent_decode_str(value).decode_utf8().ok()?;
-    Some((Carried::Query, scope_region(&credential)?.to_string()))
+/// The region an S3 SigV4 request is signed for, and where it carries its credential.
+fn signed_region(signed: &ParsedAuth) -> Option<(Carried, &str)> {
+    let carried = match signed.kind {
+        AuthKind::Header => Carried::Header,
+        AuthKind::Presigned { .. } => Carried::Query,
+    };
+    (signed.credential.service == "s3").then_some((carried, signed.credential.region.as_str()))
 }
 
 /// The bucket a request addresses, when the check applies to it: not CreateBucket (a
@@ -111,16 +101,23 @@ mod tests {
         b.body(()).unwrap()
     }
 
+    /// The region `r` is signed for, parsed as the S3 handler parses it.
+    fn region_of(r: &http::Request<()>) -> Option<(Carried, String)> {
+        let parts = nimbus_wire::sigv4::RequestParts { method: r.method().as_str(), path: r.uri().path(), query: r.uri().query().unwrap_or(""), headers: r.headers() };
+        let signed = nimbus_wire::sigv4::parse(&parts).ok().flatten()?;
+        signed_region(&signed).map(|(c, region)| (c, region.to_string()))
+    }
+
     #[test]
     fn the_signed_region_comes_from_the_credential_scope() {
-        let r = req("GET", "/b/k", &[("authorization", AUTH)]);
-        assert_eq!(signed_region(&r), Some((Carried::Header, "eu-west-1".into())));
-        let r = req("GET", "/b/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=test%2F20240101%2Fus-west-2%2Fs3%2Faws4_request&X-Amz-Signature=00", &[]);
-        assert_eq!(signed_region(&r), Some((Carried::Query, "us-west-2".into())));
+        let r = req("GET", "/b/k", &[("authorization", AUTH), ("x-amz-date", "20240101T000000Z")]);
+        assert_eq!(region_of(&r), Some((Carried::Header, "eu-west-1".into())));
+        let r = req("GET", "/b/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=test%2F20240101%2Fus-west-2%2Fs3%2Faws4_request&X-Amz-Date=20240101T000000Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host&X-Amz-Signature=00", &[]);
+        assert_eq!(region_of(&r), Some((Carried::Query, "us-west-2".into())));
         // SigV2, anonymous and malformed scopes name no region.
-        assert_eq!(signed_region(&req("GET", "/b/k", &[("authorization", "AWS test:abc=")])), None);
-        assert_eq!(signed_region(&req("GET", "/b/k", &[])), None);
-        assert_eq!(signed_region(&req("GET", "/b/k", &[("authorization", "AWS4-HMAC-SHA256 Credential=test/eu-west-1")])), None);
+        assert_eq!(region_of(&req("GET", "/b/k", &[("authorization", "AWS test:abc=")])), None);
+        assert_eq!(region_of(&req("GET", "/b/k", &[])), None);
+        assert_eq!(region_of(&req("GET", "/b/k", &[("authorization", "AWS4-HMAC-SHA256 Credential=test/eu-west-1")])), None);
     }
 
     #[test]

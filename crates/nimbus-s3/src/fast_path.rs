@@ -140,9 +140,10 @@ fn put_header(name: &str) -> bool {
     )
 }
 
-/// Decides whether `req` may take the short road, checking its signature and its
-/// caller's permission on the way. None sends it through s3s.
-pub(crate) fn plan<B>(req: &http::Request<B>, auth: &crate::Auth, state: &State, source_ip: &str) -> Option<Plan> {
+/// Decides whether `req` (its SigV4 authentication parsed as `signed`) may take the
+/// short road, checking its signature and its caller's permission on the way. None
+/// sends it through s3s.
+pub(crate) fn plan<B>(req: &http::Request<B>, signed: Option<sigv4::ParsedAuth>, auth: &crate::Auth, state: &State, source_ip: &str) -> Option<Plan> {
     let op = match *req.method() {
         Method::GET => Op::Get,
         Method::HEAD => Op::Head,
@@ -196,7 +197,7 @@ pub(crate) fn plan<B>(req: &http::Request<B>, auth: &crate::Auth, state: &State,
         return None;
     }
     let parts = sigv4::RequestParts { method: req.method().as_str(), path, query, headers };
-    let signed = sigv4::parse(&parts).ok()??;
+    let signed = signed?;
     if signed.kind != sigv4::AuthKind::Header || signed.credential.service != "s3" || !in_sdk_layout(&signed, headers) {
         return None;
     }

@@ -150,10 +150,19 @@ impl S3 {
             // (or a read it cannot answer) goes through s3s.
             // A request signed for another region than its bucket's is refused first,
             // alike on both roads.
-            let wrong_region = bucket_region::check(&req, &self.state);
+            let signed = {
+                let parts = nimbus_wire::sigv4::RequestParts {
+                    method: req.method().as_str(),
+                    path: req.uri().path(),
+                    query: req.uri().query().unwrap_or(""),
+                    headers: req.headers(),
+                };
+                nimbus_wire::sigv4::parse(&parts).ok().flatten()
+            };
+            let wrong_region = bucket_region::check(&req, signed.as_ref(), &self.state);
             let answered = match wrong_region {
                 Some(e) => Ok(e.to_http_response().unwrap_or_else(|_| internal_error())),
-                None => match fast_path::plan(&req, &self.auth, &self.state, &info.source_ip) {
+                None => match fast_path::plan(&req, signed, &self.auth, &self.state, &info.source_ip) {
                     Some(plan) if plan.is_read() => match plan.read(&self.state, &req).await {
                         Some(resp) => Ok(resp),
                         None => Err(req),
