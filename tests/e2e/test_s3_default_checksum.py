@@ -244,6 +244,9 @@ def test_part_reads_report_the_part_checksum(plain, bucket):
     rest = plain.get_object_attributes(Bucket=bucket, Key="m", ObjectAttributes=["ObjectParts"], PartNumberMarker=1)
     assert rest["ObjectParts"]["Parts"] == [{"PartNumber": 2, "Size": len(p2), "ChecksumSHA256": b64(c2)}]
     assert rest["ObjectParts"]["IsTruncated"] is False
+    # MaxParts=0: an empty page with nothing to go on from, as ListParts answers it.
+    none = plain.get_object_attributes(Bucket=bucket, Key="m", ObjectAttributes=["ObjectParts"], MaxParts=0)["ObjectParts"]
+    assert none["IsTruncated"] is False and "Parts" not in none and "NextPartNumberMarker" not in none
 
 
 def test_a_part_that_is_the_whole_object_has_its_checksum(plain, bucket):

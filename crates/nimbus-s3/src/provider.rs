@@ -592,7 +592,8 @@ fn attribute_parts(h: &ObjHeaders, total: i32, max_parts: Option<i32>, marker: O
             }
         })
         .collect();
-    let truncated = from + parts.len() < h.part_sizes.len();
+    // MaxParts=0 is an empty final page, as for ListParts.
+    let truncated = max > 0 && from + parts.len() < h.part_sizes.len();
     Ok(GetObjectAttributesParts {
         total_parts_count: Some(total),
         part_number_marker: marker,
