@@ -296,6 +296,29 @@ def test_signed_part_must_match_the_body(s3, endpoint, bucket):
     assert "Parts" not in s3.list_parts(Bucket=bucket, Key="mp", UploadId=uid)
 
 
+def test_xml_bodies_must_match_their_signed_hash(s3, endpoint, bucket):
+    # The payload check is the same for every operation, not only uploads: an XML
+    # document (tagging, a delete list) whose hash is not the signed one gets the same
+    # 400 with both hashes, and changes nothing. (It was a 500 InternalError.)
+    s3.put_object(Bucket=bucket, Key="kept", Body=b"x")
+    tagging = b"<Tagging><TagSet><Tag><Key>a</Key><Value>b</Value></Tag></TagSet></Tagging>"
+    delete = b"<Delete><Object><Key>kept</Key></Object></Delete>"
+    claim = hashlib.sha256(b"what was signed").hexdigest()
+    for method, path, body in (("PUT", f"/{bucket}?tagging", tagging), ("PUT", f"/{bucket}/kept?tagging", tagging),
+                               ("POST", f"/{bucket}?delete", delete)):
+        r = send(endpoint, method, path, data=body, claim=claim)
+        assert r.status_code == 400, (path, r.text)
+        error = ElementTree.fromstring(r.content)
+        assert error.findtext("Code") == "XAmzContentSHA256Mismatch", r.text
+        assert error.findtext("ClientComputedContentSHA256") == claim
+        assert error.findtext("S3ComputedContentSHA256") == hashlib.sha256(body).hexdigest()
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_tagging(Bucket=bucket)
+    assert e.value.response["Error"]["Code"] == "NoSuchTagSet"
+    assert s3.get_object_tagging(Bucket=bucket, Key="kept")["TagSet"] == []
+    assert s3.head_object(Bucket=bucket, Key="kept")["ContentLength"] == 1
+
+
 def test_boto3_sees_both_hashes(s3, bucket):
     # A body changed after boto3 signed it: boto3 reports the two hashes S3 names.
     def swap(request, **_):

@@ -177,7 +177,12 @@ impl S3 {
                     unserved_range::drop_unserved(&mut req, &self.auth);
                     let req = sse_c_blocking::take_from_request(req, &self.auth).await;
                     let req = post_filename::substitute(req).await;
-                    self.call(sha256_mismatch::watch(req)).await
+                    let (req, watch) = sha256_mismatch::watch(req);
+                    let mut resp = self.call(req).await;
+                    if let Some(watch) = watch {
+                        watch.explain(&mut resp);
+                    }
+                    resp
                 }
             };
             interleave_version_listing(&mut resp);

@@ -15,6 +15,12 @@
 //! the stream), all of it but the last chunk on the s3s road (s3s's check fails in
 //! place of the chunk that completes the body). That chunk is kept, by reference, as it
 //! passes on its way into s3s ([`watch`]).
+//!
+//! Operations whose XML body s3s reads itself (PutBucketTagging, DeleteObjects, …) never
+//! reach the provider: s3s turns the failed check into a 500 InternalError. A body of
+//! up to [`KEEP_WHOLE_MAX`] bytes is therefore kept whole (by reference) on its way in,
+//! and such a 500 is turned into the mismatch when the kept body's hash is not the one
+//! the client signed ([`Watch::explain`]).
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -35,18 +41,35 @@ use crate::storage_class::{error_element_headers_many, ERROR_CLIENT_SHA256_HEADE
 /// short road's check says it, and s3s's `UploadStreamError::Sha256Mismatch` displays it.
 pub(crate) const SHA256_MISMATCH: &str = "Sha256Mismatch";
 
-/// The last chunk of a request body seen on its way into s3s.
+/// The largest body kept whole on its way into s3s (XML documents are far smaller;
+/// larger bodies are uploads, whose check the provider explains).
+const KEEP_WHOLE_MAX: u64 = 1 << 20;
+
+/// What a request body showed on its way into s3s: its last data chunk, and all of it
+/// when it is small enough to keep whole.
+#[derive(Default)]
+struct Seen {
+    last: Option<Bytes>,
+    whole: Option<Vec<Bytes>>,
+}
+
+/// The chunks of a request body seen on its way into s3s (references, not copies).
 #[derive(Clone, Default)]
-pub struct Tail(Arc<Mutex<Option<Bytes>>>);
+pub struct Tail(Arc<Mutex<Seen>>);
 
 impl Tail {
     fn take(&self) -> Option<Bytes> {
-        self.0.lock().take()
+        self.0.lock().last.take()
+    }
+
+    /// The body's bytes when kept whole, joined.
+    fn whole(&self) -> Option<Vec<u8>> {
+        self.0.lock().whole.as_ref().map(|chunks| chunks.concat())
     }
 }
 
-/// A request body that keeps its latest data chunk in a [`Tail`] (a reference count,
-/// not a copy).
+/// A request body that keeps its latest data chunk (and every chunk, if its [`Tail`]
+/// keeps the body whole) as it passes.
 struct Watched {
     inner: s3s::Body,
     tail: Tail,
@@ -60,7 +83,11 @@ impl HttpBody for Watched {
         let polled = Pin::new(&mut self.inner).poll_frame(cx);
         if let Poll::Ready(Some(Ok(frame))) = &polled {
             if let Some(data) = frame.data_ref().filter(|d| !d.is_empty()) {
-                *self.tail.0.lock() = Some(data.clone());
+                let mut seen = self.tail.0.lock();
+                seen.last = Some(data.clone());
+                if let Some(whole) = &mut seen.whole {
+                    whole.push(data.clone());
+                }
             }
         }
         polled
@@ -83,16 +110,49 @@ fn signed_hash(headers: &http::HeaderMap) -> Option<&str> {
 }
 
 /// On the s3s road: a request with a signed payload keeps its body's last chunk in a
-/// [`Tail`] among its extensions, for [`Signed::error`]. A request known to have no
-/// body (GETs, mostly) has no chunk to keep.
-pub fn watch(req: http::Request<s3s::Body>) -> http::Request<s3s::Body> {
-    if signed_hash(req.headers()).is_none() || HttpBody::size_hint(req.body()).exact() == Some(0) {
-        return req;
+/// [`Tail`] among its extensions, for [`Signed::error`], and a small body whole, for
+/// [`Watch::explain`]. A request known to have no body (GETs, mostly) has no chunk to
+/// keep.
+pub fn watch(req: http::Request<s3s::Body>) -> (http::Request<s3s::Body>, Option<Watch>) {
+    let Some(client) = signed_hash(req.headers()).map(str::to_string) else { return (req, None) };
+    let length = HttpBody::size_hint(req.body()).exact();
+    if length == Some(0) {
+        return (req, None);
     }
-    let tail = Tail::default();
+    let declared = req.headers().get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let keep_whole = declared.filter(|n| *n <= KEEP_WHOLE_MAX);
+    let tail = Tail(Arc::new(Mutex::new(Seen { last: None, whole: keep_whole.map(|_| Vec::new()) })));
     let (mut parts, body) = req.into_parts();
     parts.extensions.insert(tail.clone());
-    http::Request::from_parts(parts, s3s::Body::http_body(Watched { inner: body, tail }))
+    let req = http::Request::from_parts(parts, s3s::Body::http_body(Watched { inner: body, tail: tail.clone() }));
+    let watch = keep_whole.map(|length| Watch { client, length, tail });
+    (req, watch)
+}
+
+/// A small signed body on its way into s3s, kept to explain s3s's answer to it.
+pub struct Watch {
+    client: String,
+    length: u64,
+    tail: Tail,
+}
+
+impl Watch {
+    /// Turns s3s's 500 for a body that failed its hash check into
+    /// XAmzContentSHA256Mismatch. Only a body that arrived whole and whose hash is not
+    /// the signed one counts; any other 500 stays as it is.
+    pub fn explain(&self, resp: &mut http::Response<s3s::Body>) {
+        if resp.status() != http::StatusCode::INTERNAL_SERVER_ERROR {
+            return;
+        }
+        let Some(body) = self.tail.whole().filter(|b| b.len() as u64 == self.length) else { return };
+        let computed = hex::encode(sha2::Sha256::digest(&body));
+        if computed == self.client {
+            return;
+        }
+        if let Ok(answer) = mismatch(Some(&self.client), Some(&computed)).to_http_response() {
+            *resp = answer;
+        }
+    }
 }
 
 /// A request's signed payload hash, and the chunk s3s may have kept from the provider.
@@ -254,14 +314,67 @@ mod tests {
         let body = s3s::Body::http_body(http_body_util::StreamBody::new(futures_util::stream::iter(chunks)));
         let sha = hex::encode(sha2::Sha256::digest(b"onetwo"));
         let req = http::Request::builder().header("x-amz-content-sha256", &sha).body(body).unwrap();
-        let req = watch(req);
+        let (req, _) = watch(req);
         let signed = Signed::of(req.headers(), req.extensions()).unwrap();
         let _ = req.into_body().collect().await;
         assert_eq!(signed.tail.as_ref().and_then(Tail::take).as_deref(), Some(&b"two"[..]));
         let unsigned = http::Request::builder().header("x-amz-content-sha256", "UNSIGNED-PAYLOAD").body(s3s::Body::from("x".to_string())).unwrap();
-        assert!(watch(unsigned).extensions().get::<Tail>().is_none());
+        assert!(watch(unsigned).0.extensions().get::<Tail>().is_none());
         let empty = http::Request::builder().header("x-amz-content-sha256", &sha).body(s3s::Body::empty()).unwrap();
-        assert!(watch(empty).extensions().get::<Tail>().is_none());
+        assert!(watch(empty).0.extensions().get::<Tail>().is_none());
+    }
+
+    /// A streamed body of `chunks`, signed as `signed_body` (its Content-Length that of
+    /// the chunks), watched; and s3s's 500, read through.
+    async fn explained(chunks: &[&'static [u8]], signed_body: &[u8]) -> Option<http::Response<s3s::Body>> {
+        use http_body_util::BodyExt;
+        let frames: Vec<Result<Frame<Bytes>, std::io::Error>> = chunks.iter().map(|c| Ok(Frame::data(Bytes::from_static(c)))).collect();
+        let body = s3s::Body::http_body(http_body_util::StreamBody::new(futures_util::stream::iter(frames)));
+        let length: usize = chunks.iter().map(|c| c.len()).sum();
+        let req = http::Request::builder()
+            .header("x-amz-content-sha256", hex::encode(sha2::Sha256::digest(signed_body)))
+            .header("content-length", length.to_string())
+            .body(body)
+            .unwrap();
+        let (req, watch) = watch(req);
+        let _ = req.into_body().collect().await;
+        let mut resp = crate::internal_error();
+        watch?.explain(&mut resp);
+        Some(resp)
+    }
+
+    #[tokio::test]
+    async fn a_500_for_a_small_body_that_fails_its_check_becomes_the_mismatch() {
+        let resp = explained(&[b"<Tagging>", b"</Tagging>"], b"something else").await.unwrap();
+        assert_eq!(resp.status(), http::StatusCode::BAD_REQUEST);
+        assert_eq!(resp.headers().get(ERROR_CLIENT_SHA256_HEADER).unwrap(), &hex::encode(sha2::Sha256::digest(b"something else")));
+        assert_eq!(resp.headers().get(ERROR_S3_SHA256_HEADER).unwrap(), &hex::encode(sha2::Sha256::digest(b"<Tagging></Tagging>")));
+        // A body whose hash holds: the 500 is about something else, and stays.
+        let resp = explained(&[b"<Tagging>", b"</Tagging>"], b"<Tagging></Tagging>").await.unwrap();
+        assert_eq!(resp.status(), http::StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[tokio::test]
+    async fn a_body_that_did_not_arrive_whole_is_not_judged() {
+        use http_body_util::BodyExt;
+        let body = s3s::Body::http_body(http_body_util::StreamBody::new(futures_util::stream::iter(vec![Ok::<_, std::io::Error>(Frame::data(Bytes::from_static(b"abc")))])));
+        let req = http::Request::builder()
+            .header("x-amz-content-sha256", hex::encode(sha2::Sha256::digest(b"x")))
+            .header("content-length", "10")
+            .body(body)
+            .unwrap();
+        let (req, watched) = watch(req);
+        let _ = req.into_body().collect().await;
+        let mut resp = crate::internal_error();
+        watched.unwrap().explain(&mut resp);
+        assert_eq!(resp.status(), http::StatusCode::INTERNAL_SERVER_ERROR);
+        // Too large to keep whole: only the last chunk is kept.
+        let req = http::Request::builder()
+            .header("x-amz-content-sha256", hex::encode(sha2::Sha256::digest(b"x")))
+            .header("content-length", (KEEP_WHOLE_MAX + 1).to_string())
+            .body(s3s::Body::from("x".to_string()))
+            .unwrap();
+        assert!(watch(req).1.is_none());
     }
 
     #[test]
