@@ -34,6 +34,19 @@ def test_readiness_line_names_the_endpoint_once(nimbus_factory):
 
 
 @pytest.mark.own_server
+def test_server_errors_are_logged_in_plain_text(nimbus_factory):
+    # A 5xx is the server's side of a failure: the log says which request got it, and a
+    # log written to a file (not a terminal) carries no colour escape codes.
+    srv = nimbus_factory()
+    r = requests.request("PATCH", f"{srv.endpoint}/some-bucket/k", timeout=10)
+    assert r.status_code == 501, r.text  # S3's NotImplemented
+    h.wait_until(lambda: "answered with a server error" in srv.stderr(), timeout=5, message="the log line")
+    line = next(l for l in srv.stderr().splitlines() if "answered with a server error" in l)
+    assert "method=PATCH" in line and 'path="/some-bucket/k"' in line and "status=501" in line, line
+    assert "\x1b[" not in srv.stderr()
+
+
+@pytest.mark.own_server
 def test_session_server_is_ready(local_server):
     assert f"nimbus ready on http://127.0.0.1:{local_server.port}" in local_server.ready_line
 

@@ -37,7 +37,9 @@ pub fn run(args: ServeArgs) -> i32 {
             filter = filter.add_directive(quiet);
         }
     }
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr).init();
+    // Colours only for a terminal: a log redirected to a file stays plain text.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_ansi(colour).with_writer(std::io::stderr).init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -167,7 +169,11 @@ async fn handle(
         return Ok(code_package(&lambda, file).await);
     }
     if nimbus_s3::is_s3_request(&parts) {
-        return Ok(s3.handle_from(Request::from_parts(parts, body), Some(peer)).await);
+        // Uri clones share their bytes: nothing is copied on the way.
+        let (method, uri) = (parts.method.clone(), parts.uri.clone());
+        let resp = s3.handle_from(Request::from_parts(parts, body), Some(peer)).await;
+        log_server_error(&method, uri.path(), resp.status());
+        return Ok(resp);
     }
     let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
@@ -177,8 +183,18 @@ async fn handle(
             return Ok(r);
         }
     };
+    let (method, uri) = (parts.method.clone(), parts.uri.clone());
     let resp = edge.handle(Request::from_parts(parts, body)).await;
+    log_server_error(&method, uri.path(), resp.status());
     Ok(resp.map(nimbus_s3::Body::from))
+}
+
+/// A 5xx answer is nimbus's fault (or a Lambda function's): say so in the log, where a
+/// user looking for why a call failed will look.
+fn log_server_error(method: &hyper::Method, path: &str, status: StatusCode) {
+    if status.is_server_error() {
+        tracing::warn!(%method, path, status = status.as_u16(), "answered with a server error");
+    }
 }
 
 /// A function's deployment package, where GetFunction's Code.Location points.
