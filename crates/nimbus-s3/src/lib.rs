@@ -25,7 +25,7 @@ mod object_lock;
 mod ops_access;
 mod ops_config;
 mod persist;
-mod post_filename;
+mod post_form;
 mod policy_eval;
 mod provider;
 mod public_access;
@@ -176,11 +176,14 @@ impl S3 {
                 Err(mut req) => {
                     unserved_range::drop_unserved(&mut req, &self.auth);
                     let req = sse_c_blocking::take_from_request(req, &self.auth).await;
-                    let req = post_filename::substitute(req).await;
+                    let (req, form) = post_form::prepare(req).await;
                     let (req, watch) = sha256_mismatch::watch(req);
                     let mut resp = self.call(req).await;
                     if let Some(watch) = watch {
                         watch.explain(&mut resp);
+                    }
+                    if let Some(form) = form {
+                        form.explain(&mut resp);
                     }
                     resp
                 }

@@ -15,6 +15,7 @@ use s3s::{s3_error, S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 
 use crate::blob;
 use crate::sha256_mismatch;
+use crate::post_form;
 use crate::checksums;
 use crate::encryption;
 use crate::sse_c;
@@ -1521,7 +1522,9 @@ impl s3s::S3 for Provider {
         let event = if req.method == http::Method::POST { "ObjectCreated:Post" } else { "ObjectCreated:Put" };
         let trailer = checksums::Trailer::of(&req.headers, req.trailing_headers.clone());
         let signed = sha256_mismatch::Signed::of(&req.headers, &req.extensions);
-        let input = req.input;
+        // A form upload's file streams beside the fields s3s read (post_form.rs).
+        let form_file = if req.method == http::Method::POST { post_form::take_file(&req.extensions) } else { None };
+        let mut input = req.input;
         validate_key(&input.key)?;
         let tags = ops_config::tags_header(input.tagging.as_deref())?;
         let class = storage_class::requested(input.storage_class.as_ref())?;
@@ -1585,7 +1588,16 @@ impl s3s::S3 for Provider {
         ]);
         // Without a checksum from the client S3 computes and keeps its default one, and
         // reports it like a client's (PutObject API reference, ChecksumCRC64NVME).
-        let (received, checksum) = self.receive_body(input.body, trailer.as_ref(), SMALL_BODY_MAX, declared, Some(checksums::DEFAULT), signed.as_ref()).await?;
+        let (body, size_check) = match form_file {
+            // s3s's stand-in file and its length are not the upload.
+            Some((file, check)) => {
+                input.content_length = None;
+                (Some(file), Some(check))
+            }
+            None => (input.body.take(), None),
+        };
+        let received = self.receive_body(body, trailer.as_ref(), SMALL_BODY_MAX, declared, Some(checksums::DEFAULT), signed.as_ref()).await;
+        let (received, checksum) = received.map_err(|e| size_check.and_then(|c| c.refusal()).unwrap_or(e))?;
         let (size, md5) = (received.size(), *received.md5());
         let checked = check_content_md5(input.content_md5.as_deref(), &md5)
             .and_then(|()| match input.content_length {
