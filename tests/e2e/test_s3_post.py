@@ -80,6 +80,22 @@ def test_failed_conditions_are_quoted_as_s3_quotes_them(s3, bucket):
     assert r.status_code == 204, r.text
 
 
+def test_a_form_without_a_key_ahead_of_its_file_is_refused(s3, bucket):
+    # S3's answer (as printed in many public bug reports, e.g. transloadit/uppy 4449):
+    # 400 InvalidArgument, ArgumentName key; a key after the file does not count.
+    post = s3.generate_presigned_post(bucket, "k")
+    fields = {k: v for k, v in post["fields"].items() if k != "key"}
+    for files in ([("file", ("a.txt", b"hi"))], [("file", ("a.txt", b"hi")), ("key", (None, "k"))]):
+        r = requests.post(post["url"], data=fields, files=files)
+        assert r.status_code == 400, r.text
+        error = ElementTree.fromstring(r.content)
+        assert error.findtext("Code") == "InvalidArgument"
+        assert error.findtext("Message") == ("Bucket POST must contain a field named 'key'.  "
+                                             "If it is specified, please check the order of the fields.")
+        assert error.findtext("ArgumentName") == "key"
+    assert s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
+
+
 def test_an_expired_policy_is_refused(s3, bucket):
     post = s3.generate_presigned_post(bucket, "late", ExpiresIn=-60)
     r = requests.post(post["url"], data=post["fields"], files={"file": ("a.txt", b"hi")})

@@ -176,16 +176,20 @@ impl S3 {
                 Err(mut req) => {
                     unserved_range::drop_unserved(&mut req, &self.auth);
                     let req = sse_c_blocking::take_from_request(req, &self.auth).await;
-                    let (req, form) = post_form::prepare(req).await;
-                    let (req, watch) = sha256_mismatch::watch(req);
-                    let mut resp = self.call(req).await;
-                    if let Some(watch) = watch {
-                        watch.explain(&mut resp);
+                    match post_form::prepare(req).await {
+                        post_form::Prepared::Refused(resp) => resp,
+                        post_form::Prepared::Forward(req, form) => {
+                            let (req, watch) = sha256_mismatch::watch(req);
+                            let mut resp = self.call(req).await;
+                            if let Some(watch) = watch {
+                                watch.explain(&mut resp);
+                            }
+                            if let Some(form) = form {
+                                form.explain(&mut resp);
+                            }
+                            resp
+                        }
                     }
-                    if let Some(form) = form {
-                        form.explain(&mut resp);
-                    }
-                    resp
                 }
             };
             interleave_version_listing(&mut resp);

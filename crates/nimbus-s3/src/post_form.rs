@@ -71,11 +71,19 @@ pub fn take_file(extensions: &http::Extensions) -> Option<(StreamingBlob, SizeCh
     Some((StreamingBlob::new(stream), SizeCheck(post.verdict.clone())))
 }
 
+/// What becomes of a request on its way to s3s.
+pub enum Prepared {
+    /// To s3s, with the form's policy when it is a form nimbus split.
+    Forward(http::Request<Body>, Option<Form>),
+    /// Refused before s3s reads it.
+    Refused(http::Response<Body>),
+}
+
 /// Splits a POST object form (see the module's comment); other requests, and forms
 /// nimbus cannot split, pass through whole.
-pub async fn prepare(req: http::Request<Body>) -> (http::Request<Body>, Option<Form>) {
+pub async fn prepare(req: http::Request<Body>) -> Prepared {
     let boundary = (req.method() == http::Method::POST).then(|| form_boundary(req.headers())).flatten();
-    let Some(boundary) = boundary else { return (req, None) };
+    let Some(boundary) = boundary else { return Prepared::Forward(req, None) };
     let (mut parts, mut body) = req.into_parts();
     let mut head = BytesMut::new();
     let mut ended = false;
@@ -99,9 +107,13 @@ pub async fn prepare(req: http::Request<Body>) -> (http::Request<Body>, Option<F
     let rest = if ended { Body::empty() } else { body };
     let policy = file_start.map(|at| policy_conditions(&head[..at]));
     let (min, max) = policy.as_deref().map(length_range).unwrap_or((0, u64::MAX));
+    // S3 reads no field after the file: a key that comes later is no key.
+    if file_start.is_some_and(|at| find(&head[..at], b"name=\"key\"").is_none()) {
+        return Prepared::Refused(missing_key());
+    }
     let (Some(file_start), true) = (file_start, min <= MAX_STAND_IN) else {
         let whole: s3s::stream::DynByteStream = Box::pin(Prefixed { prefix: Some(head), rest });
-        return (http::Request::from_parts(parts, Body::from(whole)), None);
+        return Prepared::Forward(http::Request::from_parts(parts, Body::from(whole)), None);
     };
     // What s3s reads: the fields (the key's variable replaced), a stand-in file, the end.
     let fields = rewrite(&head[..file_start]).map(Bytes::from).unwrap_or_else(|| head.slice(..file_start));
@@ -127,7 +139,18 @@ pub async fn prepare(req: http::Request<Body>) -> (http::Request<Body>, Option<F
     };
     parts.extensions.insert(PostFile { stream: Arc::new(Mutex::new(Some(file))), verdict });
     let form_policy = Form { conditions: policy.unwrap_or_default() };
-    (http::Request::from_parts(parts, Body::from(form.freeze())), Some(form_policy))
+    Prepared::Forward(http::Request::from_parts(parts, Body::from(form.freeze())), Some(form_policy))
+}
+
+/// S3's answer to a form without a key ahead of its file.
+fn missing_key() -> http::Response<Body> {
+    use crate::storage_class::{error_element_headers_many, ERROR_ARGUMENT_NAME_HEADER, ERROR_ARGUMENT_VALUE_HEADER};
+    let mut e = S3Error::with_message(
+        s3s::S3ErrorCode::InvalidArgument,
+        "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.",
+    );
+    e.set_headers(error_element_headers_many(&[(ERROR_ARGUMENT_NAME_HEADER, "key"), (ERROR_ARGUMENT_VALUE_HEADER, "")]));
+    e.to_http_response().unwrap_or_else(|_| crate::internal_error())
 }
 
 /// The boundary of a `multipart/form-data` request.
