@@ -44,6 +44,13 @@ def test_server_errors_are_logged_in_plain_text(nimbus_factory):
     line = next(l for l in srv.stderr().splitlines() if "answered with a server error" in l)
     assert "method=PATCH" in line and 'path="/some-bucket/k"' in line and "status=501" in line, line
     assert "\x1b[" not in srv.stderr()
+    # A client's mistake (here a wrong secret, 403) is not nimbus's error: no error line.
+    s3 = h.make_client(srv.endpoint, service="s3", secret="wrong")
+    with pytest.raises(ClientError) as e:
+        s3.list_objects_v2(Bucket="some-bucket")
+    assert e.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
+    time.sleep(0.2)
+    assert " ERROR " not in srv.stderr(), srv.stderr()[-2000:]
 
 
 @pytest.mark.own_server

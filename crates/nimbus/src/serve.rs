@@ -29,11 +29,13 @@ const MAX_BODY: usize = 32 * 1024 * 1024;
 pub fn run(args: ServeArgs) -> i32 {
     let started = Instant::now();
     let mut filter = tracing_subscriber::EnvFilter::try_new(&args.log).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // s3s opens an info-level span for every signature check: unless asked for,
-    // keep them off (they cost S3 a few percent of its throughput and say nothing).
+    // s3s opens an info-level span for every signature check (a few percent of S3's
+    // throughput) and logs every refused request twice at error level, a client's
+    // mistake as much as nimbus's. Unless asked for, it stays quiet: nimbus logs its
+    // own 5xx answers (warn), and every refusal at debug level.
     let verbose = ["s3s", "debug", "trace"].iter().any(|w| args.log.contains(w));
     if !verbose {
-        if let Ok(quiet) = "s3s=warn".parse() {
+        if let Ok(quiet) = "s3s=off".parse() {
             filter = filter.add_directive(quiet);
         }
     }
@@ -190,10 +192,13 @@ async fn handle(
 }
 
 /// A 5xx answer is nimbus's fault (or a Lambda function's): say so in the log, where a
-/// user looking for why a call failed will look.
+/// user looking for why a call failed will look. Refusals (4xx) are the client's
+/// mistake, and logged only at debug level.
 fn log_server_error(method: &hyper::Method, path: &str, status: StatusCode) {
     if status.is_server_error() {
         tracing::warn!(%method, path, status = status.as_u16(), "answered with a server error");
+    } else if status.is_client_error() {
+        tracing::debug!(%method, path, status = status.as_u16(), "refused the request");
     }
 }
 
