@@ -11,6 +11,13 @@
 #   LAMBDA_SCENARIOS="lambda-warm lambda-throughput lambda-cold" COLD_REPEAT=10
 #   PAYLOAD_HASH=unsigned (or sha256) for the S3 PUTs
 #   MOTO_VENV=benches/.venv (a venv whose bin/moto_server to use; created there if missing)
+#   NO_BUILD=1: use the target/release binaries as they are (no cargo build)
+#   PEERS="fakecloud ministack" (default empty): other emulators, each with its own
+#     column, run on PEER_SCENARIOS (default: the s3-* ones of SCENARIOS) and startup.
+#     Nothing is installed for them; point at an existing install:
+#     FAKECLOUD_BIN=fakecloud (from PATH) FAKECLOUD_PORT=4593
+#     MINISTACK_VENV=/tmp/peers/ministack-venv (a venv with `pip install ministack`)
+#     MINISTACK_PORT=4594
 # Results (one JSON file per run) stay in the directory printed at the end.
 set -euo pipefail
 
@@ -29,6 +36,17 @@ LAMBDA_SCENARIOS=${LAMBDA_SCENARIOS:-"lambda-warm lambda-throughput lambda-cold"
 COLD_REPEAT=${COLD_REPEAT:-10}
 PAYLOAD_HASH=${PAYLOAD_HASH:-unsigned}
 VENV=${MOTO_VENV:-$ROOT/benches/.venv}
+PEERS=${PEERS:-}
+FAKECLOUD_BIN=${FAKECLOUD_BIN:-fakecloud}
+FAKECLOUD_PORT=${FAKECLOUD_PORT:-4593}
+MINISTACK_VENV=${MINISTACK_VENV:-/tmp/peers/ministack-venv}
+MINISTACK_PORT=${MINISTACK_PORT:-4594}
+if [[ -z ${PEER_SCENARIOS:-} ]]; then
+    PEER_SCENARIOS=""
+    for s in $SCENARIOS; do
+        if [[ $s == s3-* ]]; then PEER_SCENARIOS+="$s "; fi
+    done
+fi
 OUT=$(mktemp -d /tmp/nimbus-compare.XXXXXX)
 BENCH=$ROOT/target/release/nimbus-bench
 SERVER_PID=""
@@ -84,13 +102,24 @@ run_scenarios() { # label port [scenarios...]
 }
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-log "building nimbus-bench"
-cargo build --release -p nimbus-bench
+if [[ -n ${NO_BUILD:-} ]]; then
+    [[ -x $BENCH ]] || { echo "NO_BUILD=1 but $BENCH is missing" >&2; exit 1; }
+else
+    log "building nimbus-bench"
+    cargo build --release -p nimbus-bench
+fi
+build_nimbus() {
+    if [[ -n ${NO_BUILD:-} ]]; then
+        [[ -x $ROOT/target/release/nimbus ]]
+    else
+        log "building nimbus"
+        cargo build --release -p nimbus
+    fi
+}
 
 # ---- nimbus -------------------------------------------------------------------
 if [[ -z ${SKIP_NIMBUS:-} ]]; then
-    log "building nimbus"
-    if cargo build --release -p nimbus; then
+    if build_nimbus; then
         require_free "$NIMBUS_PORT" NIMBUS
         DATA=$(mktemp -d /tmp/nimbus-bench-data.XXXXXX)
         "$ROOT/target/release/nimbus" serve --port "$NIMBUS_PORT" --data-dir "$DATA" >"$OUT/nimbus.log" 2>&1 &
@@ -146,6 +175,78 @@ if [[ -z ${SKIP_MOTO:-} ]]; then
         --ready line --ready-match "Running on" >"$OUT/moto-startup.json" || echo "  moto startup failed" >&2
 fi
 
+# ---- peers: other emulators, S3 scenarios and startup only -----------------------
+# Each peer's command line (for both the load runs and the startup runs), the line
+# it prints once it listens, and its version.
+peer_cmd() { # name port
+    case $1 in
+        # Default storage mode `memory`; SigV4 signatures are parsed, not verified
+        # (--verify-sigv4 is off by default, and the test/test keys bypass it anyway).
+        fakecloud) echo "exec '$FAKECLOUD_BIN' --addr 127.0.0.1:$2 --log-level warn" ;;
+        # S3 in memory (S3_PERSIST=0), no signature check (AUTH=false): its defaults.
+        ministack) echo "exec env GATEWAY_PORT=$2 BIND_HOST=127.0.0.1 S3_PERSIST=0 AUTH=false '$MINISTACK_VENV/bin/ministack'" ;;
+        *) return 1 ;;
+    esac
+}
+peer_ready() {
+    case $1 in
+        # Printed to stdout at every log level once its port is bound, but before its
+        # services' state is built (requests wait in the listen backlog until then).
+        fakecloud) echo "FAKECLOUD_PORT=" ;;
+        ministack) echo "Running on" ;;
+    esac
+}
+peer_version() {
+    case $1 in
+        fakecloud) "$FAKECLOUD_BIN" --version 2>/dev/null | head -1 ;;
+        ministack) "$MINISTACK_VENV/bin/python" -c 'import importlib.metadata as m; print("ministack", m.version("ministack"))' 2>/dev/null ;;
+    esac
+}
+peer_port() {
+    case $1 in
+        fakecloud) echo "$FAKECLOUD_PORT" ;;
+        ministack) echo "$MINISTACK_PORT" ;;
+    esac
+}
+
+for peer in $PEERS; do
+    port=$(peer_port "$peer") || true
+    if ! cmd=$(peer_cmd "$peer" "$port"); then
+        echo "unknown peer $peer (known: fakecloud ministack)" >&2
+        exit 1
+    fi
+    version=$(peer_version "$peer" || true)
+    if [[ -z $version ]]; then
+        echo "$peer is not installed (FAKECLOUD_BIN / MINISTACK_VENV): skipping it" >&2
+        continue
+    fi
+    echo "$version" >"$OUT/$peer.version"
+    require_free "$port" "${peer^^}"
+    log "$version on port $port"
+    # The peer's temporary files (fakecloud spools each upload to a file in TMPDIR
+    # before it keeps the body in memory) go to a directory removed afterwards.
+    PEER_TMP=$(mktemp -d /tmp/nimbus-peer-tmp.XXXXXX)
+    TMPDIR=$PEER_TMP sh -c "$cmd" >"$OUT/$peer.log" 2>&1 &
+    SERVER_PID=$!
+    if wait_port "$port" 60; then
+        # shellcheck disable=SC2086
+        run_scenarios "$peer" "$port" $PEER_SCENARIOS
+    else
+        echo "$peer did not listen on $port; its output:" >&2
+        cat "$OUT/$peer.log" >&2
+        for s in $PEER_SCENARIOS; do : >"$OUT/$peer-$s.json"; done # "failed" in the table
+    fi
+    stop_server
+    rm -rf "$PEER_TMP"
+
+    log "$peer: startup x$REPEAT"
+    PEER_TMP=$(mktemp -d /tmp/nimbus-peer-tmp.XXXXXX)
+    TMPDIR=$PEER_TMP "$BENCH" startup --endpoint "http://127.0.0.1:$port" --repeat "$REPEAT" --label "$peer" --json \
+        --server-cmd "$cmd" --ready line --ready-match "$(peer_ready "$peer")" \
+        >"$OUT/$peer-startup.json" || echo "  $peer startup failed" >&2
+    rm -rf "$PEER_TMP"
+done
+
 # ---- the null S3 server: the ceiling this generator and machine allow ------------
 if [[ -z ${SKIP_NULL:-} ]]; then
     for s in $SCENARIOS; do
@@ -171,16 +272,17 @@ fi
 # ---- table --------------------------------------------------------------------
 log "results (raw JSON in $OUT)"
 echo "machine: $(nproc) cores; load average (1/5/15 min) at start $LOAD_START, at end $(cut -d' ' -f1-3 /proc/loadavg)"
-python3 - "$OUT" "$SCENARIOS" "$LAMBDA_SCENARIOS" <<'EOF'
+python3 - "$OUT" "$SCENARIOS" "$LAMBDA_SCENARIOS" "$PEERS" <<'EOF'
 import json, os, sys
 
 out, scenarios, lambda_scenarios = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
+peers = sys.argv[4].split()
 # The issues' targets for nimbus (value, "min" or "max").
 TARGETS = {
     "s3-put-4k": (40000, "min"), "s3-get-4k": (70000, "min"),
     "s3-put-8m": (1000, "min"), "s3-get-8m": (5000, "min"),
 }
-systems = ["nimbus", "moto", "null"]
+systems = ["nimbus", "moto", "null"] + peers
 
 def load(system, name):
     path = os.path.join(out, f"{system}-{name}.json")
@@ -206,7 +308,9 @@ for s in scenarios:
     of = next((x["latency_ms"]["of"] for x in r.values() if x), "")
     rows.append((f"{s} {of} p50 (ms)", {k: v and v["latency_ms"]["p50"] for k, v in r.items()}, "lower"))
     rows.append((f"{s} {of} p99 (ms)", {k: v and v["latency_ms"]["p99"] for k, v in r.items()}, "lower"))
-    rows.append((f"{s} errors", {k: v and v["errors"] for k, v in r.items()}, None))
+    # "failed": the generator ran but left no result (it could not even set up).
+    rows.append((f"{s} errors", {k: v["errors"] if v else ("failed" if os.path.exists(os.path.join(out, f"{k}-{s}.json")) else None)
+                                 for k, v in r.items()}, None))
 st = {sys_: load(sys_, "startup") for sys_ in systems}
 rows.append(("startup to ready, median (ms)", {k: v and v["ready_ms"]["median"] for k, v in st.items()}, "lower"))
 rows.append(("idle RSS after 1 s, median (MiB)", {k: v and v["idle_rss_mib"]["median"] for k, v in st.items()}, "lower"))
@@ -214,6 +318,8 @@ rows.append(("idle RSS after 1 s, median (MiB)", {k: v and v["idle_rss_mib"]["me
 def fmt(x):
     if x is None:
         return "n/a"
+    if isinstance(x, str):
+        return x
     return f"{x:,.1f}" if isinstance(x, float) else f"{x:,}"
 
 def ratio(vals, better):
@@ -229,12 +335,34 @@ def target(t):
     return f"{'>=' if t[1] == 'min' else '<='} {t[0]:,}"
 
 w = max(len(r[0]) for r in rows)
-print(f"{'metric':<{w}}  {'nimbus':>12}  {'moto':>12}  {'nimbus advantage':>16}  {'issue target':>14}  {'null server':>12}")
-print("-" * (w + 78))
+print(f"{'metric':<{w}}  {'nimbus':>12}  {'moto':>12}  {'nimbus advantage':>16}  {'issue target':>14}  {'null server':>12}"
+      + "".join(f"  {p:>12}" for p in peers))
+print("-" * (w + 78 + 14 * len(peers)))
 for row in rows:
     name, vals, better = row[:3]
     t = row[3] if len(row) > 3 else None
-    print(f"{name:<{w}}  {fmt(vals.get('nimbus')):>12}  {fmt(vals.get('moto')):>12}  {ratio(vals, better):>16}  {target(t):>14}  {fmt(vals.get('null')):>12}")
+    print(f"{name:<{w}}  {fmt(vals.get('nimbus')):>12}  {fmt(vals.get('moto')):>12}  {ratio(vals, better):>16}  {target(t):>14}  {fmt(vals.get('null')):>12}"
+          + "".join(f"  {fmt(vals.get(p)):>12}" for p in peers))
+for p in peers:
+    try:
+        with open(os.path.join(out, f"{p}.version")) as f:
+            print(f"{p}: {f.read().strip()}")
+    except OSError:
+        print(f"{p}: not installed, not run")
+
+# Runs that failed outright (no JSON) or counted errors, with the generator's samples.
+for sys_ in systems:
+    for sc in scenarios:
+        path = os.path.join(out, f"{sys_}-{sc}.json")
+        if not os.path.exists(path):
+            continue
+        r = load(sys_, sc)
+        if r is None:
+            print(f"{sys_} {sc}: no result (the generator failed; see its output above)")
+        elif r.get("errors"):
+            print(f"{sys_} {sc}: {r['errors']:,} errors; samples:")
+            for e in r.get("error_samples", [])[:5]:
+                print(f"    {e}")
 
 # Lambda: nimbus only (moto's Lambda needs Docker), beside the issue's targets.
 lrows = []
