@@ -96,6 +96,18 @@ def test_a_form_without_a_key_ahead_of_its_file_is_refused(s3, bucket):
     assert s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
 
 
+def test_a_form_without_a_file_is_refused(s3, bucket):
+    # S3's error code list: IncorrectNumberOfFilesInPostRequest, "POST requires exactly
+    # one file upload per request." (400).
+    post = s3.generate_presigned_post(bucket, "k")
+    r = requests.post(post["url"], data=post["fields"], files={"note": (None, "no file here")})
+    assert r.status_code == 400, r.text
+    error = ElementTree.fromstring(r.content)
+    assert error.findtext("Code") == "IncorrectNumberOfFilesInPostRequest"
+    assert error.findtext("Message") == "POST requires exactly one file upload per request."
+    assert s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
+
+
 def test_an_expired_policy_is_refused(s3, bucket):
     post = s3.generate_presigned_post(bucket, "late", ExpiresIn=-60)
     r = requests.post(post["url"], data=post["fields"], files={"file": ("a.txt", b"hi")})

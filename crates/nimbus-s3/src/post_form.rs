@@ -107,6 +107,11 @@ pub async fn prepare(req: http::Request<Body>) -> Prepared {
     let rest = if ended { Body::empty() } else { body };
     let policy = file_start.map(|at| policy_conditions(&head[..at]));
     let (min, max) = policy.as_deref().map(length_range).unwrap_or((0, u64::MAX));
+    // A whole form without a file.
+    if file_start.is_none() && ended {
+        let e = s3_error!(IncorrectNumberOfFilesInPostRequest, "POST requires exactly one file upload per request.");
+        return Prepared::Refused(e.to_http_response().unwrap_or_else(|_| crate::internal_error()));
+    }
     // S3 reads no field after the file: a key that comes later is no key.
     if file_start.is_some_and(|at| find(&head[..at], b"name=\"key\"").is_none()) {
         return Prepared::Refused(missing_key());
