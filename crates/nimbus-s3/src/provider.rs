@@ -709,6 +709,19 @@ fn validate_key(key: &str) -> S3Result<()> {
     Ok(())
 }
 
+/// User-defined metadata is limited to 2 KB, "measured by taking the sum of the number
+/// of bytes in the UTF-8 encoding of each key and value" (S3 user guide, "Working with
+/// object metadata"); more is refused with MetadataTooLarge.
+const METADATA_MAX_BYTES: usize = 2048;
+
+fn check_metadata_size(metadata: Option<&Metadata>) -> S3Result<()> {
+    let size: usize = metadata.map(|m| m.iter().map(|(k, v)| k.len() + v.len()).sum()).unwrap_or(0);
+    if size > METADATA_MAX_BYTES {
+        return Err(s3_error!(MetadataTooLarge, "Your metadata headers exceed the maximum allowed metadata size."));
+    }
+    Ok(())
+}
+
 fn url_encode(s: &str) -> String {
     const SET: &percent_encoding::AsciiSet =
         &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b'/');
@@ -1107,7 +1120,8 @@ impl s3s::S3 for Provider {
     }
 
     async fn put_object_acl(&self, req: S3Request<PutObjectAclInput>) -> S3Result<S3Response<PutObjectAclOutput>> {
-        self.state.put_object_acl(req.input).await?;
+        let ctx = EventCtx::of(&req);
+        self.state.put_object_acl(&ctx, req.input).await?;
         Ok(S3Response::new(PutObjectAclOutput::default()))
     }
 
@@ -1385,9 +1399,11 @@ impl s3s::S3 for Provider {
     }
 
     async fn put_object_tagging(&self, req: S3Request<PutObjectTaggingInput>) -> S3Result<S3Response<PutObjectTaggingOutput>> {
+        let ctx = EventCtx::of(&req);
         let input = req.input;
         let tags = ops_config::tags_from(input.tagging.tag_set, true)?;
         let found = self.state.update_object_headers(&input.bucket, &input.key, input.version_id.as_deref(), move |h| h.tags = tags.clone()).await?;
+        self.state.emit_subresource_change(&ctx, "ObjectTagging:Put", &input.bucket, &input.key, &found);
         Ok(S3Response::new(PutObjectTaggingOutput { version_id: found.version_header() }))
     }
 
@@ -1398,8 +1414,10 @@ impl s3s::S3 for Provider {
     }
 
     async fn delete_object_tagging(&self, req: S3Request<DeleteObjectTaggingInput>) -> S3Result<S3Response<DeleteObjectTaggingOutput>> {
+        let ctx = EventCtx::of(&req);
         let input = req.input;
         let found = self.state.update_object_headers(&input.bucket, &input.key, input.version_id.as_deref(), |h| h.tags.clear()).await?;
+        self.state.emit_subresource_change(&ctx, "ObjectTagging:Delete", &input.bucket, &input.key, &found);
         let mut resp = S3Response::new(DeleteObjectTaggingOutput { version_id: found.version_header() });
         resp.status = Some(http::StatusCode::NO_CONTENT);
         Ok(resp)
@@ -1523,6 +1541,7 @@ impl s3s::S3 for Provider {
         let signed = sha256_mismatch::Signed::of(&req.headers, &req.extensions);
         let input = req.input;
         validate_key(&input.key)?;
+        check_metadata_size(input.metadata.as_ref())?;
         let tags = ops_config::tags_header(input.tagging.as_deref())?;
         let class = storage_class::requested(input.storage_class.as_ref())?;
         let sse = encryption::requested(input.server_side_encryption.as_ref(), input.ssekms_key_id.as_ref(), input.bucket_key_enabled)?;
@@ -1956,6 +1975,10 @@ impl s3s::S3 for Provider {
         let sse = encryption::requested(input.server_side_encryption.as_ref(), input.ssekms_key_id.as_ref(), input.bucket_key_enabled)?;
         let class = storage_class::requested(input.storage_class.as_ref())?;
         validate_key(&input.key)?;
+        // Only metadata that replaces the source's is the request's own.
+        if input.metadata_directive.as_ref().is_some_and(|d| d.as_str() == MetadataDirective::REPLACE) {
+            check_metadata_size(input.metadata.as_ref())?;
+        }
         let (src_bucket, src_key, src_version) = match &input.copy_source {
             CopySource::Bucket { bucket, key, version_id } => (bucket.to_string(), key.to_string(), version_id.as_deref().map(str::to_string)),
             _ => return Err(s3_error!(InvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey.")),
@@ -2200,6 +2223,7 @@ impl s3s::S3 for Provider {
     async fn create_multipart_upload(&self, req: S3Request<CreateMultipartUploadInput>) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         let input = req.input;
         validate_key(&input.key)?;
+        check_metadata_size(input.metadata.as_ref())?;
         let tags = ops_config::tags_header(input.tagging.as_deref())?;
         let class = storage_class::requested(input.storage_class.as_ref())?;
         let sse = encryption::requested(input.server_side_encryption.as_ref(), input.ssekms_key_id.as_ref(), input.bucket_key_enabled)?;
@@ -2768,6 +2792,18 @@ fn bucket_region_for(constraint: Option<&str>, endpoint_region: Option<&str>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metadata_limit_counts_utf8_bytes_of_keys_and_values() {
+        let meta = |pairs: &[(&str, String)]| -> Metadata { pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect() };
+        assert!(check_metadata_size(None).is_ok());
+        assert!(check_metadata_size(Some(&meta(&[("ab", "x".repeat(2046))]))).is_ok());
+        let over = check_metadata_size(Some(&meta(&[("ab", "x".repeat(2047))]))).map_err(|e| e.code().as_str().to_string());
+        assert_eq!(over, Err("MetadataTooLarge".into()));
+        // 'é' is two bytes in UTF-8: 1024 of them with a 1-byte key is 2049 bytes.
+        assert!(check_metadata_size(Some(&meta(&[("k", "é".repeat(1024))]))).is_err());
+        assert!(check_metadata_size(Some(&meta(&[("a", "x".repeat(1023)), ("b", "y".repeat(1023))]))).is_ok());
+    }
 
     #[test]
     fn create_bucket_region_rules() {

@@ -1,0 +1,165 @@
+"""A conformance sweep of S3 through real clients: behaviour found to differ from
+AWS's documentation, each test citing the page it was written from."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from botocore.exceptions import ClientError
+
+import nimbus_helpers as h
+from test_s3_acl import acl_bucket
+
+
+def error_of(call):
+    with pytest.raises(ClientError) as e:
+        call()
+    r = e.value.response
+    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"], r["Error"].get("Message")
+
+
+@pytest.fixture
+def queue(sqs, make_queue, queue_arn):
+    url = make_queue("sweep")
+    return url, queue_arn(url)
+
+
+def records(sqs, url, n, timeout=10.0):
+    """The first record of n event messages (not the s3:TestEvent), in sequencer order."""
+    msgs = h.receive_all(sqs, url, expected=n, timeout=timeout)
+    bodies = [json.loads(m["Body"]) for m in msgs]
+    recs = [b["Records"][0] for b in bodies if "Records" in b]
+    assert len(recs) == n, bodies
+    return sorted(recs, key=lambda r: r["s3"]["object"]["sequencer"])
+
+
+def listen(s3, sqs, bucket, queue, events, cid="sweep"):
+    """Configures `events` to the queue and drains the s3:TestEvent."""
+    url, arn = queue
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket, NotificationConfiguration={"QueueConfigurations": [{"Id": cid, "QueueArn": arn, "Events": list(events)}]}
+    )
+    test_event = h.receive_all(sqs, url, expected=1, timeout=10)
+    assert len(test_event) == 1 and json.loads(test_event[0]["Body"])["Event"] == "s3:TestEvent"
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=test_event[0]["ReceiptHandle"])
+    return url
+
+
+def assert_no_message(sqs, url):
+    r = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1, MaxNumberOfMessages=10)
+    assert r.get("Messages", []) == [], [m["Body"] for m in r["Messages"]]
+
+
+# --------------------------------------------------------------------------
+# User-defined metadata is limited to 2 KB.
+#
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingMetadata.html
+#   "Within the PUT request header, the user-defined metadata is limited to 2 KB in
+#   size. The size of user-defined metadata is measured by taking the sum of the
+#   number of bytes in the UTF-8 encoding of each key and value."
+# https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html
+#   MetadataTooLarge: "Your metadata headers exceed the maximum allowed metadata
+#   size." 400 Bad Request.
+# --------------------------------------------------------------------------
+
+def test_user_metadata_over_2kb_is_refused(s3, bucket):
+    big = {"a": "x" * 1100, "b": "y" * 1100}  # 2202 bytes of keys and values
+    for call in (
+        lambda: s3.put_object(Bucket=bucket, Key="big", Body=b"x", Metadata=big),
+        lambda: s3.create_multipart_upload(Bucket=bucket, Key="big", Metadata=big),
+    ):
+        code, status, msg = error_of(call)
+        assert (code, status) == ("MetadataTooLarge", 400)
+        assert msg == "Your metadata headers exceed the maximum allowed metadata size."
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+    assert "Uploads" not in s3.list_multipart_uploads(Bucket=bucket)
+
+    # A copy that replaces the metadata is held to the same limit.
+    s3.put_object(Bucket=bucket, Key="src", Body=b"x")
+    code, status, _ = error_of(lambda: s3.copy_object(
+        Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": "src"}, MetadataDirective="REPLACE", Metadata=big))
+    assert (code, status) == ("MetadataTooLarge", 400)
+    code, _, _ = error_of(lambda: s3.head_object(Bucket=bucket, Key="dst"))
+    assert code == "404"
+
+
+def test_user_metadata_within_2kb_is_kept(s3, bucket):
+    # Just under the limit: 2 + 1000 + 2 + 1000 = 2004 bytes (boto3 sends only ASCII).
+    meta = {"k1": "x" * 1000, "k2": "y" * 1000}
+    s3.put_object(Bucket=bucket, Key="ok", Body=b"x", Metadata=meta)
+    assert s3.head_object(Bucket=bucket, Key="ok")["Metadata"] == meta
+    s3.copy_object(Bucket=bucket, Key="ok2", CopySource={"Bucket": bucket, "Key": "ok"}, MetadataDirective="REPLACE", Metadata=meta)
+    assert s3.head_object(Bucket=bucket, Key="ok2")["Metadata"] == meta
+
+
+# --------------------------------------------------------------------------
+# Object tagging and object ACL events.
+#
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-how-to-event-types-and-destinations.html
+#   "s3:ObjectTagging:Put — You receive this notification event when an object tag
+#    is added or updated; s3:ObjectTagging:Delete — when a tag is removed.
+#    s3:ObjectAcl:Put — when an ACL is PUT on an object or when an existing ACL is
+#    changed. An event is not generated when a request results in no change to an
+#    object's ACL."
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html
+#   the eventName is the event type without the "s3:" prefix; versionId is present
+#   when the bucket is versioning-enabled.
+# --------------------------------------------------------------------------
+
+def test_object_tagging_events(s3, sqs, bucket, queue):
+    s3.put_object(Bucket=bucket, Key="tagged file.txt", Body=b"abc")
+    s3.put_object(Bucket=bucket, Key="other", Body=b"abc")
+    url = listen(s3, sqs, bucket, queue, ["s3:ObjectTagging:*"])
+    s3.put_object_tagging(Bucket=bucket, Key="tagged file.txt", Tagging={"TagSet": [{"Key": "a", "Value": "1"}]})
+    s3.delete_object_tagging(Bucket=bucket, Key="tagged file.txt")
+    recs = records(sqs, url, 2)
+    assert [r["eventName"] for r in recs] == ["ObjectTagging:Put", "ObjectTagging:Delete"]
+    for r in recs:
+        # "It uses version 2.3 for ... object ACL, object tagging ... events"
+        # (Event message structure).
+        assert r["eventVersion"] == "2.3"
+        assert r["eventSource"] == "aws:s3"
+        assert r["s3"]["configurationId"] == "sweep"
+        assert r["s3"]["bucket"]["name"] == bucket
+        assert r["s3"]["object"]["key"] == "tagged+file.txt"
+        assert "versionId" not in r["s3"]["object"]
+    assert_no_message(sqs, url)
+
+
+def test_object_tagging_event_types_are_told_apart(s3, sqs, bucket, queue):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"abc")
+    url = listen(s3, sqs, bucket, queue, ["s3:ObjectTagging:Delete"])
+    s3.put_object_tagging(Bucket=bucket, Key="k", Tagging={"TagSet": [{"Key": "a", "Value": "1"}]})
+    s3.delete_object_tagging(Bucket=bucket, Key="k")
+    assert [r["eventName"] for r in records(sqs, url, 1)] == ["ObjectTagging:Delete"]
+    assert_no_message(sqs, url)
+
+
+def test_object_tagging_event_of_a_version(s3, sqs, bucket, queue):
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    v1 = s3.put_object(Bucket=bucket, Key="k", Body=b"1")["VersionId"]
+    s3.put_object(Bucket=bucket, Key="k", Body=b"2")
+    url = listen(s3, sqs, bucket, queue, ["s3:ObjectTagging:Put"])
+    s3.put_object_tagging(Bucket=bucket, Key="k", VersionId=v1, Tagging={"TagSet": [{"Key": "a", "Value": "1"}]})
+    (rec,) = records(sqs, url, 1)
+    assert rec["eventName"] == "ObjectTagging:Put"
+    assert rec["s3"]["object"]["versionId"] == v1
+
+
+def test_object_acl_put_event_only_on_change(s3, sqs, queue):
+    bucket = acl_bucket(s3)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"abc")
+    url = listen(s3, sqs, bucket, queue, ["s3:ObjectAcl:Put"])
+    # private is what the object already has: nothing changes, no event.
+    s3.put_object_acl(Bucket=bucket, Key="k", ACL="private")
+    assert_no_message(sqs, url)
+    s3.put_object_acl(Bucket=bucket, Key="k", ACL="public-read")
+    (rec,) = records(sqs, url, 1)
+    assert rec["eventName"] == "ObjectAcl:Put"
+    assert rec["s3"]["object"]["key"] == "k"
+    # The same ACL again is no change either.
+    s3.put_object_acl(Bucket=bucket, Key="k", ACL="public-read")
+    assert_no_message(sqs, url)
+
