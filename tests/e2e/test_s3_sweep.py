@@ -163,3 +163,129 @@ def test_object_acl_put_event_only_on_change(s3, sqs, queue):
     s3.put_object_acl(Bucket=bucket, Key="k", ACL="public-read")
     assert_no_message(sqs, url)
 
+
+# --------------------------------------------------------------------------
+# Conditional deletes.
+#
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-deletes.html
+#   "You can perform conditional deletes using the DeleteObject or DeleteObjects API
+#   operations in S3 general purpose and directory buckets ... The If-Match header
+#   with the ETag value evaluates against existing objects in a bucket. If there's
+#   an existing object with the same key name and matching ETag, the DeleteObject
+#   requests succeeds, and returns a 204 No content response. If the ETag doesn't
+#   match, the delete operation fails with a 412 Precondition Failed response."
+#   "For conditionally deleting multiple objects using the DeleteObjects operation,
+#   you must provide the ETag value in the ETag element of the object in the XML
+#   request body ... If the precondition fails, the response for that object is
+#   captured in the <Error> element of the response body."
+# --------------------------------------------------------------------------
+
+def test_delete_object_if_match(s3, bucket):
+    etag = s3.put_object(Bucket=bucket, Key="k", Body=b"one")["ETag"]
+    code, status, _ = error_of(lambda: s3.delete_object(Bucket=bucket, Key="k", IfMatch='"0123456789abcdef0123456789abcdef"'))
+    assert (code, status) == ("PreconditionFailed", 412)
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"one"
+    r = s3.delete_object(Bucket=bucket, Key="k", IfMatch=etag)
+    assert r["ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+    # "*" asks only that the object exists.
+    s3.put_object(Bucket=bucket, Key="k2", Body=b"two")
+    s3.delete_object(Bucket=bucket, Key="k2", IfMatch="*")
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+
+
+def test_delete_objects_with_etags(s3, bucket):
+    e1 = s3.put_object(Bucket=bucket, Key="a", Body=b"a")["ETag"]
+    s3.put_object(Bucket=bucket, Key="b", Body=b"b")
+    r = s3.delete_objects(Bucket=bucket, Delete={"Objects": [
+        {"Key": "a", "ETag": e1},
+        {"Key": "b", "ETag": '"0123456789abcdef0123456789abcdef"'},
+    ]})
+    assert [d["Key"] for d in r.get("Deleted", [])] == ["a"]
+    assert [(e["Key"], e["Code"]) for e in r.get("Errors", [])] == [("b", "PreconditionFailed")]
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["b"]
+
+
+# --------------------------------------------------------------------------
+# Conditional writes with If-Match on CompleteMultipartUpload, and both headers on
+# CopyObject's destination.
+#
+# https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html
+#   If-Match: "Uploads the object only if the ETag (entity tag) value provided during
+#   the WRITE operation matches the ETag of the object in S3. If the ETag values do
+#   not match, the operation returns a 412 Precondition Failed error."
+# https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html
+#   If-Match: "Copies the object if the entity tag (ETag) of the destination object
+#   matches the specified tag. If the ETag values do not match, the operation returns
+#   a 412 Precondition Failed error."
+#   If-None-Match: "Copies the object only if the object key name at the destination
+#   does not already exist in the bucket specified. Otherwise, Amazon S3 returns a
+#   412 Precondition Failed error."
+# --------------------------------------------------------------------------
+
+def _complete(s3, bucket, key, **kw):
+    uid = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    part = s3.upload_part(Bucket=bucket, Key=key, UploadId=uid, PartNumber=1, Body=b"new")
+    return uid, lambda: s3.complete_multipart_upload(
+        Bucket=bucket, Key=key, UploadId=uid, MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]}, **kw)
+
+
+def test_complete_multipart_upload_if_match(s3, bucket):
+    etag = s3.put_object(Bucket=bucket, Key="k", Body=b"old")["ETag"]
+    uid, complete = _complete(s3, bucket, "k", IfMatch='"0123456789abcdef0123456789abcdef"')
+    code, status, _ = error_of(complete)
+    assert (code, status) == ("PreconditionFailed", 412)
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"old"
+    _, complete = _complete(s3, bucket, "k", IfMatch=etag)
+    complete()
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"new"
+
+
+def test_copy_object_destination_conditions(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="src", Body=b"source")
+    old = s3.put_object(Bucket=bucket, Key="dst", Body=b"old")["ETag"]
+    copy = lambda **kw: s3.copy_object(Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": "src"}, **kw)
+    code, status, _ = error_of(lambda: copy(IfNoneMatch="*"))
+    assert (code, status) == ("PreconditionFailed", 412)
+    code, status, _ = error_of(lambda: copy(IfMatch='"0123456789abcdef0123456789abcdef"'))
+    assert (code, status) == ("PreconditionFailed", 412)
+    assert s3.get_object(Bucket=bucket, Key="dst")["Body"].read() == b"old"
+    copy(IfMatch=old)
+    assert s3.get_object(Bucket=bucket, Key="dst")["Body"].read() == b"source"
+    # If-None-Match: * onto a key that does not exist copies.
+    s3.copy_object(Bucket=bucket, Key="fresh", CopySource={"Bucket": bucket, "Key": "src"}, IfNoneMatch="*")
+    assert s3.get_object(Bucket=bucket, Key="fresh")["Body"].read() == b"source"
+
+
+# --------------------------------------------------------------------------
+# ListBuckets pages.
+#
+# https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBuckets.html
+#   max-buckets: "Maximum number of buckets to be returned in response. When the
+#   number is more than the count of buckets that are owned by an AWS account,
+#   return all the buckets in response."
+#   ContinuationToken (response): "is included in the response when there are more
+#   buckets that can be listed with pagination. The next ListBuckets request to
+#   Amazon S3 can be continued with this ContinuationToken."
+# --------------------------------------------------------------------------
+
+def test_list_buckets_pages(s3):
+    prefix = f"lb-{uuid.uuid4().hex[:8]}-"
+    names = [f"{prefix}{i}" for i in range(5)]
+    for n in names:
+        s3.create_bucket(Bucket=n)
+    r = s3.list_buckets(Prefix=prefix, MaxBuckets=2)
+    assert [b["Name"] for b in r["Buckets"]] == names[:2]
+    assert r["Prefix"] == prefix and r["ContinuationToken"]
+    seen = [b["Name"] for b in r["Buckets"]]
+    while "ContinuationToken" in r:
+        r = s3.list_buckets(Prefix=prefix, MaxBuckets=2, ContinuationToken=r["ContinuationToken"])
+        seen += [b["Name"] for b in r["Buckets"]]
+    assert seen == names
+    # More than there are: all of them, and no token.
+    r = s3.list_buckets(Prefix=prefix, MaxBuckets=100)
+    assert [b["Name"] for b in r["Buckets"]] == names and "ContinuationToken" not in r
+    # boto3's paginator follows the tokens.
+    pages = s3.get_paginator("list_buckets").paginate(Prefix=prefix, PaginationConfig={"PageSize": 3})
+    assert [b["Name"] for p in pages for b in p["Buckets"]] == names
+

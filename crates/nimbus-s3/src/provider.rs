@@ -317,6 +317,43 @@ fn etag_matches(cond: &ETagCondition, current: &str) -> bool {
     }
 }
 
+/// Conditional writes and deletes (S3 user guide, "Conditional requests"), evaluated
+/// against the key's current version: If-None-Match fails with 412 when it matches the
+/// current object; If-Match fails with 404 NoSuchKey when there is none, and with 412
+/// when its ETag is another.
+fn check_write_conditions(state: &State, bucket: &str, key: &str, if_match: Option<&ETagCondition>, if_none_match: Option<&ETagCondition>) -> S3Result<()> {
+    if if_match.is_none() && if_none_match.is_none() {
+        return Ok(());
+    }
+    let current = match state.object(bucket, key) {
+        Ok(m) => Some(m),
+        Err(e) if *e.code() == S3ErrorCode::NoSuchKey => None,
+        Err(e) => return Err(e),
+    };
+    if let Some(c) = if_none_match {
+        if current.as_ref().is_some_and(|m| etag_matches(c, &m.etag)) {
+            return Err(precondition_failed());
+        }
+    }
+    if let Some(c) = if_match {
+        match &current {
+            None => return Err(no_such_key()),
+            Some(m) if !etag_matches(c, &m.etag) => return Err(precondition_failed()),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// An `If-Match` / `If-None-Match` header s3s does not decode for the operation
+/// (CopyObject's, about its destination).
+fn condition_header(headers: &http::HeaderMap, name: http::header::HeaderName) -> S3Result<Option<ETagCondition>> {
+    headers
+        .get(&name)
+        .map(|v| ETagCondition::parse_http_header(v.as_bytes()).map_err(|_| S3Error::with_message(S3ErrorCode::InvalidArgument, format!("Invalid {name} header"))))
+        .transpose()
+}
+
 /// GET/HEAD conditions, in the order RFC 7232 and S3 apply them.
 fn check_read_conditions(
     meta: &ObjMeta,
@@ -821,6 +858,38 @@ fn token_key(token: &str) -> S3Result<String> {
         .ok()
         .and_then(|d| String::from_utf8(d).ok())
         .and_then(|s| s.strip_prefix(TOKEN_TAG).map(str::to_string))
+        .ok_or_else(|| s3_error!(InvalidArgument, "The continuation token provided is incorrect"))
+}
+
+/// ListBuckets' page size: `max-buckets` (1 to 10,000), else all of them — but "if you
+/// specify the bucket-region, prefix, or continuation-token query parameters without
+/// using max-buckets ... Amazon S3 applies a default page size of 10,000" (API reference).
+fn bucket_page_size(input: &ListBucketsInput) -> S3Result<usize> {
+    const MAX: usize = 10_000;
+    match input.max_buckets {
+        Some(n) if !(1..=MAX as i32).contains(&n) => {
+            Err(s3_error!(InvalidArgument, "Argument max-buckets must be an integer between 1 and 10000"))
+        }
+        Some(n) => Ok(n as usize),
+        None if input.prefix.is_some() || input.bucket_region.is_some() || input.continuation_token.is_some() => Ok(MAX),
+        None => Ok(usize::MAX),
+    }
+}
+
+/// Marks a ListBuckets continuation token as one nimbus issued (see [`TOKEN_TAG`]).
+const BUCKET_TOKEN_TAG: &str = "nimbus-list-buckets\n";
+
+/// ListBuckets' ContinuationToken: opaque to clients, the page's last bucket inside.
+fn bucket_token(last: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(format!("{BUCKET_TOKEN_TAG}{last}"))
+}
+
+fn bucket_token_name(token: &str) -> S3Result<String> {
+    base64::engine::general_purpose::STANDARD
+        .decode(token)
+        .ok()
+        .and_then(|d| String::from_utf8(d).ok())
+        .and_then(|s| s.strip_prefix(BUCKET_TOKEN_TAG).map(str::to_string))
         .ok_or_else(|| s3_error!(InvalidArgument, "The continuation token provided is incorrect"))
 }
 
@@ -1491,19 +1560,29 @@ impl s3s::S3 for Provider {
 
     async fn list_buckets(&self, req: S3Request<ListBucketsInput>) -> S3Result<S3Response<ListBucketsOutput>> {
         let account = account_of(&req);
-        let prefix = req.input.prefix.clone().unwrap_or_default();
+        let input = &req.input;
+        let prefix = input.prefix.clone().unwrap_or_default();
+        let page = bucket_page_size(input)?;
+        let after = input.continuation_token.as_deref().filter(|t| !t.is_empty()).map(bucket_token_name).transpose()?;
         let buckets = self.state.buckets.read();
-        let list: Vec<Bucket> = buckets
+        let mut matching = buckets
             .iter()
+            .filter(|(name, _)| after.as_ref().is_none_or(|a| name.as_str() > a.as_str()))
             .filter(|(name, b)| b.account == account && name.starts_with(&prefix))
-            .filter(|(_, b)| req.input.bucket_region.as_ref().is_none_or(|r| *r == b.region))
+            .filter(|(_, b)| input.bucket_region.as_ref().is_none_or(|r| *r == b.region));
+        let list: Vec<Bucket> = matching
+            .by_ref()
+            .take(page)
             .map(|(name, b)| Bucket { name: Some(name.clone()), creation_date: Some(ts(b.created)), bucket_region: Some(b.region.clone()) })
             .collect();
+        // A token only when more buckets follow this page.
+        let more = matching.next().is_some();
+        let continuation_token = if more { list.last().and_then(|b| b.name.as_deref()).map(bucket_token) } else { None };
         Ok(S3Response::new(ListBucketsOutput {
             buckets: Some(list),
             owner: Some(owner()),
             prefix: req.input.prefix,
-            continuation_token: None,
+            continuation_token,
         }))
     }
 
@@ -1570,29 +1649,8 @@ impl s3s::S3 for Provider {
             input.object_lock_legal_hold_status.as_ref().map(|l| l.as_str()),
             Some(&req.headers),
         )?;
-        let check_conditions = |state: &State| -> S3Result<()> {
-            if input.if_none_match.is_none() && input.if_match.is_none() {
-                return Ok(());
-            }
-            let current = match state.object(&input.bucket, &input.key) {
-                Ok(m) => Some(m),
-                Err(e) if *e.code() == S3ErrorCode::NoSuchKey => None,
-                Err(e) => return Err(e),
-            };
-            if let Some(c) = &input.if_none_match {
-                if current.as_ref().is_some_and(|m| etag_matches(c, &m.etag)) {
-                    return Err(precondition_failed());
-                }
-            }
-            if let Some(c) = &input.if_match {
-                match &current {
-                    None => return Err(no_such_key()),
-                    Some(m) if !etag_matches(c, &m.etag) => return Err(precondition_failed()),
-                    _ => {}
-                }
-            }
-            Ok(())
-        };
+        let check_conditions =
+            |state: &State| check_write_conditions(state, &input.bucket, &input.key, input.if_match.as_ref(), input.if_none_match.as_ref());
         check_conditions(&self.state)?;
         // Kept for x-amz-checksum-mode once checked: a header checksum or the trailer's.
         let declared = checksums::from_fields([
@@ -1887,6 +1945,8 @@ impl s3s::S3 for Provider {
         let ctx = EventCtx::of(&req);
         let input = req.input;
         let bypass = input.bypass_governance_retention.unwrap_or(false);
+        // Conditional deletes: If-Match is evaluated against the current version.
+        check_write_conditions(&self.state, &input.bucket, &input.key, input.if_match.as_ref(), None)?;
         self.state.check_version_delete(&input.bucket, &input.key, input.version_id.as_deref(), bypass, input.mfa.as_deref())?;
         let done = self.state.delete_version(&ctx, &input.bucket, &input.key, input.version_id.as_deref(), DeleteCause::Request).await?;
         let mut resp = S3Response::new(DeleteObjectOutput {
@@ -1926,7 +1986,11 @@ impl s3s::S3 for Provider {
                     source_ip: &c.source_ip,
                 })
             });
-            let checked = allowed.and_then(|()| self.state.check_version_delete(&input.bucket, &obj.key, obj.version_id.as_deref(), bypass, input.mfa.as_deref()));
+            // A conditional delete names the ETag (or *) the current version must have.
+            let condition = obj.e_tag.as_ref().map(|e| if e.value() == "*" { ETagCondition::Any } else { ETagCondition::ETag(e.clone()) });
+            let checked = allowed
+                .and_then(|()| check_write_conditions(&self.state, &input.bucket, &obj.key, condition.as_ref(), None))
+                .and_then(|()| self.state.check_version_delete(&input.bucket, &obj.key, obj.version_id.as_deref(), bypass, input.mfa.as_deref()));
             let result = match checked {
                 Ok(()) => self.state.delete_version(&ctx, &input.bucket, &obj.key, obj.version_id.as_deref(), DeleteCause::Request).await,
                 Err(e) => Err(e),
@@ -1960,6 +2024,9 @@ impl s3s::S3 for Provider {
 
     async fn copy_object(&self, req: S3Request<CopyObjectInput>) -> S3Result<S3Response<CopyObjectOutput>> {
         let ctx = EventCtx::of(&req);
+        // Conditions on the destination (s3s decodes only the copy source's).
+        let if_match = condition_header(&req.headers, http::header::IF_MATCH)?;
+        let if_none_match = condition_header(&req.headers, http::header::IF_NONE_MATCH)?;
         let input = req.input;
         // Only COPY and REPLACE exist; s3s passes any other value through.
         if input.metadata_directive.as_ref().is_some_and(|d| ![MetadataDirective::COPY, MetadataDirective::REPLACE].contains(&d.as_str())) {
@@ -1984,6 +2051,8 @@ impl s3s::S3 for Provider {
             _ => return Err(s3_error!(InvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey.")),
         };
         self.state.require_bucket(&input.bucket)?;
+        let check_conditions = |state: &State| check_write_conditions(state, &input.bucket, &input.key, if_match.as_ref(), if_none_match.as_ref());
+        check_conditions(&self.state)?;
         let offered = sse_c::Offered::new(input.sse_customer_algorithm.as_ref(), input.sse_customer_key.as_ref(), input.sse_customer_key_md5.as_ref());
         let customer = self.state.sse_c_for_write(&input.bucket, &input.key, "s3:CopyObject", req.credentials.as_ref(), &offered, input.server_side_encryption.as_ref())?;
         let sse = self.state.encryption_for_write(&input.bucket, &sse)?;
@@ -2082,6 +2151,11 @@ impl s3s::S3 for Provider {
         let copy_etag = hex::encode(received.md5());
         headers.parts_count = None;
         headers.part_sizes.clear();
+        // Checked again now the copy is read, as a PUT does after its body.
+        if let Err(e) = check_conditions(&self.state) {
+            received.discard().await;
+            return Err(e);
+        }
         let new_file = self.state.store_body(received).await?;
         let now = now_ms();
         let version = match self.state.next_version(&input.bucket) {
@@ -2472,11 +2546,7 @@ impl s3s::S3 for Provider {
             md5s.update(&raw);
             files.push(self.state.part_path(&input.upload_id, n));
         }
-        if let Some(c) = &input.if_none_match {
-            if self.state.object(&input.bucket, &input.key).is_ok_and(|m| etag_matches(c, &m.etag)) {
-                return Err(precondition_failed());
-            }
-        }
+        check_write_conditions(&self.state, &input.bucket, &input.key, input.if_match.as_ref(), input.if_none_match.as_ref())?;
         let etag_value = format!("{}-{}", hex::encode(md5s.finalize()), count);
         // With a checksum algorithm, the object's checksum is the composite of its parts'
         // (a FULL_OBJECT one is computed over the assembled bytes below).
@@ -2792,6 +2862,21 @@ fn bucket_region_for(constraint: Option<&str>, endpoint_region: Option<&str>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn list_buckets_pages_and_tokens() {
+        let input = |max: Option<i32>, prefix: Option<&str>| ListBucketsInput { max_buckets: max, prefix: prefix.map(str::to_string), ..Default::default() };
+        assert_eq!(bucket_page_size(&input(None, None)).ok(), Some(usize::MAX));
+        assert_eq!(bucket_page_size(&input(None, Some("a"))).ok(), Some(10_000));
+        assert_eq!(bucket_page_size(&input(Some(2), None)).ok(), Some(2));
+        for bad in [0, -1, 10_001] {
+            assert_eq!(bucket_page_size(&input(Some(bad), None)).map_err(|e| e.code().as_str().to_string()), Err("InvalidArgument".into()));
+        }
+        assert_eq!(bucket_token_name(&bucket_token("my-bucket")).ok().as_deref(), Some("my-bucket"));
+        assert!(bucket_token_name("bXktYnVja2V0").is_err(), "a name nimbus did not hand out");
+        assert!(bucket_token_name(&continuation_token("k")).is_err(), "a ListObjectsV2 token");
+        assert!(bucket_token_name("%%%").is_err());
+    }
 
     #[test]
     fn metadata_limit_counts_utf8_bytes_of_keys_and_values() {
