@@ -289,3 +289,41 @@ def test_list_buckets_pages(s3):
     pages = s3.get_paginator("list_buckets").paginate(Prefix=prefix, PaginationConfig={"PageSize": 3})
     assert [b["Name"] for p in pages for b in p["Buckets"]] == names
 
+
+# --------------------------------------------------------------------------
+# Reserved bucket name prefixes and suffixes.
+#
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+#   "Bucket names must not start with the prefix sthree- ... amzn-s3-demo-.
+#    Bucket names must not end with the suffix -s3alias ... --ol-s3 ... .mrap."
+# https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html
+#   InvalidBucketName: "The specified bucket is not valid." 400 Bad Request.
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["sthree-abc", "sthree-configurator", "amzn-s3-demo-bucket", "abc-s3alias", "abc--ol-s3", "abc.mrap"])
+def test_reserved_bucket_names_are_invalid(s3, name):
+    code, status, msg = error_of(lambda: s3.create_bucket(Bucket=name))
+    assert (code, status, msg) == ("InvalidBucketName", 400, "The specified bucket is not valid.")
+    assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+# --------------------------------------------------------------------------
+# Listings name each object's checksum algorithm and type.
+#
+# https://docs.aws.amazon.com/AmazonS3/latest/API/API_Object.html (ListObjects /
+# ListObjectsV2 Contents) and API_ObjectVersion.html (ListObjectVersions):
+#   ChecksumAlgorithm: "The algorithm that was used to create a checksum of the
+#   object." ChecksumType: "The checksum type that is used to calculate the object's
+#   checksum value" (COMPOSITE | FULL_OBJECT).
+# --------------------------------------------------------------------------
+
+def test_listings_report_checksum_algorithm_and_type(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="a", Body=b"x", ChecksumAlgorithm="SHA256")
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="b", ChecksumAlgorithm="SHA1")["UploadId"]
+    part = s3.upload_part(Bucket=bucket, Key="b", UploadId=uid, PartNumber=1, Body=b"y", ChecksumAlgorithm="SHA1")
+    s3.complete_multipart_upload(Bucket=bucket, Key="b", UploadId=uid, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": part["ETag"], "ChecksumSHA1": part["ChecksumSHA1"]}]})
+    want = {"a": (["SHA256"], "FULL_OBJECT"), "b": (["SHA1"], "COMPOSITE")}
+    for listing in (s3.list_objects_v2(Bucket=bucket)["Contents"], s3.list_objects(Bucket=bucket)["Contents"],
+                    s3.list_object_versions(Bucket=bucket)["Versions"]):
+        assert {o["Key"]: (o.get("ChecksumAlgorithm"), o.get("ChecksumType")) for o in listing} == want

@@ -804,13 +804,25 @@ fn list_page(objects: &BTreeMap<String, KeyVersions>, prefix: &str, delimiter: O
 }
 
 fn object_dto(key: String, m: &ObjMeta, encode: bool) -> Object {
+    let (checksum_algorithm, checksum_type) = listed_checksum(&m.headers);
     Object {
         key: Some(if encode { url_encode(&key) } else { key }),
         e_tag: Some(etag(&m.etag)),
         last_modified: Some(ts(m.modified)),
         size: Some(m.size as i64),
         storage_class: Some(storage_class::object_class(&m.headers)),
+        checksum_algorithm,
+        checksum_type,
         ..Default::default()
+    }
+}
+
+/// The ChecksumAlgorithm and ChecksumType a listing names for an object kept with a
+/// checksum (the Object and ObjectVersion types of the S3 API reference).
+fn listed_checksum(h: &ObjHeaders) -> (Option<ChecksumAlgorithmList>, Option<ChecksumType>) {
+    match &h.checksum {
+        Some(c) => (Some(vec![ChecksumAlgorithm::from(c.algorithm.clone())]), Some(checksum_type(c))),
+        None => (None, None),
     }
 }
 
@@ -1382,6 +1394,8 @@ impl s3s::S3 for Provider {
         for (key, v, is_latest) in page.entries {
             match v {
                 Version::Object(m) => object_versions.push(ObjectVersion {
+                    checksum_algorithm: listed_checksum(&m.headers).0,
+                    checksum_type: listed_checksum(&m.headers).1,
                     key: Some(enc(key)),
                     version_id: Some(m.version_id.clone()),
                     is_latest: Some(is_latest),
@@ -1496,6 +1510,9 @@ impl s3s::S3 for Provider {
         let account = account_of(&req);
         let endpoint_region = req.region.as_ref().map(|r| r.as_str().to_string());
         let input = req.input;
+        if reserved_bucket_name(&input.bucket) {
+            return Err(s3_error!(InvalidBucketName, "The specified bucket is not valid."));
+        }
         let constraint = input
             .create_bucket_configuration
             .as_ref()
@@ -2842,6 +2859,16 @@ impl Provider {
 /// must name the region of the endpoint the request was sent to (the region it is
 /// signed for), except at us-east-1's, which takes any; none means us-east-1, which
 /// may not be named itself.
+/// Names S3 keeps for itself (s3s checks the rest of the naming rules): "Bucket names
+/// must not start with the prefix xn--, sthree-, amzn-s3-demo-" and "must not end with
+/// the suffix -s3alias, --ol-s3, .mrap, --x-s3, --table-s3" (S3 user guide, "General
+/// purpose bucket naming rules").
+fn reserved_bucket_name(name: &str) -> bool {
+    const PREFIXES: [&str; 3] = ["xn--", "sthree-", "amzn-s3-demo-"];
+    const SUFFIXES: [&str; 5] = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];
+    PREFIXES.iter().any(|p| name.starts_with(p)) || SUFFIXES.iter().any(|s| name.ends_with(s))
+}
+
 fn bucket_region_for(constraint: Option<&str>, endpoint_region: Option<&str>) -> S3Result<String> {
     let endpoint = endpoint_region.unwrap_or("us-east-1");
     match constraint {
@@ -2862,6 +2889,16 @@ fn bucket_region_for(constraint: Option<&str>, endpoint_region: Option<&str>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reserved_bucket_names() {
+        for name in ["sthree-abc", "sthree-configurator", "amzn-s3-demo-bucket", "xn--abc", "abc-s3alias", "abc--ol-s3", "abc.mrap", "abc--x-s3", "abc--table-s3"] {
+            assert!(reserved_bucket_name(name), "{name}");
+        }
+        for name in ["three-abc", "my-sthree-bucket", "amzn-s3-demo", "s3alias-abc", "abc-ol-s3", "mrap.abc", "abc-x-s3"] {
+            assert!(!reserved_bucket_name(name), "{name}");
+        }
+    }
 
     #[test]
     fn list_buckets_pages_and_tokens() {
