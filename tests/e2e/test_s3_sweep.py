@@ -327,3 +327,24 @@ def test_listings_report_checksum_algorithm_and_type(s3, bucket):
     for listing in (s3.list_objects_v2(Bucket=bucket)["Contents"], s3.list_objects(Bucket=bucket)["Contents"],
                     s3.list_object_versions(Bucket=bucket)["Versions"]):
         assert {o["Key"]: (o.get("ChecksumAlgorithm"), o.get("ChecksumType")) for o in listing} == want
+
+
+# --------------------------------------------------------------------------
+# A write's If-None-Match takes only "*".
+#
+# https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html
+#   If-None-Match: "Uploads the object only if the object key name does not already
+#   exist in the bucket specified ... Expects the '*' (asterisk) character."
+# S3 answers an ETag value there with 501 NotImplemented, "A header you provided
+# implies functionality that is not implemented" (as reported from AWS in
+# aws/aws-sdk-ruby#3144; the code and message are in ErrorResponses.html).
+# --------------------------------------------------------------------------
+
+def test_write_if_none_match_takes_only_a_star(s3, bucket):
+    etag = s3.put_object(Bucket=bucket, Key="k", Body=b"one")["ETag"]
+    for key in ("k", "new"):
+        code, status, msg = error_of(lambda: s3.put_object(Bucket=bucket, Key=key, Body=b"two", IfNoneMatch=etag))
+        assert (code, status) == ("NotImplemented", 501)
+        assert msg == "A header you provided implies functionality that is not implemented"
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"one"
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["k"]

@@ -325,6 +325,11 @@ fn check_write_conditions(state: &State, bucket: &str, key: &str, if_match: Opti
     if if_match.is_none() && if_none_match.is_none() {
         return Ok(());
     }
+    // A write's If-None-Match "expects the '*' (asterisk) character" (PutObject API
+    // reference); S3 answers an ETag there with 501 NotImplemented.
+    if if_none_match.is_some_and(|c| !c.is_any()) {
+        return Err(s3_error!(NotImplemented, "A header you provided implies functionality that is not implemented"));
+    }
     let current = match state.object(bucket, key) {
         Ok(m) => Some(m),
         Err(e) if *e.code() == S3ErrorCode::NoSuchKey => None,
