@@ -348,3 +348,54 @@ def test_write_if_none_match_takes_only_a_star(s3, bucket):
         assert msg == "A header you provided implies functionality that is not implemented"
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"one"
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["k"]
+
+
+# --------------------------------------------------------------------------
+# One PUT carries at most 5 GB; a part at most 5 GiB.
+#
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/upload-objects.html
+#   "With a single PUT operation, you can upload a single object up to 5 GB in size."
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html
+#   Part size: "5 MiB to 5 GiB."
+# https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html
+#   EntityTooLarge: "Your proposed upload exceeds the maximum allowed object size."
+#   400 Bad Request.
+# A request that declares 6 GiB is refused from its headers: the test sends no body.
+# --------------------------------------------------------------------------
+
+def _declare_huge_put(endpoint, path, size=6 * 1024 ** 3):
+    import socket
+    import urllib.parse
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    url = endpoint + path
+    req = AWSRequest(method="PUT", url=url, headers={"x-amz-content-sha256": "UNSIGNED-PAYLOAD", "Content-Length": str(size)})
+    SigV4Auth(Credentials("test", "test"), "s3", h.REGION).add_auth(req)
+    parsed = urllib.parse.urlsplit(endpoint)
+    head = f"PUT {path} HTTP/1.1\r\nHost: {parsed.netloc}\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in req.headers.items() if k.lower() != "host") + "\r\n"
+    with socket.create_connection((parsed.hostname, parsed.port), timeout=10) as s:
+        s.sendall(head.encode())
+        data = b""
+        while b"</Error>" not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    return data.decode(errors="replace")
+
+
+def test_single_put_and_part_over_5_gib_refused(endpoint, s3, bucket):
+    reply = _declare_huge_put(endpoint, f"/{bucket}/huge")
+    assert reply.startswith("HTTP/1.1 400"), reply[:300]
+    assert "<Code>EntityTooLarge</Code>" in reply
+    assert "Your proposed upload exceeds the maximum allowed object size." in reply
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]
+    reply = _declare_huge_put(endpoint, f"/{bucket}/mp?partNumber=1&uploadId={uid}")
+    assert reply.startswith("HTTP/1.1 400"), reply[:300]
+    assert "<Code>EntityTooLarge</Code>" in reply
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+    assert "Parts" not in s3.list_parts(Bucket=bucket, Key="mp", UploadId=uid)

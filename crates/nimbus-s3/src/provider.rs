@@ -751,6 +751,26 @@ fn validate_key(key: &str) -> S3Result<()> {
     Ok(())
 }
 
+/// The most one PutObject (and one UploadPart) may carry: "Upload an object in a single
+/// operation by using the AWS SDKs, REST API, or AWS CLI – With a single PUT operation,
+/// you can upload a single object up to 5 GB in size" (user guide, "Uploading objects");
+/// a part is 5 MiB to 5 GiB (multipart upload limits).
+const MAX_SINGLE_UPLOAD: u64 = 5 * 1024 * 1024 * 1024;
+
+/// Refuses, before reading a byte of it, a body whose declared length (the decoded
+/// length of an aws-chunked body) is over [`MAX_SINGLE_UPLOAD`].
+fn check_upload_size(headers: &http::HeaderMap) -> S3Result<()> {
+    let declared = headers
+        .get("x-amz-decoded-content-length")
+        .or_else(|| headers.get(http::header::CONTENT_LENGTH))
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_SINGLE_UPLOAD) {
+        return Err(s3_error!(EntityTooLarge, "Your proposed upload exceeds the maximum allowed object size."));
+    }
+    Ok(())
+}
+
 /// User-defined metadata is limited to 2 KB, "measured by taking the sum of the number
 /// of bytes in the UTF-8 encoding of each key and value" (S3 user guide, "Working with
 /// object metadata"); more is refused with MetadataTooLarge.
@@ -1640,6 +1660,7 @@ impl s3s::S3 for Provider {
         let event = if req.method == http::Method::POST { "ObjectCreated:Post" } else { "ObjectCreated:Put" };
         let trailer = checksums::Trailer::of(&req.headers, req.trailing_headers.clone());
         let signed = sha256_mismatch::Signed::of(&req.headers, &req.extensions);
+        check_upload_size(&req.headers)?;
         let input = req.input;
         validate_key(&input.key)?;
         check_metadata_size(input.metadata.as_ref())?;
@@ -2420,6 +2441,7 @@ impl s3s::S3 for Provider {
     async fn upload_part(&self, req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
         let trailer = checksums::Trailer::of(&req.headers, req.trailing_headers.clone());
         let signed = sha256_mismatch::Signed::of(&req.headers, &req.extensions);
+        check_upload_size(&req.headers)?;
         let input = req.input;
         check_part_number(input.part_number)?;
         self.upload_key(&input.bucket, &input.upload_id, &input.key)?;
@@ -2894,6 +2916,20 @@ fn bucket_region_for(constraint: Option<&str>, endpoint_region: Option<&str>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn upload_size_limit_is_5_gib() {
+        let headers = |pairs: &[(&str, &str)]| -> http::HeaderMap {
+            pairs.iter().map(|(k, v)| (http::header::HeaderName::from_bytes(k.as_bytes()).unwrap(), http::HeaderValue::from_str(v).unwrap())).collect()
+        };
+        assert!(check_upload_size(&headers(&[])).is_ok());
+        assert!(check_upload_size(&headers(&[("content-length", "5368709120")])).is_ok());
+        let over = check_upload_size(&headers(&[("content-length", "5368709121")])).map_err(|e| e.code().as_str().to_string());
+        assert_eq!(over, Err("EntityTooLarge".into()));
+        // aws-chunked: the decoded length counts, not the framing around it.
+        assert!(check_upload_size(&headers(&[("content-length", "5368809120"), ("x-amz-decoded-content-length", "5368709120")])).is_ok());
+        assert!(check_upload_size(&headers(&[("content-length", "not a number")])).is_ok());
+    }
 
     #[test]
     fn reserved_bucket_names() {
