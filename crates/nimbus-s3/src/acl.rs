@@ -59,6 +59,11 @@ pub fn default_grants() -> Vec<StoredGrant> {
     vec![grant(GranteeRef::Owner, "FULL_CONTROL")]
 }
 
+/// Do two ACLs grant the same (in any order)?
+pub fn same_grants(a: &[StoredGrant], b: &[StoredGrant]) -> bool {
+    a.iter().all(|g| b.contains(g)) && b.iter().all(|g| a.contains(g))
+}
+
 /// `x-amz-grant-read: uri="http://...", id="abc"` → grants with that permission.
 fn parse_grant_header(value: &str, permission: &str, owner_id: &str) -> S3Result<Vec<StoredGrant>> {
     let mut out = Vec::new();
@@ -222,6 +227,15 @@ pub fn is_public(grants: &[StoredGrant]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_grants_ignores_order() {
+        let read = grant(GranteeRef::Group { uri: "http://acs.amazonaws.com/groups/global/AllUsers".into() }, "READ");
+        let owner = grant(GranteeRef::Owner, "FULL_CONTROL");
+        assert!(same_grants(&[owner.clone(), read.clone()], &[read.clone(), owner.clone()]));
+        assert!(same_grants(&canned("private", true).unwrap(), &default_grants()));
+        assert!(!same_grants(&[owner.clone()], &[owner, read]));
+    }
 
     #[test]
     fn canned_acls_expand_to_aws_grants() {

@@ -479,7 +479,9 @@ impl State {
         Ok(GetBucketAclOutput { grants: Some(acl::grant_dtos(&grants, OWNER_ID, OWNER_NAME)), owner: Some(owner()) })
     }
 
-    pub(crate) async fn put_object_acl(&self, input: PutObjectAclInput) -> S3Result<()> {
+    /// Sets an object's ACL; an ACL that changes it is reported as `ObjectAcl:Put` (S3
+    /// sends no event "when a request results in no change to an object's ACL").
+    pub(crate) async fn put_object_acl(&self, ctx: &crate::ops_config::EventCtx, input: PutObjectAclInput) -> S3Result<()> {
         let headers = GrantHeaders {
             full_control: input.grant_full_control.as_deref(),
             read: input.grant_read.as_deref(),
@@ -490,8 +492,16 @@ impl State {
         let grants = acl::requested(input.acl.as_ref().map(|c| c.as_str()), &headers, input.access_control_policy.as_ref(), true, OWNER_ID)?
             .ok_or_else(|| s3_error!(MissingSecurityHeader, "Your request was missing a required header"))?;
         self.check_acl_allowed(&input.bucket, Some(&grants))?;
-        self.update_object_headers(&input.bucket, &input.key, input.version_id.as_deref(), move |h| h.acl = Some(grants.clone()))
+        let changed = std::sync::atomic::AtomicBool::new(false);
+        let found = self
+            .update_object_headers(&input.bucket, &input.key, input.version_id.as_deref(), |h| {
+                changed.store(!acl::same_grants(h.acl.as_deref().unwrap_or(&acl::default_grants()), &grants), std::sync::atomic::Ordering::Relaxed);
+                h.acl = Some(grants.clone());
+            })
             .await?;
+        if changed.load(std::sync::atomic::Ordering::Relaxed) {
+            self.emit_subresource_change(ctx, "ObjectAcl:Put", &input.bucket, &input.key, &found);
+        }
         Ok(())
     }
 

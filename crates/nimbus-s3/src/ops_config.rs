@@ -59,6 +59,27 @@ impl State {
     /// Queues the notifications an object event triggers (call after the change is committed).
     /// `version_id` is reported for buckets with a versioning state.
     pub(crate) fn emit(&self, ctx: &EventCtx, name: &'static str, bucket: &str, key: &str, meta: Option<&ObjMeta>, version_id: Option<&str>) {
+        self.emit_object_event(ctx, name, bucket, key, meta.map(|m| m.size), meta.map(|m| m.etag.as_str()), version_id);
+    }
+
+    /// Queues the notifications of a change to an object's tags or ACL: the object is
+    /// named by key, eTag and version, without a size (its body did not change).
+    pub(crate) fn emit_subresource_change(&self, ctx: &EventCtx, name: &'static str, bucket: &str, key: &str, found: &crate::versioning::Found) {
+        let version_id = found.versioned.then_some(found.meta.version_id.as_str());
+        self.emit_object_event(ctx, name, bucket, key, None, Some(found.meta.etag.as_str()), version_id);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn emit_object_event(
+        &self,
+        ctx: &EventCtx,
+        name: &'static str,
+        bucket: &str,
+        key: &str,
+        size: Option<u64>,
+        etag: Option<&str>,
+        version_id: Option<&str>,
+    ) {
         let (targets, region, account) = {
             let buckets = self.buckets.read();
             let Some(b) = buckets.get(bucket) else { return };
@@ -82,8 +103,8 @@ impl State {
             bucket: bucket.to_string(),
             region,
             key: key.to_string(),
-            size: meta.map(|m| m.size),
-            etag: meta.map(|m| m.etag.clone()),
+            size,
+            etag: etag.map(str::to_string),
             version_id: version_id.map(str::to_string),
             principal: ctx.principal.clone(),
             owner: format!("A{account}"),

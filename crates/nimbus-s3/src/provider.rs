@@ -318,6 +318,48 @@ fn etag_matches(cond: &ETagCondition, current: &str) -> bool {
     }
 }
 
+/// Conditional writes and deletes (S3 user guide, "Conditional requests"), evaluated
+/// against the key's current version: If-None-Match fails with 412 when it matches the
+/// current object; If-Match fails with 404 NoSuchKey when there is none, and with 412
+/// when its ETag is another.
+fn check_write_conditions(state: &State, bucket: &str, key: &str, if_match: Option<&ETagCondition>, if_none_match: Option<&ETagCondition>) -> S3Result<()> {
+    if if_match.is_none() && if_none_match.is_none() {
+        return Ok(());
+    }
+    // A write's If-None-Match "expects the '*' (asterisk) character" (PutObject API
+    // reference); S3 answers an ETag there with 501 NotImplemented.
+    if if_none_match.is_some_and(|c| !c.is_any()) {
+        return Err(s3_error!(NotImplemented, "A header you provided implies functionality that is not implemented"));
+    }
+    let current = match state.object(bucket, key) {
+        Ok(m) => Some(m),
+        Err(e) if *e.code() == S3ErrorCode::NoSuchKey => None,
+        Err(e) => return Err(e),
+    };
+    if let Some(c) = if_none_match {
+        if current.as_ref().is_some_and(|m| etag_matches(c, &m.etag)) {
+            return Err(precondition_failed());
+        }
+    }
+    if let Some(c) = if_match {
+        match &current {
+            None => return Err(no_such_key()),
+            Some(m) if !etag_matches(c, &m.etag) => return Err(precondition_failed()),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// An `If-Match` / `If-None-Match` header s3s does not decode for the operation
+/// (CopyObject's, about its destination).
+fn condition_header(headers: &http::HeaderMap, name: http::header::HeaderName) -> S3Result<Option<ETagCondition>> {
+    headers
+        .get(&name)
+        .map(|v| ETagCondition::parse_http_header(v.as_bytes()).map_err(|_| S3Error::with_message(S3ErrorCode::InvalidArgument, format!("Invalid {name} header"))))
+        .transpose()
+}
+
 /// GET/HEAD conditions, in the order RFC 7232 and S3 apply them.
 fn check_read_conditions(
     meta: &ObjMeta,
@@ -710,6 +752,39 @@ fn validate_key(key: &str) -> S3Result<()> {
     Ok(())
 }
 
+/// The most one PutObject (and one UploadPart) may carry: "Upload an object in a single
+/// operation by using the AWS SDKs, REST API, or AWS CLI – With a single PUT operation,
+/// you can upload a single object up to 5 GB in size" (user guide, "Uploading objects");
+/// a part is 5 MiB to 5 GiB (multipart upload limits).
+const MAX_SINGLE_UPLOAD: u64 = 5 * 1024 * 1024 * 1024;
+
+/// Refuses, before reading a byte of it, a body whose declared length (the decoded
+/// length of an aws-chunked body) is over [`MAX_SINGLE_UPLOAD`].
+fn check_upload_size(headers: &http::HeaderMap) -> S3Result<()> {
+    let declared = headers
+        .get("x-amz-decoded-content-length")
+        .or_else(|| headers.get(http::header::CONTENT_LENGTH))
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_SINGLE_UPLOAD) {
+        return Err(s3_error!(EntityTooLarge, "Your proposed upload exceeds the maximum allowed object size."));
+    }
+    Ok(())
+}
+
+/// User-defined metadata is limited to 2 KB, "measured by taking the sum of the number
+/// of bytes in the UTF-8 encoding of each key and value" (S3 user guide, "Working with
+/// object metadata"); more is refused with MetadataTooLarge.
+const METADATA_MAX_BYTES: usize = 2048;
+
+fn check_metadata_size(metadata: Option<&Metadata>) -> S3Result<()> {
+    let size: usize = metadata.map(|m| m.iter().map(|(k, v)| k.len() + v.len()).sum()).unwrap_or(0);
+    if size > METADATA_MAX_BYTES {
+        return Err(s3_error!(MetadataTooLarge, "Your metadata headers exceed the maximum allowed metadata size."));
+    }
+    Ok(())
+}
+
 fn url_encode(s: &str) -> String {
     const SET: &percent_encoding::AsciiSet =
         &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b'/');
@@ -755,13 +830,25 @@ fn list_page(objects: &BTreeMap<String, KeyVersions>, prefix: &str, delimiter: O
 }
 
 fn object_dto(key: String, m: &ObjMeta, encode: bool) -> Object {
+    let (checksum_algorithm, checksum_type) = listed_checksum(&m.headers);
     Object {
         key: Some(if encode { url_encode(&key) } else { key }),
         e_tag: Some(etag(&m.etag)),
         last_modified: Some(ts(m.modified)),
         size: Some(m.size as i64),
         storage_class: Some(storage_class::object_class(&m.headers)),
+        checksum_algorithm,
+        checksum_type,
         ..Default::default()
+    }
+}
+
+/// The ChecksumAlgorithm and ChecksumType a listing names for an object kept with a
+/// checksum (the Object and ObjectVersion types of the S3 API reference).
+fn listed_checksum(h: &ObjHeaders) -> (Option<ChecksumAlgorithmList>, Option<ChecksumType>) {
+    match &h.checksum {
+        Some(c) => (Some(vec![ChecksumAlgorithm::from(c.algorithm.clone())]), Some(checksum_type(c))),
+        None => (None, None),
     }
 }
 
@@ -809,6 +896,38 @@ fn token_key(token: &str) -> S3Result<String> {
         .ok()
         .and_then(|d| String::from_utf8(d).ok())
         .and_then(|s| s.strip_prefix(TOKEN_TAG).map(str::to_string))
+        .ok_or_else(|| s3_error!(InvalidArgument, "The continuation token provided is incorrect"))
+}
+
+/// ListBuckets' page size: `max-buckets` (1 to 10,000), else all of them — but "if you
+/// specify the bucket-region, prefix, or continuation-token query parameters without
+/// using max-buckets ... Amazon S3 applies a default page size of 10,000" (API reference).
+fn bucket_page_size(input: &ListBucketsInput) -> S3Result<usize> {
+    const MAX: usize = 10_000;
+    match input.max_buckets {
+        Some(n) if !(1..=MAX as i32).contains(&n) => {
+            Err(s3_error!(InvalidArgument, "Argument max-buckets must be an integer between 1 and 10000"))
+        }
+        Some(n) => Ok(n as usize),
+        None if input.prefix.is_some() || input.bucket_region.is_some() || input.continuation_token.is_some() => Ok(MAX),
+        None => Ok(usize::MAX),
+    }
+}
+
+/// Marks a ListBuckets continuation token as one nimbus issued (see [`TOKEN_TAG`]).
+const BUCKET_TOKEN_TAG: &str = "nimbus-list-buckets\n";
+
+/// ListBuckets' ContinuationToken: opaque to clients, the page's last bucket inside.
+fn bucket_token(last: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(format!("{BUCKET_TOKEN_TAG}{last}"))
+}
+
+fn bucket_token_name(token: &str) -> S3Result<String> {
+    base64::engine::general_purpose::STANDARD
+        .decode(token)
+        .ok()
+        .and_then(|d| String::from_utf8(d).ok())
+        .and_then(|s| s.strip_prefix(BUCKET_TOKEN_TAG).map(str::to_string))
         .ok_or_else(|| s3_error!(InvalidArgument, "The continuation token provided is incorrect"))
 }
 
@@ -1108,7 +1227,8 @@ impl s3s::S3 for Provider {
     }
 
     async fn put_object_acl(&self, req: S3Request<PutObjectAclInput>) -> S3Result<S3Response<PutObjectAclOutput>> {
-        self.state.put_object_acl(req.input).await?;
+        let ctx = EventCtx::of(&req);
+        self.state.put_object_acl(&ctx, req.input).await?;
         Ok(S3Response::new(PutObjectAclOutput::default()))
     }
 
@@ -1300,6 +1420,8 @@ impl s3s::S3 for Provider {
         for (key, v, is_latest) in page.entries {
             match v {
                 Version::Object(m) => object_versions.push(ObjectVersion {
+                    checksum_algorithm: listed_checksum(&m.headers).0,
+                    checksum_type: listed_checksum(&m.headers).1,
                     key: Some(enc(key)),
                     version_id: Some(m.version_id.clone()),
                     is_latest: Some(is_latest),
@@ -1386,9 +1508,11 @@ impl s3s::S3 for Provider {
     }
 
     async fn put_object_tagging(&self, req: S3Request<PutObjectTaggingInput>) -> S3Result<S3Response<PutObjectTaggingOutput>> {
+        let ctx = EventCtx::of(&req);
         let input = req.input;
         let tags = ops_config::tags_from(input.tagging.tag_set, true)?;
         let found = self.state.update_object_headers(&input.bucket, &input.key, input.version_id.as_deref(), move |h| h.tags = tags.clone()).await?;
+        self.state.emit_subresource_change(&ctx, "ObjectTagging:Put", &input.bucket, &input.key, &found);
         Ok(S3Response::new(PutObjectTaggingOutput { version_id: found.version_header() }))
     }
 
@@ -1399,8 +1523,10 @@ impl s3s::S3 for Provider {
     }
 
     async fn delete_object_tagging(&self, req: S3Request<DeleteObjectTaggingInput>) -> S3Result<S3Response<DeleteObjectTaggingOutput>> {
+        let ctx = EventCtx::of(&req);
         let input = req.input;
         let found = self.state.update_object_headers(&input.bucket, &input.key, input.version_id.as_deref(), |h| h.tags.clear()).await?;
+        self.state.emit_subresource_change(&ctx, "ObjectTagging:Delete", &input.bucket, &input.key, &found);
         let mut resp = S3Response::new(DeleteObjectTaggingOutput { version_id: found.version_header() });
         resp.status = Some(http::StatusCode::NO_CONTENT);
         Ok(resp)
@@ -1410,6 +1536,9 @@ impl s3s::S3 for Provider {
         let account = account_of(&req);
         let endpoint_region = req.region.as_ref().map(|r| r.as_str().to_string());
         let input = req.input;
+        if reserved_bucket_name(&input.bucket) {
+            return Err(s3_error!(InvalidBucketName, "The specified bucket is not valid."));
+        }
         let constraint = input
             .create_bucket_configuration
             .as_ref()
@@ -1474,19 +1603,29 @@ impl s3s::S3 for Provider {
 
     async fn list_buckets(&self, req: S3Request<ListBucketsInput>) -> S3Result<S3Response<ListBucketsOutput>> {
         let account = account_of(&req);
-        let prefix = req.input.prefix.clone().unwrap_or_default();
+        let input = &req.input;
+        let prefix = input.prefix.clone().unwrap_or_default();
+        let page = bucket_page_size(input)?;
+        let after = input.continuation_token.as_deref().filter(|t| !t.is_empty()).map(bucket_token_name).transpose()?;
         let buckets = self.state.buckets.read();
-        let list: Vec<Bucket> = buckets
+        let mut matching = buckets
             .iter()
+            .filter(|(name, _)| after.as_ref().is_none_or(|a| name.as_str() > a.as_str()))
             .filter(|(name, b)| b.account == account && name.starts_with(&prefix))
-            .filter(|(_, b)| req.input.bucket_region.as_ref().is_none_or(|r| *r == b.region))
+            .filter(|(_, b)| input.bucket_region.as_ref().is_none_or(|r| *r == b.region));
+        let list: Vec<Bucket> = matching
+            .by_ref()
+            .take(page)
             .map(|(name, b)| Bucket { name: Some(name.clone()), creation_date: Some(ts(b.created)), bucket_region: Some(b.region.clone()) })
             .collect();
+        // A token only when more buckets follow this page.
+        let more = matching.next().is_some();
+        let continuation_token = if more { list.last().and_then(|b| b.name.as_deref()).map(bucket_token) } else { None };
         Ok(S3Response::new(ListBucketsOutput {
             buckets: Some(list),
             owner: Some(owner()),
             prefix: req.input.prefix,
-            continuation_token: None,
+            continuation_token,
         }))
     }
 
@@ -1522,10 +1661,12 @@ impl s3s::S3 for Provider {
         let event = if req.method == http::Method::POST { "ObjectCreated:Post" } else { "ObjectCreated:Put" };
         let trailer = checksums::Trailer::of(&req.headers, req.trailing_headers.clone());
         let signed = sha256_mismatch::Signed::of(&req.headers, &req.extensions);
+        check_upload_size(&req.headers)?;
         // A form upload's file streams beside the fields s3s read (post_form.rs).
         let form_file = if req.method == http::Method::POST { post_form::take_file(&req.extensions) } else { None };
         let mut input = req.input;
         validate_key(&input.key)?;
+        check_metadata_size(input.metadata.as_ref())?;
         let tags = ops_config::tags_header(input.tagging.as_deref())?;
         let class = storage_class::requested(input.storage_class.as_ref())?;
         let sse = encryption::requested(input.server_side_encryption.as_ref(), input.ssekms_key_id.as_ref(), input.bucket_key_enabled)?;
@@ -1554,29 +1695,16 @@ impl s3s::S3 for Provider {
             input.object_lock_legal_hold_status.as_ref().map(|l| l.as_str()),
             Some(&req.headers),
         )?;
-        let check_conditions = |state: &State| -> S3Result<()> {
-            if input.if_none_match.is_none() && input.if_match.is_none() {
-                return Ok(());
+        let (body, size_check) = match form_file {
+            // s3s's stand-in file and its length are not the upload.
+            Some((file, check)) => {
+                input.content_length = None;
+                (Some(file), Some(check))
             }
-            let current = match state.object(&input.bucket, &input.key) {
-                Ok(m) => Some(m),
-                Err(e) if *e.code() == S3ErrorCode::NoSuchKey => None,
-                Err(e) => return Err(e),
-            };
-            if let Some(c) = &input.if_none_match {
-                if current.as_ref().is_some_and(|m| etag_matches(c, &m.etag)) {
-                    return Err(precondition_failed());
-                }
-            }
-            if let Some(c) = &input.if_match {
-                match &current {
-                    None => return Err(no_such_key()),
-                    Some(m) if !etag_matches(c, &m.etag) => return Err(precondition_failed()),
-                    _ => {}
-                }
-            }
-            Ok(())
+            None => (input.body.take(), None),
         };
+        let check_conditions =
+            |state: &State| check_write_conditions(state, &input.bucket, &input.key, input.if_match.as_ref(), input.if_none_match.as_ref());
         check_conditions(&self.state)?;
         // Kept for x-amz-checksum-mode once checked: a header checksum or the trailer's.
         let declared = checksums::from_fields([
@@ -1588,14 +1716,6 @@ impl s3s::S3 for Provider {
         ]);
         // Without a checksum from the client S3 computes and keeps its default one, and
         // reports it like a client's (PutObject API reference, ChecksumCRC64NVME).
-        let (body, size_check) = match form_file {
-            // s3s's stand-in file and its length are not the upload.
-            Some((file, check)) => {
-                input.content_length = None;
-                (Some(file), Some(check))
-            }
-            None => (input.body.take(), None),
-        };
         let received = self.receive_body(body, trailer.as_ref(), SMALL_BODY_MAX, declared, Some(checksums::DEFAULT), signed.as_ref()).await;
         let (received, checksum) = received.map_err(|e| size_check.and_then(|c| c.refusal()).unwrap_or(e))?;
         let (size, md5) = (received.size(), *received.md5());
@@ -1880,6 +2000,8 @@ impl s3s::S3 for Provider {
         let ctx = EventCtx::of(&req);
         let input = req.input;
         let bypass = input.bypass_governance_retention.unwrap_or(false);
+        // Conditional deletes: If-Match is evaluated against the current version.
+        check_write_conditions(&self.state, &input.bucket, &input.key, input.if_match.as_ref(), None)?;
         self.state.check_version_delete(&input.bucket, &input.key, input.version_id.as_deref(), bypass, input.mfa.as_deref())?;
         let done = self.state.delete_version(&ctx, &input.bucket, &input.key, input.version_id.as_deref(), DeleteCause::Request).await?;
         let mut resp = S3Response::new(DeleteObjectOutput {
@@ -1919,7 +2041,11 @@ impl s3s::S3 for Provider {
                     source_ip: &c.source_ip,
                 })
             });
-            let checked = allowed.and_then(|()| self.state.check_version_delete(&input.bucket, &obj.key, obj.version_id.as_deref(), bypass, input.mfa.as_deref()));
+            // A conditional delete names the ETag (or *) the current version must have.
+            let condition = obj.e_tag.as_ref().map(|e| if e.value() == "*" { ETagCondition::Any } else { ETagCondition::ETag(e.clone()) });
+            let checked = allowed
+                .and_then(|()| check_write_conditions(&self.state, &input.bucket, &obj.key, condition.as_ref(), None))
+                .and_then(|()| self.state.check_version_delete(&input.bucket, &obj.key, obj.version_id.as_deref(), bypass, input.mfa.as_deref()));
             let result = match checked {
                 Ok(()) => self.state.delete_version(&ctx, &input.bucket, &obj.key, obj.version_id.as_deref(), DeleteCause::Request).await,
                 Err(e) => Err(e),
@@ -1953,6 +2079,9 @@ impl s3s::S3 for Provider {
 
     async fn copy_object(&self, req: S3Request<CopyObjectInput>) -> S3Result<S3Response<CopyObjectOutput>> {
         let ctx = EventCtx::of(&req);
+        // Conditions on the destination (s3s decodes only the copy source's).
+        let if_match = condition_header(&req.headers, http::header::IF_MATCH)?;
+        let if_none_match = condition_header(&req.headers, http::header::IF_NONE_MATCH)?;
         let input = req.input;
         // Only COPY and REPLACE exist; s3s passes any other value through.
         if input.metadata_directive.as_ref().is_some_and(|d| ![MetadataDirective::COPY, MetadataDirective::REPLACE].contains(&d.as_str())) {
@@ -1968,11 +2097,17 @@ impl s3s::S3 for Provider {
         let sse = encryption::requested(input.server_side_encryption.as_ref(), input.ssekms_key_id.as_ref(), input.bucket_key_enabled)?;
         let class = storage_class::requested(input.storage_class.as_ref())?;
         validate_key(&input.key)?;
+        // Only metadata that replaces the source's is the request's own.
+        if input.metadata_directive.as_ref().is_some_and(|d| d.as_str() == MetadataDirective::REPLACE) {
+            check_metadata_size(input.metadata.as_ref())?;
+        }
         let (src_bucket, src_key, src_version) = match &input.copy_source {
             CopySource::Bucket { bucket, key, version_id } => (bucket.to_string(), key.to_string(), version_id.as_deref().map(str::to_string)),
             _ => return Err(s3_error!(InvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey.")),
         };
         self.state.require_bucket(&input.bucket)?;
+        let check_conditions = |state: &State| check_write_conditions(state, &input.bucket, &input.key, if_match.as_ref(), if_none_match.as_ref());
+        check_conditions(&self.state)?;
         let offered = sse_c::Offered::new(input.sse_customer_algorithm.as_ref(), input.sse_customer_key.as_ref(), input.sse_customer_key_md5.as_ref());
         let customer = self.state.sse_c_for_write(&input.bucket, &input.key, "s3:CopyObject", req.credentials.as_ref(), &offered, input.server_side_encryption.as_ref())?;
         let sse = self.state.encryption_for_write(&input.bucket, &sse)?;
@@ -2071,6 +2206,11 @@ impl s3s::S3 for Provider {
         let copy_etag = hex::encode(received.md5());
         headers.parts_count = None;
         headers.part_sizes.clear();
+        // Checked again now the copy is read, as a PUT does after its body.
+        if let Err(e) = check_conditions(&self.state) {
+            received.discard().await;
+            return Err(e);
+        }
         let new_file = self.state.store_body(received).await?;
         let now = now_ms();
         let version = match self.state.next_version(&input.bucket) {
@@ -2212,6 +2352,7 @@ impl s3s::S3 for Provider {
     async fn create_multipart_upload(&self, req: S3Request<CreateMultipartUploadInput>) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         let input = req.input;
         validate_key(&input.key)?;
+        check_metadata_size(input.metadata.as_ref())?;
         let tags = ops_config::tags_header(input.tagging.as_deref())?;
         let class = storage_class::requested(input.storage_class.as_ref())?;
         let sse = encryption::requested(input.server_side_encryption.as_ref(), input.ssekms_key_id.as_ref(), input.bucket_key_enabled)?;
@@ -2312,6 +2453,7 @@ impl s3s::S3 for Provider {
     async fn upload_part(&self, req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
         let trailer = checksums::Trailer::of(&req.headers, req.trailing_headers.clone());
         let signed = sha256_mismatch::Signed::of(&req.headers, &req.extensions);
+        check_upload_size(&req.headers)?;
         let input = req.input;
         check_part_number(input.part_number)?;
         self.upload_key(&input.bucket, &input.upload_id, &input.key)?;
@@ -2460,11 +2602,7 @@ impl s3s::S3 for Provider {
             md5s.update(&raw);
             files.push(self.state.part_path(&input.upload_id, n));
         }
-        if let Some(c) = &input.if_none_match {
-            if self.state.object(&input.bucket, &input.key).is_ok_and(|m| etag_matches(c, &m.etag)) {
-                return Err(precondition_failed());
-            }
-        }
+        check_write_conditions(&self.state, &input.bucket, &input.key, input.if_match.as_ref(), input.if_none_match.as_ref())?;
         let etag_value = format!("{}-{}", hex::encode(md5s.finalize()), count);
         // With a checksum algorithm, the object's checksum is the composite of its parts'
         // (a FULL_OBJECT one is computed over the assembled bytes below).
@@ -2760,6 +2898,16 @@ impl Provider {
 /// must name the region of the endpoint the request was sent to (the region it is
 /// signed for), except at us-east-1's, which takes any; none means us-east-1, which
 /// may not be named itself.
+/// Names S3 keeps for itself (s3s checks the rest of the naming rules): "Bucket names
+/// must not start with the prefix xn--, sthree-, amzn-s3-demo-" and "must not end with
+/// the suffix -s3alias, --ol-s3, .mrap, --x-s3, --table-s3" (S3 user guide, "General
+/// purpose bucket naming rules").
+fn reserved_bucket_name(name: &str) -> bool {
+    const PREFIXES: [&str; 3] = ["xn--", "sthree-", "amzn-s3-demo-"];
+    const SUFFIXES: [&str; 5] = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];
+    PREFIXES.iter().any(|p| name.starts_with(p)) || SUFFIXES.iter().any(|s| name.ends_with(s))
+}
+
 fn bucket_region_for(constraint: Option<&str>, endpoint_region: Option<&str>) -> S3Result<String> {
     let endpoint = endpoint_region.unwrap_or("us-east-1");
     match constraint {
@@ -2780,6 +2928,57 @@ fn bucket_region_for(constraint: Option<&str>, endpoint_region: Option<&str>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn upload_size_limit_is_5_gib() {
+        let headers = |pairs: &[(&str, &str)]| -> http::HeaderMap {
+            pairs.iter().map(|(k, v)| (http::header::HeaderName::from_bytes(k.as_bytes()).unwrap(), http::HeaderValue::from_str(v).unwrap())).collect()
+        };
+        assert!(check_upload_size(&headers(&[])).is_ok());
+        assert!(check_upload_size(&headers(&[("content-length", "5368709120")])).is_ok());
+        let over = check_upload_size(&headers(&[("content-length", "5368709121")])).map_err(|e| e.code().as_str().to_string());
+        assert_eq!(over, Err("EntityTooLarge".into()));
+        // aws-chunked: the decoded length counts, not the framing around it.
+        assert!(check_upload_size(&headers(&[("content-length", "5368809120"), ("x-amz-decoded-content-length", "5368709120")])).is_ok());
+        assert!(check_upload_size(&headers(&[("content-length", "not a number")])).is_ok());
+    }
+
+    #[test]
+    fn reserved_bucket_names() {
+        for name in ["sthree-abc", "sthree-configurator", "amzn-s3-demo-bucket", "xn--abc", "abc-s3alias", "abc--ol-s3", "abc.mrap", "abc--x-s3", "abc--table-s3"] {
+            assert!(reserved_bucket_name(name), "{name}");
+        }
+        for name in ["three-abc", "my-sthree-bucket", "amzn-s3-demo", "s3alias-abc", "abc-ol-s3", "mrap.abc", "abc-x-s3"] {
+            assert!(!reserved_bucket_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn list_buckets_pages_and_tokens() {
+        let input = |max: Option<i32>, prefix: Option<&str>| ListBucketsInput { max_buckets: max, prefix: prefix.map(str::to_string), ..Default::default() };
+        assert_eq!(bucket_page_size(&input(None, None)).ok(), Some(usize::MAX));
+        assert_eq!(bucket_page_size(&input(None, Some("a"))).ok(), Some(10_000));
+        assert_eq!(bucket_page_size(&input(Some(2), None)).ok(), Some(2));
+        for bad in [0, -1, 10_001] {
+            assert_eq!(bucket_page_size(&input(Some(bad), None)).map_err(|e| e.code().as_str().to_string()), Err("InvalidArgument".into()));
+        }
+        assert_eq!(bucket_token_name(&bucket_token("my-bucket")).ok().as_deref(), Some("my-bucket"));
+        assert!(bucket_token_name("bXktYnVja2V0").is_err(), "a name nimbus did not hand out");
+        assert!(bucket_token_name(&continuation_token("k")).is_err(), "a ListObjectsV2 token");
+        assert!(bucket_token_name("%%%").is_err());
+    }
+
+    #[test]
+    fn metadata_limit_counts_utf8_bytes_of_keys_and_values() {
+        let meta = |pairs: &[(&str, String)]| -> Metadata { pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect() };
+        assert!(check_metadata_size(None).is_ok());
+        assert!(check_metadata_size(Some(&meta(&[("ab", "x".repeat(2046))]))).is_ok());
+        let over = check_metadata_size(Some(&meta(&[("ab", "x".repeat(2047))]))).map_err(|e| e.code().as_str().to_string());
+        assert_eq!(over, Err("MetadataTooLarge".into()));
+        // 'é' is two bytes in UTF-8: 1024 of them with a 1-byte key is 2049 bytes.
+        assert!(check_metadata_size(Some(&meta(&[("k", "é".repeat(1024))]))).is_err());
+        assert!(check_metadata_size(Some(&meta(&[("a", "x".repeat(1023)), ("b", "y".repeat(1023))]))).is_ok());
+    }
 
     #[test]
     fn create_bucket_region_rules() {
