@@ -887,15 +887,25 @@ const TOKEN_TAG: &str = "nimbus-list-v2\n";
 
 /// ListObjectsV2's NextContinuationToken: opaque to clients, the last key or prefix inside.
 fn continuation_token(last: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(format!("{TOKEN_TAG}{last}"))
+    tagged_token(TOKEN_TAG, last)
 }
 
 fn token_key(token: &str) -> S3Result<String> {
+    untag_token(TOKEN_TAG, token)
+}
+
+/// A continuation token: `tag` and the page's last name, base64.
+fn tagged_token(tag: &str, last: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(format!("{tag}{last}"))
+}
+
+/// The name inside a token [`tagged_token`] made with `tag`; InvalidArgument for any other.
+fn untag_token(tag: &str, token: &str) -> S3Result<String> {
     base64::engine::general_purpose::STANDARD
         .decode(token)
         .ok()
         .and_then(|d| String::from_utf8(d).ok())
-        .and_then(|s| s.strip_prefix(TOKEN_TAG).map(str::to_string))
+        .and_then(|s| s.strip_prefix(tag).map(str::to_string))
         .ok_or_else(|| s3_error!(InvalidArgument, "The continuation token provided is incorrect"))
 }
 
@@ -919,16 +929,11 @@ const BUCKET_TOKEN_TAG: &str = "nimbus-list-buckets\n";
 
 /// ListBuckets' ContinuationToken: opaque to clients, the page's last bucket inside.
 fn bucket_token(last: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(format!("{BUCKET_TOKEN_TAG}{last}"))
+    tagged_token(BUCKET_TOKEN_TAG, last)
 }
 
 fn bucket_token_name(token: &str) -> S3Result<String> {
-    base64::engine::general_purpose::STANDARD
-        .decode(token)
-        .ok()
-        .and_then(|d| String::from_utf8(d).ok())
-        .and_then(|s| s.strip_prefix(BUCKET_TOKEN_TAG).map(str::to_string))
-        .ok_or_else(|| s3_error!(InvalidArgument, "The continuation token provided is incorrect"))
+    untag_token(BUCKET_TOKEN_TAG, token)
 }
 
 pub struct Provider {
