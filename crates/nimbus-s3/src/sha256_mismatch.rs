@@ -62,9 +62,13 @@ impl Tail {
         self.0.lock().last.take()
     }
 
-    /// The body's bytes when kept whole, joined.
-    fn whole(&self) -> Option<Vec<u8>> {
-        self.0.lock().whole.as_ref().map(|chunks| chunks.concat())
+    /// The length and hex SHA-256 of the body, when kept whole (hashed where it lies).
+    fn whole_sha256(&self) -> Option<(u64, String)> {
+        let seen = self.0.lock();
+        let chunks = seen.whole.as_ref()?;
+        let mut hasher = sha2::Sha256::new();
+        chunks.iter().for_each(|c| hasher.update(c));
+        Some((chunks.iter().map(|c| c.len() as u64).sum(), hex::encode(hasher.finalize())))
     }
 }
 
@@ -144,9 +148,8 @@ impl Watch {
         if resp.status() != http::StatusCode::INTERNAL_SERVER_ERROR {
             return;
         }
-        let Some(body) = self.tail.whole().filter(|b| b.len() as u64 == self.length) else { return };
-        let computed = hex::encode(sha2::Sha256::digest(&body));
-        if computed == self.client {
+        let Some((length, computed)) = self.tail.whole_sha256() else { return };
+        if length != self.length || computed == self.client {
             return;
         }
         if let Ok(answer) = mismatch(Some(&self.client), Some(&computed)).to_http_response() {

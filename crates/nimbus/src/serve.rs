@@ -174,7 +174,7 @@ async fn handle(
         // Uri clones share their bytes: nothing is copied on the way.
         let (method, uri) = (parts.method.clone(), parts.uri.clone());
         let resp = s3.handle_from(Request::from_parts(parts, body), Some(peer)).await;
-        log_server_error(&method, uri.path(), resp.status());
+        log_answer(&method, uri.path(), resp.status());
         return Ok(resp);
     }
     let body = match Limited::new(body, MAX_BODY).collect().await {
@@ -187,14 +187,14 @@ async fn handle(
     };
     let (method, uri) = (parts.method.clone(), parts.uri.clone());
     let resp = edge.handle(Request::from_parts(parts, body)).await;
-    log_server_error(&method, uri.path(), resp.status());
+    log_answer(&method, uri.path(), resp.status());
     Ok(resp.map(nimbus_s3::Body::from))
 }
 
-/// A 5xx answer is nimbus's fault (or a Lambda function's): say so in the log, where a
-/// user looking for why a call failed will look. Refusals (4xx) are the client's
-/// mistake, and logged only at debug level.
-fn log_server_error(method: &hyper::Method, path: &str, status: StatusCode) {
+/// Logs an answer worth noting. A 5xx is nimbus's fault (or a Lambda function's): say
+/// so in the log, where a user looking for why a call failed will look. Refusals (4xx)
+/// are the client's mistake, and logged only at debug level.
+fn log_answer(method: &hyper::Method, path: &str, status: StatusCode) {
     if status.is_server_error() {
         tracing::warn!(%method, path, status = status.as_u16(), "answered with a server error");
     } else if status.is_client_error() {
