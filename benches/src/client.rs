@@ -93,7 +93,7 @@ pub enum PayloadHash {
 }
 
 impl PayloadHash {
-    fn value(&self, body: &[u8]) -> String {
+    pub fn value(&self, body: &[u8]) -> String {
         match self {
             PayloadHash::Unsigned => "UNSIGNED-PAYLOAD".to_owned(),
             PayloadHash::Precomputed(h) => h.to_string(),
@@ -422,7 +422,7 @@ impl Client {
 /// The AWS error code of an awsJson/restJson error body (`__type`, minus any
 /// namespace), else S3's XML `<Code>`, else the code from `x-amzn-query-error` /
 /// `x-amzn-errortype`, else a snippet of the body.
-fn error_code(body: &[u8], query_error: Option<String>) -> String {
+pub(crate) fn error_code(body: &[u8], query_error: Option<String>) -> String {
     if let Ok(v) = serde_json::from_slice::<Value>(body) {
         if let Some(t) = v.get("__type").and_then(Value::as_str) {
             let code = t.rsplit('#').next().unwrap_or(t);

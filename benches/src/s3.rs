@@ -15,6 +15,7 @@ use clap::ValueEnum;
 use http::Method;
 
 use crate::client::{BodyMode, CallError, Client, Endpoint, PayloadHash, Req};
+use crate::lean::LeanClient;
 use crate::sigv4::{sha256_hex, Signer};
 use crate::stats::{Op, Recorder, Window};
 
@@ -22,6 +23,15 @@ use crate::stats::{Op, Recorder, Window};
 pub enum S3Kind {
     Put,
     Get,
+}
+
+/// Which HTTP client the load loops use (setup always uses hyper's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ClientChoice {
+    /// `lean.rs`: the same requests, byte for byte, at a fraction of the generator's CPU.
+    Lean,
+    /// hyper's client (`client.rs`), as every figure before 2026-11-28 was measured.
+    Hyper,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -44,6 +54,7 @@ pub struct S3Config {
     pub keys: usize,
     pub bucket: String,
     pub payload: PayloadChoice,
+    pub client: ClientChoice,
     pub server_pid: Option<u32>,
 }
 
@@ -172,6 +183,52 @@ async fn get_object(
     Ok(a.len)
 }
 
+/// One load connection, through either client.
+enum Conn {
+    Lean(LeanClient),
+    Hyper(Client),
+}
+
+impl Conn {
+    fn new(cfg: &S3Config) -> Self {
+        match cfg.client {
+            ClientChoice::Lean => Conn::Lean(LeanClient::new(cfg.endpoint.clone(), cfg.signer.clone(), cfg.timeout)),
+            ClientChoice::Hyper => Conn::Hyper(Client::new(cfg.endpoint.clone(), cfg.signer.clone(), cfg.timeout)),
+        }
+    }
+
+    fn connects(&self) -> u64 {
+        match self {
+            Conn::Lean(c) => c.connects,
+            Conn::Hyper(c) => c.connects,
+        }
+    }
+
+    /// PutObject of `put`'s body to `path` (`slot`: the path's index, for the lean
+    /// client's per-second cache of signed heads).
+    async fn put(&mut self, slot: usize, path: &str, put: &Put) -> Result<u64, CallError> {
+        match self {
+            Conn::Hyper(c) => put_object(c, path, put).await,
+            Conn::Lean(c) => {
+                let hash = put.hash.value(&put.body);
+                c.send(slot, "PUT", path, &put.body, &hash).await?;
+                Ok(put.body.len() as u64)
+            }
+        }
+    }
+
+    async fn get(&mut self, slot: usize, path: &str, empty_hash: &PayloadHash, expect: u64) -> Result<u64, CallError> {
+        let len = match self {
+            Conn::Hyper(c) => return get_object(c, path, empty_hash, expect).await,
+            Conn::Lean(c) => c.send(slot, "GET", path, b"", &empty_hash.value(b"")).await?.len,
+        };
+        if len != expect {
+            return Err(CallError::Parse(format!("GET {path}: {len} bytes, expected {expect}")));
+        }
+        Ok(len)
+    }
+}
+
 pub async fn run(kind: S3Kind, cfg: &S3Config) -> Result<S3Result, String> {
     let body = object_body(cfg.object_size);
     let hash = match cfg.payload {
@@ -221,7 +278,7 @@ pub async fn run(kind: S3Kind, cfg: &S3Config) -> Result<S3Result, String> {
     });
     let mut tasks = Vec::with_capacity(cfg.connections);
     for id in 0..cfg.connections {
-        let mut client = Client::new(cfg.endpoint.clone(), cfg.signer.clone(), cfg.timeout);
+        let mut client = Conn::new(cfg);
         let (put, empty_hash, get_paths) = (put.clone(), empty_hash.clone(), get_paths.clone());
         let (size, connections) = (cfg.object_size, cfg.connections);
         let put_paths = match kind {
@@ -238,14 +295,14 @@ pub async fn run(kind: S3Kind, cfg: &S3Config) -> Result<S3Result, String> {
                 let t0 = Instant::now();
                 let (op, result) = match kind {
                     S3Kind::Put => {
-                        let path = &put_paths[(seq % put_paths.len() as u64) as usize];
-                        (Op::PutObject, put_object(&mut client, path, &put).await)
+                        let slot = (seq % put_paths.len() as u64) as usize;
+                        (Op::PutObject, client.put(slot, &put_paths[slot], &put).await)
                     }
                     S3Kind::Get => {
-                        let path = &get_paths[(id + seq as usize * connections) % get_paths.len()];
+                        let slot = (id + seq as usize * connections) % get_paths.len();
                         (
                             Op::GetObject,
-                            get_object(&mut client, path, &empty_hash, size as u64).await,
+                            client.get(slot, &get_paths[slot], &empty_hash, size as u64).await,
                         )
                     }
                 };
@@ -264,7 +321,7 @@ pub async fn run(kind: S3Kind, cfg: &S3Config) -> Result<S3Result, String> {
                     }
                 }
             }
-            rec.reconnects = client.connects.saturating_sub(1);
+            rec.reconnects = client.connects().saturating_sub(1);
             rec
         }));
     }
