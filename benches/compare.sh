@@ -10,6 +10,7 @@
 #   SCENARIOS="sqs-send sqs-cycle s3-put-4k s3-get-4k s3-put-8m s3-get-8m"
 #   LAMBDA_SCENARIOS="lambda-warm lambda-throughput lambda-cold" COLD_REPEAT=10
 #   PAYLOAD_HASH=unsigned (or sha256) for the S3 PUTs
+#   CLIENT=lean (or hyper): nimbus-bench's HTTP client for the S3 load loops
 #   MOTO_VENV=benches/.venv (a venv whose bin/moto_server to use; created there if missing)
 #   NO_BUILD=1: use the target/release binaries as they are (no cargo build)
 #   PEERS="fakecloud ministack" (default empty): other emulators, each with its own
@@ -35,6 +36,7 @@ SCENARIOS=${SCENARIOS:-"sqs-send sqs-cycle s3-put-4k s3-get-4k s3-put-8m s3-get-
 LAMBDA_SCENARIOS=${LAMBDA_SCENARIOS:-"lambda-warm lambda-throughput lambda-cold"}
 COLD_REPEAT=${COLD_REPEAT:-10}
 PAYLOAD_HASH=${PAYLOAD_HASH:-unsigned}
+CLIENT=${CLIENT:-lean}
 VENV=${MOTO_VENV:-$ROOT/benches/.venv}
 PEERS=${PEERS:-}
 FAKECLOUD_BIN=${FAKECLOUD_BIN:-fakecloud}
@@ -88,7 +90,7 @@ run_scenarios() { # label port [scenarios...]
     for s in "$@"; do
         local extra=()
         case $s in
-            s3-*) extra=(--server-pid "$SERVER_PID" --payload-hash "$PAYLOAD_HASH") ;;
+            s3-*) extra=(--server-pid "$SERVER_PID" --payload-hash "$PAYLOAD_HASH" --client "$CLIENT") ;;
             lambda-cold) extra=(--repeat "$COLD_REPEAT") ;;
         esac
         # Flush what the previous scenario wrote, so the kernel's writeback of it is
