@@ -38,6 +38,7 @@ mod sse_c_blocking;
 mod storage_class;
 mod target;
 mod unread_body;
+mod sig_v2_bucket;
 mod unserved_range;
 mod versioning;
 mod versions;
@@ -175,6 +176,7 @@ impl S3 {
                 Ok(resp) => resp,
                 Err(mut req) => {
                     unserved_range::drop_unserved(&mut req, &self.auth);
+                    sig_v2_bucket::slash_bucket_root(&mut req);
                     let req = sse_c_blocking::take_from_request(req, &self.auth).await;
                     match post_form::prepare(req).await {
                         post_form::Prepared::Refused(resp) => resp,
