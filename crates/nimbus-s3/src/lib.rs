@@ -38,7 +38,7 @@ mod sse_c_blocking;
 mod storage_class;
 mod target;
 mod unread_body;
-mod sig_v2_bucket;
+mod sig_v2;
 mod unserved_range;
 mod versioning;
 mod versions;
@@ -176,20 +176,25 @@ impl S3 {
                 Ok(resp) => resp,
                 Err(mut req) => {
                     unserved_range::drop_unserved(&mut req, &self.auth);
-                    sig_v2_bucket::slash_bucket_root(&mut req);
-                    let req = sse_c_blocking::take_from_request(req, &self.auth).await;
-                    match post_form::prepare(req).await {
-                        post_form::Prepared::Refused(resp) => resp,
-                        post_form::Prepared::Forward(req, form) => {
-                            let (req, watch) = sha256_mismatch::watch(req);
-                            let mut resp = self.call(req).await;
-                            if let Some(watch) = watch {
-                                watch.explain(&mut resp);
+                    sig_v2::slash_bucket_root(&mut req);
+                    sig_v2::amz_query_as_headers(&mut req);
+                    if let Some(refusal) = sig_v2::date_refusal(&req) {
+                        refusal.to_http_response().unwrap_or_else(|_| internal_error())
+                    } else {
+                        let req = sse_c_blocking::take_from_request(req, &self.auth).await;
+                        match post_form::prepare(req).await {
+                            post_form::Prepared::Refused(resp) => resp,
+                            post_form::Prepared::Forward(req, form) => {
+                                let (req, watch) = sha256_mismatch::watch(req);
+                                let mut resp = self.call(req).await;
+                                if let Some(watch) = watch {
+                                    watch.explain(&mut resp);
+                                }
+                                if let Some(form) = form {
+                                    form.explain(&mut resp);
+                                }
+                                resp
                             }
-                            if let Some(form) = form {
-                                form.explain(&mut resp);
-                            }
-                            resp
                         }
                     }
                 }
