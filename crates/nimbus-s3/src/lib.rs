@@ -39,6 +39,7 @@ mod storage_class;
 mod target;
 mod unread_body;
 mod sig_v2;
+mod signed_headers;
 mod unserved_range;
 mod versioning;
 mod versions;
@@ -160,10 +161,13 @@ impl S3 {
                 };
                 nimbus_wire::sigv4::parse(&parts).ok().flatten()
             };
+            // An x-amz-* header the signature left out is refused on both roads.
+            let unsigned = signed_headers::unsigned_refusal(&req, signed.as_ref(), &info);
             let wrong_region = bucket_region::check(&req, signed.as_ref(), &self.state);
-            let answered = match wrong_region {
-                Some(e) => Ok(e.to_http_response().unwrap_or_else(|_| internal_error())),
-                None => match fast_path::plan(&req, signed, &self.auth, &self.state, &info.source_ip) {
+            let answered = match (unsigned, wrong_region) {
+                (Some(refusal), _) => Ok(refusal),
+                (None, Some(e)) => Ok(e.to_http_response().unwrap_or_else(|_| internal_error())),
+                (None, None) => match fast_path::plan(&req, signed, &self.auth, &self.state, &info.source_ip) {
                     Some(plan) if plan.is_read() => match plan.read(&self.state, &req).await {
                         Some(resp) => Ok(resp),
                         None => Err(req),
@@ -178,6 +182,7 @@ impl S3 {
                     unserved_range::drop_unserved(&mut req, &self.auth);
                     sig_v2::slash_bucket_root(&mut req);
                     sig_v2::amz_query_as_headers(&mut req);
+                    signed_headers::join_repeated_metadata(&mut req);
                     if let Some(refusal) = sig_v2::date_refusal(&req) {
                         refusal.to_http_response().unwrap_or_else(|_| internal_error())
                     } else {

@@ -1052,7 +1052,14 @@ impl Provider {
             }
         };
         let received = received.map_err(|e| {
-            if e.starts_with("body:") {
+            // s3s fails an aws-chunked body at a chunk (or trailer) whose signature does
+            // not hold; S3 answers that as any other signature mismatch.
+            if e.starts_with("body:") && e.contains("AwsChunkedStreamError: SignatureMismatch") {
+                s3_error!(
+                    SignatureDoesNotMatch,
+                    "The request signature we calculated does not match the signature you provided. Check your key and signing method."
+                )
+            } else if e.starts_with("body:") {
                 s3_error!(IncompleteBody, "You did not provide the number of bytes specified by the Content-Length HTTP header.")
             } else {
                 internal(e)
