@@ -71,19 +71,23 @@ mod tests {
 
     const AUTH: &str = "AWS4-HMAC-SHA256 Credential=test/20261127/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=0000000000000000000000000000000000000000000000000000000000000000";
 
-    #[test]
-    fn unsigned_amz_headers_are_named() {
-        let req = http::Request::builder()
+    /// A request signed for host, x-amz-content-sha256 and x-amz-date, with `extra` headers.
+    fn signed_request(extra: &[(&str, &str)]) -> http::Request<()> {
+        let mut b = http::Request::builder()
             .uri("/b/k")
             .header("host", "h")
             .header("authorization", AUTH)
             .header("x-amz-date", "20261127T000000Z")
-            .header("x-amz-content-sha256", "UNSIGNED-PAYLOAD")
-            .header("x-amz-meta-b", "1")
-            .header("x-amz-acl", "public-read")
-            .header("user-agent", "not x-amz, need not be signed")
-            .body(())
-            .unwrap();
+            .header("x-amz-content-sha256", "UNSIGNED-PAYLOAD");
+        for (name, value) in extra {
+            b = b.header(*name, *value);
+        }
+        b.body(()).unwrap()
+    }
+
+    #[test]
+    fn unsigned_amz_headers_are_named() {
+        let req = signed_request(&[("x-amz-meta-b", "1"), ("x-amz-acl", "public-read"), ("user-agent", "not x-amz, need not be signed")]);
         let resp = unsigned_refusal(&req, parsed(&req).as_ref(), &ReqInfo::new(None)).expect("refused");
         assert_eq!(resp.status(), 403);
         let body = format!("{:?}", resp.body());
@@ -92,14 +96,7 @@ mod tests {
 
     #[test]
     fn signed_or_unsigned_requests_without_extra_headers_pass() {
-        let req = http::Request::builder()
-            .uri("/b/k")
-            .header("host", "h")
-            .header("authorization", AUTH)
-            .header("x-amz-date", "20261127T000000Z")
-            .header("x-amz-content-sha256", "UNSIGNED-PAYLOAD")
-            .body(())
-            .unwrap();
+        let req = signed_request(&[]);
         assert!(unsigned_refusal(&req, parsed(&req).as_ref(), &ReqInfo::new(None)).is_none());
         // Anonymous and SigV2 requests are not SigV4's to judge.
         let anonymous = http::Request::builder().uri("/b/k").header("x-amz-meta-a", "1").body(()).unwrap();
