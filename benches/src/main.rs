@@ -140,7 +140,7 @@ struct Cli {
     payload_hash: s3::PayloadChoice,
     /// S3 load loops: `lean` writes each request as one buffer and reuses a path's
     /// signed head within its second (the same bytes on the wire, less generator CPU);
-    /// `hyper` is hyper's client, as figures before 2026-11-28 were measured.
+    /// `hyper` is hyper's client, as every figure before 2026-11-27 21:40 UTC was measured.
     #[arg(long, value_enum, default_value = "lean")]
     client: s3::ClientChoice,
     /// S3: the server's pid, to report its peak RSS (VmHWM, reset before the load) and sampled RSS.

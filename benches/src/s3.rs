@@ -30,7 +30,7 @@ pub enum S3Kind {
 pub enum ClientChoice {
     /// `lean.rs`: the same requests, byte for byte, at a fraction of the generator's CPU.
     Lean,
-    /// hyper's client (`client.rs`), as every figure before 2026-11-28 was measured.
+    /// hyper's client (`client.rs`), as every figure before 2026-11-27 21:40 UTC was measured.
     Hyper,
 }
 
