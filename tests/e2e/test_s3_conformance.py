@@ -605,6 +605,11 @@ def test_cli_sync_delete_exclude_include(cli, s3, bucket, tmp_path):
     (src / "a.txt").write_text("A")
     (src / "b.log").write_text("B")
     (src / "logs" / "keep.txt").write_text("K")
+    # S3's LastModified is to the second: a file written in the second of its upload
+    # would look newer than its object to the next sync (on AWS too).
+    past = time.time() - 3600
+    for f in ("a.txt", "b.log", "logs/keep.txt"):
+        os.utime(src / f, (past, past))
     cli("s3", "sync", str(src), f"s3://{bucket}/t", "--exclude", "*.log")
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", []))
     assert keys == ["t/a.txt", "t/logs/keep.txt"]

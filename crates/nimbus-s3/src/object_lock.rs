@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{BucketConfig, Versioning};
 use crate::persist::ObjHeaders;
-use crate::provider::{now_ms, ts, State};
+use crate::provider::{now_ms, ts_exact, State};
 use crate::versions::Version;
 
 const DAY_MS: u64 = 86_400_000;
@@ -445,7 +445,7 @@ impl State {
         let r = found.meta.headers.retention.ok_or_else(no_object_lock_config)?;
         Ok(dto::ObjectLockRetention {
             mode: Some(dto::ObjectLockRetentionMode::from(r.mode.as_str().to_string())),
-            retain_until_date: Some(ts(r.until_ms)),
+            retain_until_date: Some(ts_exact(r.until_ms)),
         })
     }
 
@@ -478,7 +478,7 @@ fn legal_hold_status(on: bool) -> dto::ObjectLockLegalHoldStatus {
 pub fn response_headers(h: &ObjHeaders) -> (Option<dto::ObjectLockMode>, Option<Timestamp>, Option<dto::ObjectLockLegalHoldStatus>) {
     (
         h.retention.map(|r| dto::ObjectLockMode::from(r.mode.as_str().to_string())),
-        h.retention.map(|r| ts(r.until_ms)),
+        h.retention.map(|r| ts_exact(r.until_ms)),
         h.legal_hold.map(legal_hold_status),
     )
 }

@@ -266,7 +266,17 @@ pub(crate) fn now_ms() -> u64 {
     nimbus_core::now_millis()
 }
 
+/// A time S3 reports (LastModified, CreationDate, Initiated, ...): to the second, as
+/// S3 does (its listings show `.000Z`, and its HTTP dates carry seconds). The aws CLI's
+/// `sync --exact-timestamps` compares a listing's LastModified with the whole-second
+/// mtime it gave the downloaded file, so a fraction would make it download every
+/// object on every run.
 pub(crate) fn ts(ms: u64) -> Timestamp {
+    ts_exact(ms - ms % 1000)
+}
+
+/// A time to the millisecond, for dates a client chose (object lock's retain-until).
+pub(crate) fn ts_exact(ms: u64) -> Timestamp {
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     Timestamp::from(t)
 }
