@@ -25,9 +25,6 @@ use http::uri::{PathAndQuery, Uri};
 use s3s::dto::{Timestamp, TimestampFormat};
 use s3s::{s3_error, S3Error};
 
-/// How far a V2 request's date may be from the server's clock (as for SigV4).
-const MAX_SKEW_SECS: u64 = 15 * 60;
-
 /// Adds the final slash to a V2-signed, path-style request for a bucket itself.
 pub fn slash_bucket_root<B>(req: &mut http::Request<B>) {
     if !signed_with_v2(req) {
@@ -98,7 +95,8 @@ pub fn date_refusal<B>(req: &http::Request<B>) -> Option<S3Error> {
         return Some(s3_error!(AccessDenied, "AWS authentication requires a valid Date or x-amz-date header"));
     };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    (now.abs_diff(when) > MAX_SKEW_SECS)
+    // The same limit as SigV4's.
+    (now.abs_diff(when) > nimbus_wire::sigv4::MAX_CLOCK_SKEW_SECS)
         .then(|| s3_error!(RequestTimeTooSkewed, "The difference between the request time and the current time is too large."))
 }
 
