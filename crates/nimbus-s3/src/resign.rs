@@ -33,3 +33,39 @@ pub fn resign(
     let value = sigv4::sign_header(&again, changed, changed_payload, secret, true);
     HeaderValue::from_str(&value).ok()
 }
+
+/// The path and query of a presigned request changed to sign only `signed_headers`
+/// (its `X-Amz-SignedHeaders` and `X-Amz-Signature` replaced), if the client's
+/// presigned signature of `original` holds. Only URLs over an unsigned payload (what
+/// every S3 presigner makes) are re-signed; None leaves the request for s3s to judge.
+pub fn resign_presigned(
+    signed: &sigv4::ParsedAuth,
+    original: &sigv4::RequestParts,
+    changed_headers: &http::HeaderMap,
+    signed_headers: Vec<String>,
+    auth: &Auth,
+) -> Option<String> {
+    if !matches!(signed.kind, sigv4::AuthKind::Presigned { .. }) || !crate::fast_path::canonical_as_s3s(original.path) {
+        return None;
+    }
+    let pairs: Vec<&str> = original.query.split('&').filter(|p| !p.is_empty()).collect();
+    let name_is = |pair: &str, name: &str| pair.split('=').next().is_some_and(|k| k.eq_ignore_ascii_case(name));
+    if pairs.iter().any(|p| name_is(p, "X-Amz-Content-Sha256")) {
+        return None;
+    }
+    let secret = auth.secret(&signed.credential.access_key)?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    sigv4::verify(signed, original, sigv4::UNSIGNED_PAYLOAD, secret, now, true).ok()?;
+    let listed = format!("X-Amz-SignedHeaders={}", signed_headers.join("%3B"));
+    let query: Vec<&str> = pairs
+        .iter()
+        .filter(|p| !name_is(p, "X-Amz-Signature"))
+        .map(|p| if name_is(p, "X-Amz-SignedHeaders") { listed.as_str() } else { p })
+        .collect();
+    let query = query.join("&");
+    let again = sigv4::ParsedAuth { signed_headers, ..signed.clone() };
+    let changed = sigv4::RequestParts { query: &query, headers: changed_headers, ..*original };
+    let canonical = sigv4::canonical_request(&again, &changed, sigv4::UNSIGNED_PAYLOAD, true);
+    let signature = sigv4::sign_string(secret, &again.credential, &sigv4::string_to_sign(&again, &canonical));
+    Some(format!("{}?{query}&X-Amz-Signature={signature}", original.path))
+}

@@ -8,7 +8,7 @@
 //! here and, if it holds, the request is signed again without `Range`, with the
 //! same key, date and scope. A signature that does not hold is left for s3s to
 //! refuse. A presigned URL that signed `Range` (unusual: SDKs sign only `host`) is
-//! left as it is.
+//! presigned again the same way, its query rewritten.
 
 use http::HeaderValue;
 use nimbus_wire::sigv4;
@@ -35,13 +35,23 @@ pub fn drop_unserved(req: &mut http::Request<s3s::Body>, auth: &Auth) {
         // Anonymous, or SigV2 (whose string to sign leaves Range out).
         Ok(None) => None,
         Ok(Some(signed)) if !signed.signed_headers.iter().any(|h| h == "range") => None,
-        Ok(Some(signed)) if signed.kind == sigv4::AuthKind::Header => Some(signed),
+        Ok(Some(signed)) => Some(signed),
         _ => return,
     };
     let Some(signed) = signed else {
         req.headers_mut().remove(http::header::RANGE);
         return;
     };
+    if matches!(signed.kind, sigv4::AuthKind::Presigned { .. }) {
+        let Some(path_and_query) = represign_without_range(&signed, &parts, auth).and_then(|p| p.parse().ok()) else { return };
+        let mut uri = req.uri().clone().into_parts();
+        uri.path_and_query = Some(path_and_query);
+        if let Ok(uri) = http::Uri::from_parts(uri) {
+            req.headers_mut().remove(http::header::RANGE);
+            *req.uri_mut() = uri;
+        }
+        return;
+    }
     if let Some(authorization) = resign_without_range(&signed, &parts, auth) {
         let headers = req.headers_mut();
         headers.remove(http::header::RANGE);
@@ -58,6 +68,15 @@ fn resign_without_range(signed: &sigv4::ParsedAuth, parts: &sigv4::RequestParts,
     let stripped = sigv4::RequestParts { headers: &headers, ..*parts };
     let names = signed.signed_headers.iter().filter(|h| *h != "range").cloned().collect();
     crate::resign::resign(signed, parts, payload, &stripped, payload, names, auth)
+}
+
+/// The presigned path and query for the request without `Range`, if the client's
+/// signature of it holds.
+fn represign_without_range(signed: &sigv4::ParsedAuth, parts: &sigv4::RequestParts, auth: &Auth) -> Option<String> {
+    let mut headers = parts.headers.clone();
+    headers.remove(http::header::RANGE);
+    let names = signed.signed_headers.iter().filter(|h| *h != "range").cloned().collect();
+    crate::resign::resign_presigned(signed, parts, &headers, names, auth)
 }
 
 #[cfg(test)]
@@ -129,5 +148,54 @@ mod tests {
         req.headers_mut().insert("range", HeaderValue::from_static("bytes=0-1,5-6"));
         drop_unserved(&mut req, &auth());
         assert!(req.headers().get("range").is_none());
+    }
+
+    /// A GET presigned (secret "test") over host and range.
+    fn presigned_get(range: &str) -> http::Request<s3s::Body> {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let amz_date = sigv4::format_amz_date(now);
+        let query = format!(
+            "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=test%2F{}%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date={amz_date}&X-Amz-Expires=300&X-Amz-SignedHeaders=host%3Brange",
+            &amz_date[..8]
+        );
+        let mut headers = http::HeaderMap::new();
+        headers.insert("host", HeaderValue::from_static("localhost:4566"));
+        headers.insert("range", HeaderValue::from_str(range).unwrap());
+        // The canonical request leaves X-Amz-Signature out: any value parses.
+        let unsigned = format!("{query}&X-Amz-Signature=00");
+        let parts = sigv4::RequestParts { method: "GET", path: "/bucket/key", query: &unsigned, headers: &headers };
+        let signed = sigv4::parse(&parts).unwrap().unwrap();
+        let canonical = sigv4::canonical_request(&signed, &parts, sigv4::UNSIGNED_PAYLOAD, true);
+        let signature = sigv4::sign_string("test", &signed.credential, &sigv4::string_to_sign(&signed, &canonical));
+        let mut req = http::Request::get(format!("/bucket/key?{query}&X-Amz-Signature={signature}")).body(s3s::Body::empty()).unwrap();
+        *req.headers_mut() = headers;
+        req
+    }
+
+    fn presigned_verifies(req: &http::Request<s3s::Body>) -> bool {
+        let query = req.uri().query().unwrap_or("");
+        let parts = sigv4::RequestParts { method: "GET", path: req.uri().path(), query, headers: req.headers() };
+        let Ok(Some(signed)) = sigv4::parse(&parts) else { return false };
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        sigv4::verify(&signed, &parts, sigv4::UNSIGNED_PAYLOAD, "test", now, true).is_ok()
+    }
+
+    #[test]
+    fn a_presigned_unserved_range_is_presigned_away() {
+        let mut req = presigned_get("bytes=0-1,5-6");
+        assert!(presigned_verifies(&req));
+        drop_unserved(&mut req, &auth());
+        assert!(req.headers().get("range").is_none());
+        assert!(req.uri().query().unwrap().contains("X-Amz-SignedHeaders=host&"), "{}", req.uri());
+        assert!(presigned_verifies(&req), "presigned again without range: {}", req.uri());
+    }
+
+    #[test]
+    fn a_tampered_presigned_range_is_left_for_s3s() {
+        let mut req = presigned_get("bytes=0-1,5-6");
+        req.headers_mut().insert("range", HeaderValue::from_static("bytes=0-1,7-8"));
+        let before = req.uri().clone();
+        drop_unserved(&mut req, &auth());
+        assert_eq!((req.uri(), req.headers()["range"].to_str().unwrap()), (&before, "bytes=0-1,7-8"));
     }
 }
