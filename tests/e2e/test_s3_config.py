@@ -147,7 +147,7 @@ def test_cors_configuration(s3, bucket):
                         "AllowedHeaders": ["content-type", "x-amz-*"], "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 600}
     assert rules[1] == {"AllowedOrigins": ["*"], "AllowedMethods": ["GET", "HEAD"]}
     bad = {"CORSRules": [{"AllowedOrigins": ["*"], "AllowedMethods": ["PATCH"]}]}
-    assert err(lambda: s3.put_bucket_cors(Bucket=bucket, CORSConfiguration=bad))[:2] == ("InvalidArgument", 400)
+    assert err(lambda: s3.put_bucket_cors(Bucket=bucket, CORSConfiguration=bad))[:2] == ("InvalidRequest", 400)
     s3.delete_bucket_cors(Bucket=bucket)
     assert err(lambda: s3.get_bucket_cors(Bucket=bucket))[0] == "NoSuchCORSConfiguration"
 

@@ -42,6 +42,17 @@ impl Trailer {
         Some(Trailer { header, hasher: Mutex::new(hasher), trailers: trailers? })
     }
 
+    /// The algorithm the trailer carries ("CRC32", ...).
+    pub fn algorithm(&self) -> &'static str {
+        match self.header {
+            "x-amz-checksum-crc32" => "CRC32",
+            "x-amz-checksum-crc32c" => "CRC32C",
+            "x-amz-checksum-crc64nvme" => "CRC64NVME",
+            "x-amz-checksum-sha1" => "SHA1",
+            _ => "SHA256",
+        }
+    }
+
     pub fn update(&self, chunk: &Bytes) {
         if let Ok(mut h) = self.hasher.lock() {
             h.update(chunk);

@@ -63,6 +63,10 @@ pub struct BucketConfig {
     /// default since January 2023 (and after DeleteBucketEncryption).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encryption: Option<crate::encryption::DefaultEncryption>,
+    /// PutBucketRequestPayment made the requester pay: the website endpoint refuses
+    /// the bucket ("Requester Pays buckets do not allow access through a website endpoint").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub requester_pays: bool,
 }
 
 /// S3 Object Ownership.

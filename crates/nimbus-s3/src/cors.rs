@@ -59,35 +59,36 @@ pub(crate) fn xml_escape(s: &str) -> String {
 
 /// Answers a preflight request. `rules` is None when the bucket has no CORS
 /// configuration (or does not exist: `exists`).
+///
+/// The order of S3's refusals (as recorded against AWS by LocalStack's CORS tests): no
+/// Origin (400); no such bucket, then no CORS configuration (403, naming the bucket as
+/// the resource whatever the path, and the requested method, or OPTIONS without one);
+/// only then an invalid Access-Control-Request-Method (400).
 pub fn preflight<B>(req: &http::Request<B>, exists: bool, rules: Option<Vec<CorsRule>>, info: &ReqInfo) -> Response<Body> {
     let header = |n: &str| req.headers().get(n).and_then(|v| v.to_str().ok());
     let Some(origin) = header("origin") else {
         return error(StatusCode::BAD_REQUEST, "BadRequest", "Insufficient information. Origin request header needed.", "", info);
     };
     let method = header("access-control-request-method").unwrap_or("");
+    let forbidden = |msg: &str, resource: &str| {
+        let shown = if method.is_empty() { "OPTIONS" } else { method };
+        let extra = format!("<Method>{}</Method><ResourceType>{resource}</ResourceType>", xml_escape(shown));
+        error(StatusCode::FORBIDDEN, "AccessForbidden", msg, &extra, info)
+    };
+    if !exists {
+        return forbidden("CORSResponse: Bucket not found", "BUCKET");
+    }
+    let Some(rules) = rules else {
+        return forbidden("CORSResponse: CORS is not enabled for this bucket.", "BUCKET");
+    };
     if !["GET", "PUT", "HEAD", "POST", "DELETE"].contains(&method) {
         let shown = if method.is_empty() { "null" } else { method };
         return error(StatusCode::BAD_REQUEST, "BadRequest", &format!("Invalid Access-Control-Request-Method: {}", xml_escape(shown)), "", info);
     }
-    let forbidden = |msg: &str| {
-        let resource = if req.uri().path().trim_start_matches('/').contains('/') { "OBJECT" } else { "BUCKET" };
-        let extra = format!("<Method>{method}</Method><ResourceType>{resource}</ResourceType>");
-        error(StatusCode::FORBIDDEN, "AccessForbidden", msg, &extra, info)
-    };
-    if !exists {
-        return forbidden("CORSResponse: Bucket not found");
-    }
-    let Some(rules) = rules else {
-        return forbidden("CORSResponse: CORS is not enabled for this bucket.");
-    };
-    let requested: Vec<String> = header("access-control-request-headers")
-        .unwrap_or("")
-        .split(',')
-        .map(|h| h.trim().to_ascii_lowercase())
-        .filter(|h| !h.is_empty())
-        .collect();
+    let resource = if req.uri().path().trim_start_matches('/').contains('/') { "OBJECT" } else { "BUCKET" };
+    let requested = requested_headers(req.headers());
     let Some(rule) = find_cors_rule(&rules, origin, method, &requested) else {
-        return forbidden("CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.");
+        return forbidden("CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.", resource);
     };
     let mut r = Response::new(Body::empty());
     let h = r.headers_mut();
@@ -100,9 +101,25 @@ pub fn preflight<B>(req: &http::Request<B>, exists: bool, rules: Option<Vec<Cors
     r
 }
 
-/// Adds the Access-Control-* headers to an actual response when a rule allows its origin and method.
-pub fn decorate(resp: &mut Response<Body>, origin: &str, method: &Method, rules: &[CorsRule]) {
-    let Some(rule) = find_cors_rule(rules, origin, method.as_str(), &[]) else { return };
+/// The lower-case names an `Access-Control-Request-Headers` header lists.
+fn requested_headers(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get("access-control-request-headers")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(',')
+        .map(|h| h.trim().to_ascii_lowercase())
+        .filter(|h| !h.is_empty())
+        .collect()
+}
+
+/// Adds the Access-Control-* headers to an actual response when a rule allows its
+/// origin and method. An actual request that carries a preflight's
+/// `Access-Control-Request-Method` / `-Headers` is matched on those, as S3 does
+/// ("the request method ... or the Access-Control-Request-Method header").
+pub fn decorate(resp: &mut Response<Body>, origin: &str, method: &Method, request: &HeaderMap, rules: &[CorsRule]) {
+    let method = request.get("access-control-request-method").and_then(|v| v.to_str().ok()).unwrap_or(method.as_str());
+    let Some(rule) = find_cors_rule(rules, origin, method, &requested_headers(request)) else { return };
     let h = resp.headers_mut();
     allow_headers(h, rule, origin);
     set(h, "vary", "Origin, Access-Control-Request-Headers, Access-Control-Request-Method");

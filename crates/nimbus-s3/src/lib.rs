@@ -11,6 +11,7 @@ mod blob;
 mod bucket_region;
 mod bodies;
 mod checksums;
+mod completed;
 mod config;
 mod cors;
 mod encryption;
@@ -127,6 +128,14 @@ impl S3 {
         let info = notify::ReqInfo::new(peer);
         req.extensions_mut().insert(info.clone());
         let origin = req.headers().get("origin").and_then(|v| v.to_str().ok()).map(str::to_string);
+        // A cross-origin request's preflight headers, if it carries any (cors::decorate).
+        let preflight_headers: http::HeaderMap = match origin {
+            Some(_) => ["access-control-request-method", "access-control-request-headers"]
+                .into_iter()
+                .filter_map(|n| Some((http::HeaderName::from_static(n), req.headers().get(n)?.clone())))
+                .collect(),
+            None => http::HeaderMap::new(),
+        };
         let method = req.method().clone();
         // Only preflights and cross-origin requests need the bucket's CORS rules.
         let bucket = (origin.is_some() || method == http::Method::OPTIONS).then(|| cors::bucket_of(&req)).flatten();
@@ -134,7 +143,12 @@ impl S3 {
         let website_bucket = host.as_deref().and_then(parse_website_host).map(|(b, _)| b.to_string());
         let mut resp = if let (Some(site), Some(host)) = (website_bucket, host.as_deref()) {
             let (parts, _) = req.into_parts();
-            website::serve(&self.state, &parts, host, &site, &info).await
+            let mut resp = website::serve(&self.state, &parts, host, &site, &info).await;
+            // The bucket's CORS rules apply to its pages too (web fonts, scripts).
+            if let (Some(origin), Some(rules)) = (origin.as_deref(), self.state.cors_rules(&site)) {
+                cors::decorate(&mut resp, origin, &method, &preflight_headers, &rules);
+            }
+            resp
         } else if method == http::Method::OPTIONS {
             let (exists, rules) = match &bucket {
                 Some(b) => (self.state.bucket_exists(b), self.state.cors_rules(b)),
@@ -211,7 +225,7 @@ impl S3 {
             error_messages::fill_in_message(&mut resp);
             provider::finish_response(&mut resp);
             if let (Some(origin), Some(rules)) = (origin.as_deref(), bucket.as_deref().and_then(|b| self.state.cors_rules(b))) {
-                cors::decorate(&mut resp, origin, &method, &rules);
+                cors::decorate(&mut resp, origin, &method, &preflight_headers, &rules);
             }
             resp
         };

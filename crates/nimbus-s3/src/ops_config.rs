@@ -327,7 +327,9 @@ pub fn cors_from(c: CORSConfiguration) -> S3Result<Vec<CorsRule>> {
         if m.starts_with("The XML") {
             S3Error::with_message(s3s::S3ErrorCode::MalformedXML, m)
         } else {
-            invalid_argument(m)
+            // S3's code for an unsupported method or a second wildcard (LocalStack's
+            // recording of AWS; versitygw#1870).
+            S3Error::with_message(s3s::S3ErrorCode::InvalidRequest, m)
         }
     })?;
     Ok(rules)

@@ -103,6 +103,8 @@ pub struct State {
     pub(crate) config_lock: tokio::sync::Mutex<()>,
     /// The sequence number of the next version written (orders a key's versions).
     pub(crate) next_seq: AtomicU64,
+    /// Multipart uploads completed lately, for a repeated Complete.
+    pub(crate) completions: crate::completed::Completions,
 }
 
 impl State {
@@ -180,6 +182,7 @@ impl State {
             notifier,
             config_lock: tokio::sync::Mutex::new(()),
             next_seq: AtomicU64::new(next_seq),
+            completions: Default::default(),
         }
     }
 
@@ -523,6 +526,13 @@ fn whole_object_algorithm(upload: &ObjHeaders) -> Option<&str> {
 }
 
 /// `x-amz-checksum-type` of a stored checksum.
+/// The checksum type an upload was created with (none without an algorithm).
+fn upload_checksum_type(h: &ObjHeaders) -> Option<ChecksumType> {
+    h.checksum_algorithm
+        .as_ref()
+        .map(|_| ChecksumType::from_static(if h.checksum_full_object { ChecksumType::FULL_OBJECT } else { ChecksumType::COMPOSITE }))
+}
+
 fn checksum_type(c: &checksums::Stored) -> ChecksumType {
     ChecksumType::from_static(if c.is_composite() { ChecksumType::COMPOSITE } else { ChecksumType::FULL_OBJECT })
 }
@@ -793,6 +803,20 @@ fn check_metadata_size(metadata: Option<&Metadata>) -> S3Result<()> {
         return Err(s3_error!(MetadataTooLarge, "Your metadata headers exceed the maximum allowed metadata size."));
     }
     Ok(())
+}
+
+/// The URL of a new object, as CompleteMultipartUpload's Location gives it: on the
+/// endpoint the request came to, in its style (virtual-hosted or path), the key
+/// encoded as S3 encodes it there (`/` as `%2F`, a space as `+`).
+fn object_location(host: &str, bucket: &str, key: &str) -> String {
+    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b'*');
+    let key = percent_encoding::utf8_percent_encode(key, SET).to_string().replace("%20", "+");
+    let virtual_hosted = host.len() > bucket.len() && host.starts_with(bucket) && host.as_bytes()[bucket.len()] == b'.';
+    if virtual_hosted {
+        format!("http://{host}/{key}")
+    } else {
+        format!("http://{host}/{bucket}/{key}")
+    }
 }
 
 fn url_encode(s: &str) -> String {
@@ -1257,6 +1281,28 @@ impl s3s::S3 for Provider {
     async fn get_object_acl(&self, req: S3Request<GetObjectAclInput>) -> S3Result<S3Response<GetObjectAclOutput>> {
         let input = &req.input;
         Ok(S3Response::new(self.state.get_object_acl(&input.bucket, &input.key, input.version_id.as_deref())?))
+    }
+
+    async fn put_bucket_request_payment(&self, req: S3Request<PutBucketRequestPaymentInput>) -> S3Result<S3Response<PutBucketRequestPaymentOutput>> {
+        let input = req.input;
+        let requester_pays = match input.request_payment_configuration.payer.as_str() {
+            Payer::REQUESTER => true,
+            Payer::BUCKET_OWNER => false,
+            _ => return Err(s3_error!(MalformedXML, "The XML you provided was not well-formed or did not validate against our published schema")),
+        };
+        self.state
+            .update_config(&input.bucket, move |c| {
+                c.requester_pays = requester_pays;
+                Ok(())
+            })
+            .await?;
+        Ok(S3Response::new(PutBucketRequestPaymentOutput {}))
+    }
+
+    async fn get_bucket_request_payment(&self, req: S3Request<GetBucketRequestPaymentInput>) -> S3Result<S3Response<GetBucketRequestPaymentOutput>> {
+        let requester_pays = self.state.with_config(&req.input.bucket, |c| c.requester_pays)?;
+        let payer = if requester_pays { Payer::REQUESTER } else { Payer::BUCKET_OWNER };
+        Ok(S3Response::new(GetBucketRequestPaymentOutput { payer: Some(Payer::from_static(payer)) }))
     }
 
     async fn put_bucket_tagging(&self, req: S3Request<PutBucketTaggingInput>) -> S3Result<S3Response<PutBucketTaggingOutput>> {
@@ -2491,6 +2537,19 @@ impl s3s::S3 for Provider {
             input.checksum_sha1.as_ref(),
             input.checksum_sha256.as_ref(),
         ]);
+        // A part's checksum is of the upload's algorithm (S3: InvalidRequest "Checksum
+        // Type mismatch occurred, expected checksum Type: sha256, actual checksum Type: crc32").
+        let sent = declared.as_ref().map(|c| c.algorithm.as_str()).or_else(|| trailer.as_ref().map(checksums::Trailer::algorithm));
+        if let (Some(expected), Some(sent)) = (algorithm.as_deref(), sent) {
+            if expected != sent {
+                return Err(s3_error!(
+                    InvalidRequest,
+                    "Checksum Type mismatch occurred, expected checksum Type: {}, actual checksum Type: {}",
+                    expected.to_ascii_lowercase(),
+                    sent.to_ascii_lowercase()
+                ));
+            }
+        }
         let (written, checksum) = self.write_part_body(input.body, trailer.as_ref(), declared, algorithm.as_deref(), signed.as_ref()).await?;
         if let Err(e) = check_content_md5(input.content_md5.as_deref(), &written.md5) {
             let _ = tokio::fs::remove_file(&written.tmp).await;
@@ -2569,17 +2628,32 @@ impl s3s::S3 for Provider {
 
     async fn complete_multipart_upload(&self, req: S3Request<CompleteMultipartUploadInput>) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
         let ctx = EventCtx::of(&req);
+        let host = req.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost").to_string();
         let input = req.input;
         let requested = input.multipart_upload.and_then(|m| m.parts).unwrap_or_default();
         if requested.is_empty() {
             return Err(s3_error!(MalformedXML, "The XML you provided was not well-formed or did not validate against our published schema"));
         }
+        let listed = crate::completed::listed(&requested);
         let upload = {
             let buckets = self.state.buckets.read();
             let b = buckets.get(&input.bucket).ok_or_else(|| no_such_bucket(&input.bucket))?;
-            let u = b.uploads.get(&input.upload_id).filter(|u| u.key == input.key).ok_or_else(no_such_upload)?;
-            u.clone()
+            match b.uploads.get(&input.upload_id).filter(|u| u.key == input.key) {
+                Some(u) => u.clone(),
+                None => {
+                    let again = self.state.completions.repeat(&input.upload_id, &input.bucket, &input.key, &listed);
+                    return again.map(S3Response::new).ok_or_else(no_such_upload);
+                }
+            }
         };
+        // "If the checksum type doesn't match the checksum type that was specified for the
+        // object during the CreateMultipartUpload request, it'll result in a BadDigest error."
+        if let (Some(asked), Some(_)) = (&input.checksum_type, &upload.headers.checksum_algorithm) {
+            let kind = if upload.headers.checksum_full_object { ChecksumType::FULL_OBJECT } else { ChecksumType::COMPOSITE };
+            if asked.as_str() != kind {
+                return Err(s3_error!(BadDigest, "The checksum type {} does not match the {} checksum type the upload was created with.", asked.as_str(), kind));
+            }
+        }
         let mut last = 0;
         for p in &requested {
             let n = p.part_number.unwrap_or(0);
@@ -2623,6 +2697,15 @@ impl s3s::S3 for Provider {
             let raw = hex::decode(&have.etag).map_err(|e| internal(e.to_string()))?;
             md5s.update(&raw);
             files.push(self.state.part_path(&input.upload_id, n));
+        }
+        if let Some(expected) = input.mpu_object_size {
+            let size: u64 = requested.iter().filter_map(|p| upload.parts.get(&p.part_number.unwrap_or(0)).map(|m| m.size)).sum();
+            if u64::try_from(expected).ok() != Some(size) {
+                return Err(s3_error!(
+                    InvalidRequest,
+                    "The x-amz-mp-object-size header ({expected}) does not match the size of the parts listed ({size} bytes)."
+                ));
+            }
         }
         check_write_conditions(&self.state, &input.bucket, &input.key, input.if_match.as_ref(), input.if_none_match.as_ref())?;
         let etag_value = format!("{}-{}", hex::encode(md5s.finalize()), count);
@@ -2717,25 +2800,16 @@ impl s3s::S3 for Provider {
             Some(&ObjMeta::event(row.size, &etag_value)),
             version.event_id(),
         );
-        let [crc32, crc32c, crc64nvme, sha1, sha256] = checksums::fields(checksum.as_ref());
-        let enc = encryption::reported(&row.headers);
-        Ok(S3Response::new(CompleteMultipartUploadOutput {
-            checksum_crc32: crc32,
-            checksum_crc32c: crc32c,
-            checksum_crc64nvme: crc64nvme,
-            checksum_sha1: sha1,
-            checksum_sha256: sha256,
-            checksum_type: checksum.as_ref().map(checksum_type),
-            server_side_encryption: enc.algorithm,
-            ssekms_key_id: enc.kms_key_id,
-            bucket_key_enabled: enc.bucket_key,
-            bucket: Some(input.bucket.clone()),
-            key: Some(input.key.clone()),
-            e_tag: Some(etag(&etag_value)),
-            location: Some(format!("/{}/{}", input.bucket, input.key)),
+        let answer = crate::completed::Answer {
+            etag: etag_value,
+            checksum,
             version_id: version.header(),
-            ..Default::default()
-        }))
+            encryption: encryption::reported(&row.headers),
+            location: object_location(&host, &input.bucket, &input.key),
+        };
+        let out = answer.output(&input.bucket, &input.key);
+        self.state.completions.remember(&input.upload_id, &input.bucket, &input.key, listed, answer);
+        Ok(S3Response::new(out))
     }
 
     async fn restore_object(&self, req: S3Request<RestoreObjectInput>) -> S3Result<S3Response<RestoreObjectOutput>> {
@@ -2799,6 +2873,7 @@ impl s3s::S3 for Provider {
             initiator: Some(Initiator { display_name: Some("webfile".into()), id: Some(OWNER_ID.into()) }),
             storage_class: Some(storage_class::upload_class(&u.headers)),
             checksum_algorithm: u.headers.checksum_algorithm.clone().map(ChecksumAlgorithm::from),
+            checksum_type: upload_checksum_type(&u.headers),
             ..Default::default()
         }))
     }
@@ -2838,6 +2913,8 @@ impl s3s::S3 for Provider {
                 owner: Some(owner()),
                 initiator: Some(Initiator { display_name: Some("webfile".into()), id: Some(OWNER_ID.into()) }),
                 storage_class: Some(storage_class::upload_class(&u.headers)),
+                checksum_algorithm: u.headers.checksum_algorithm.clone().map(ChecksumAlgorithm::from),
+                checksum_type: upload_checksum_type(&u.headers),
                 ..Default::default()
             })
             .collect();

@@ -33,6 +33,17 @@ impl WebError {
         WebError { status: 403, code: "AccessDenied", message: "Access Denied", details: Vec::new() }
     }
 
+    /// GetObject's refusal of an SSE-C object requested without its key (a website
+    /// request cannot carry one).
+    fn customer_key_needed() -> Self {
+        WebError {
+            status: 400,
+            code: "InvalidRequest",
+            message: "The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.",
+            details: Vec::new(),
+        }
+    }
+
     /// GetObject's error for an archived version that is not restored, with the class
     /// its error document names.
     fn invalid_object_state(class: String) -> Self {
@@ -51,6 +62,8 @@ enum Unavailable {
     Denied,
     /// GLACIER / DEEP_ARCHIVE and not restored: its class.
     Archived(String),
+    /// Encrypted with a customer-provided key (SSE-C).
+    CustomerKeyed,
 }
 
 /// Answers one request to the website endpoint of `bucket`.
@@ -84,6 +97,11 @@ pub async fn serve(state: &State, req: &http::request::Parts, host: &str, bucket
         };
         return error_page(&e, None, info, head);
     };
+    // "Requester Pays buckets do not allow access through a website endpoint. Any
+    // request to such a bucket receives a 403 Access Denied response."
+    if cfg.requester_pays {
+        return error_page(&WebError::access_denied(), None, info, head);
+    }
     if let Some(all) = &site.redirect_all {
         let protocol = all.protocol.as_deref().unwrap_or("http");
         let path_and_query = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
@@ -108,6 +126,7 @@ pub async fn serve(state: &State, req: &http::request::Parts, host: &str, bucket
         },
         Err(Unavailable::Denied) => WebError::access_denied(),
         Err(Unavailable::Archived(class)) => WebError::invalid_object_state(class),
+        Err(Unavailable::CustomerKeyed) => WebError::customer_key_needed(),
         Err(Unavailable::Missing) => {
             // `x` with no object of that name is the folder `x/` when `x/<index>` exists.
             if !key.is_empty() && !key.ends_with('/') && state.object(bucket, &format!("{key}/{suffix}")).is_ok() {
@@ -145,6 +164,14 @@ fn readable(
     if !anonymous_allowed(bucket, cfg, action, ctx) {
         return Err(Unavailable::Denied);
     }
+    // An anonymous caller cannot use a KMS key, so the website endpoint refuses
+    // SSE-KMS objects (403); an SSE-C object needs a key no website request carries.
+    if meta.headers.sse.as_deref().is_some_and(|a| a.starts_with("aws:kms")) {
+        return Err(Unavailable::Denied);
+    }
+    if meta.headers.sse_customer.is_some() {
+        return Err(Unavailable::CustomerKeyed);
+    }
     if !head && !storage_class::readable(&meta.headers, now_ms()) {
         return Err(Unavailable::Archived(storage_class::of(&meta.headers).to_string()));
     }
@@ -171,6 +198,7 @@ async fn error_response(
             error_page(&error, Some(&WebError::no_such_key(error_key)), info, head)
         }
         Err(Unavailable::Archived(class)) => error_page(&error, Some(&WebError::invalid_object_state(class)), info, head),
+        Err(Unavailable::CustomerKeyed) => error_page(&error, Some(&WebError::customer_key_needed()), info, head),
         Err(_) => error_page(&error, Some(&WebError::access_denied()), info, head),
     }
 }
