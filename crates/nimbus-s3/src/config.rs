@@ -195,16 +195,25 @@ pub fn event_matches(pattern: &str, name: &str) -> bool {
 }
 
 impl NotificationTarget {
-    pub fn prefix(&self) -> &str {
-        self.rules.iter().find(|(n, _)| n == "Prefix").map(|(_, v)| v.as_str()).unwrap_or("")
+    /// The key prefix the filter names. Filter values are written URL-encoded ("If your
+    /// prefix or suffix contains a space, you must replace it with the "+" character. If
+    /// you use any other special characters ..., you must enter them in URL-encoded
+    /// (percent-encoded) format"), so `my+photos/` selects keys under `my photos/`.
+    pub fn prefix(&self) -> String {
+        self.rule("Prefix")
     }
 
-    pub fn suffix(&self) -> &str {
-        self.rules.iter().find(|(n, _)| n == "Suffix").map(|(_, v)| v.as_str()).unwrap_or("")
+    pub fn suffix(&self) -> String {
+        self.rule("Suffix")
+    }
+
+    fn rule(&self, name: &str) -> String {
+        let value = self.rules.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str()).unwrap_or("");
+        percent_encoding::percent_decode_str(&value.replace('+', " ")).decode_utf8_lossy().into_owned()
     }
 
     pub fn matches(&self, event: &str, key: &str) -> bool {
-        self.events.iter().any(|p| event_matches(p, event)) && key.starts_with(self.prefix()) && key.ends_with(self.suffix())
+        self.events.iter().any(|p| event_matches(p, event)) && key.starts_with(&self.prefix()) && key.ends_with(&self.suffix())
     }
 }
 
@@ -242,7 +251,7 @@ pub fn overlapping(a: &NotificationTarget, b: &NotificationTarget) -> bool {
     }
     let (pa, pb) = (a.prefix(), b.prefix());
     let (sa, sb) = (a.suffix(), b.suffix());
-    (pa.starts_with(pb) || pb.starts_with(pa)) && (sa.ends_with(sb) || sb.ends_with(sa))
+    (pa.starts_with(&pb) || pb.starts_with(&pa)) && (sa.ends_with(&sb) || sb.ends_with(&sa))
 }
 
 fn event_family_covers(pattern: &str, other: &str) -> bool {

@@ -54,6 +54,9 @@ pub struct ObjectEvent {
     pub owner: String,
     pub time_ms: u64,
     pub sequencer: String,
+    /// A record-level key some events carry (`glacierEventData` of a completed restore,
+    /// `lifecycleEventData` of a transition) and its value.
+    pub data: Option<(&'static str, serde_json::Value)>,
 }
 
 static SEQUENCER: AtomicU64 = AtomicU64::new(0);
@@ -119,7 +122,7 @@ pub fn event_message(ev: &ObjectEvent, req: &ReqInfo, configuration_id: &str) ->
         object.insert("versionId".into(), json!(v));
     }
     object.insert("sequencer".into(), json!(ev.sequencer));
-    json!({"Records": [{
+    let mut record = json!({
         "eventVersion": event_version(ev.name),
         "eventSource": "aws:s3",
         "awsRegion": ev.region,
@@ -138,8 +141,11 @@ pub fn event_message(ev: &ObjectEvent, req: &ReqInfo, configuration_id: &str) ->
             },
             "object": object,
         },
-    }]})
-    .to_string()
+    });
+    if let (Some((name, value)), Some(fields)) = (&ev.data, record.as_object_mut()) {
+        fields.insert((*name).to_string(), value.clone());
+    }
+    json!({ "Records": [record] }).to_string()
 }
 
 /// The message S3 sends to each destination when a configuration is put.
@@ -247,6 +253,7 @@ mod tests {
             owner: "A000000000000".into(),
             time_ms: 1_700_000_000_123,
             sequencer: "0001".into(),
+            data: None,
         };
         let req = ReqInfo { request_id: "R".into(), host_id: "H".into(), source_ip: "127.0.0.1".into() };
         let v: serde_json::Value = serde_json::from_str(&event_message(&ev, &req, "cfg")).unwrap();

@@ -59,14 +59,29 @@ impl State {
     /// Queues the notifications an object event triggers (call after the change is committed).
     /// `version_id` is reported for buckets with a versioning state.
     pub(crate) fn emit(&self, ctx: &EventCtx, name: &'static str, bucket: &str, key: &str, meta: Option<&ObjMeta>, version_id: Option<&str>) {
-        self.emit_object_event(ctx, name, bucket, key, meta.map(|m| m.size), meta.map(|m| m.etag.as_str()), version_id);
+        self.emit_object_event(ctx, name, bucket, key, meta.map(|m| m.size), meta.map(|m| m.etag.as_str()), version_id, None);
+    }
+
+    /// As `emit`, for an event whose record carries `data` (`glacierEventData`, ...).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn emit_with_data(
+        &self,
+        ctx: &EventCtx,
+        name: &'static str,
+        bucket: &str,
+        key: &str,
+        meta: &ObjMeta,
+        version_id: Option<&str>,
+        data: (&'static str, serde_json::Value),
+    ) {
+        self.emit_object_event(ctx, name, bucket, key, Some(meta.size), Some(meta.etag.as_str()), version_id, Some(data));
     }
 
     /// Queues the notifications of a change to an object's tags or ACL: the object is
     /// named by key, eTag and version, without a size (its body did not change).
     pub(crate) fn emit_subresource_change(&self, ctx: &EventCtx, name: &'static str, bucket: &str, key: &str, found: &crate::versioning::Found) {
         let version_id = found.versioned.then_some(found.meta.version_id.as_str());
-        self.emit_object_event(ctx, name, bucket, key, None, Some(found.meta.etag.as_str()), version_id);
+        self.emit_object_event(ctx, name, bucket, key, None, Some(found.meta.etag.as_str()), version_id, None);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -79,6 +94,7 @@ impl State {
         size: Option<u64>,
         etag: Option<&str>,
         version_id: Option<&str>,
+        data: Option<(&'static str, serde_json::Value)>,
     ) {
         let (targets, region, account) = {
             let buckets = self.buckets.read();
@@ -110,6 +126,7 @@ impl State {
             owner: format!("A{account}"),
             time_ms: now_ms(),
             sequencer: notify::next_sequencer(),
+            data,
         };
         for (id, arn) in targets {
             self.notifier.send(&arn, notify::event_message(&ev, &ctx.info, &id), bucket);
@@ -118,6 +135,11 @@ impl State {
 
     pub fn bucket_exists(&self, bucket: &str) -> bool {
         self.buckets.read().contains_key(bucket)
+    }
+
+    /// The region and owning account of a bucket (None: no such bucket).
+    fn region_and_account(&self, bucket: &str) -> Option<(String, String)> {
+        self.buckets.read().get(bucket).map(|b| (b.region.clone(), b.account.clone()))
     }
 
     /// The region a bucket was created in (None: no such bucket).
@@ -204,6 +226,9 @@ impl State {
         }
         let skip = input.skip_destination_validation.unwrap_or(false);
         if !skip {
+            let (region, account) = self
+                .region_and_account(&input.bucket)
+                .ok_or_else(|| s3s::s3_error!(NoSuchBucket, "The specified bucket does not exist"))?;
             let mut unresolved = Vec::new();
             for t in &targets {
                 let expected = match t.kind {
@@ -211,7 +236,10 @@ impl State {
                     TargetKind::Topic => "sns",
                     TargetKind::Lambda => "lambda",
                 };
+                // Destinations are in the bucket's region ("The Amazon SQS queue must be in
+                // the same AWS Region as your Amazon S3 bucket"; likewise topics and functions).
                 let ok = arn_service(&t.arn) == Some(expected)
+                    && nimbus_core::Arn::parse(&t.arn).is_some_and(|a| a.region == region)
                     && !(t.kind == TargetKind::Queue && t.arn.ends_with(".fifo"))
                     && self.notifier.targets.exists(&t.arn)
                     // A function must also let S3 invoke it for this bucket (its resource policy).
@@ -220,7 +248,7 @@ impl State {
                             &t.arn,
                             "s3.amazonaws.com",
                             &format!("arn:aws:s3:::{}", input.bucket),
-                            "",
+                            &account,
                         ));
                 if !ok && !unresolved.contains(&t.arn) {
                     unresolved.push(t.arn.clone());

@@ -374,6 +374,11 @@ impl State {
         let day_ms = expiry::day_ms_from_env();
         let found = self.lookup(bucket, key, version_id)?;
         let (outcome, restore) = plan_restore(&found.meta.headers, days, now_ms(), restore_ms, day_ms)?;
+        // A completed restore's event names the copy's expiry and the archive's class.
+        let glacier_event_data = serde_json::json!({"restoreEventData": {
+            "lifecycleRestorationExpiryTime": crate::notify::iso_millis(restore.expiry_ms),
+            "lifecycleRestoreStorageClass": of(&found.meta.headers),
+        }});
         let id = found.meta.version_id.clone();
         let changed = self.update_object_headers(bucket, key, Some(&id), move |h| h.restore = Some(restore)).await?;
         if outcome == RestoreOutcome::Started {
@@ -381,7 +386,10 @@ impl State {
             let meta = ObjMeta::event(changed.meta.size, &changed.meta.etag);
             self.emit(ctx, "ObjectRestore:Post", bucket, key, Some(&meta), event_id.as_deref());
             let (state, ctx, bucket, key) = (Arc::downgrade(self), ctx.clone(), bucket.to_string(), key.to_string());
-            let completed = move |state: &State| state.emit(&ctx, "ObjectRestore:Completed", &bucket, &key, Some(&meta), event_id.as_deref());
+            let completed = move |state: &State| {
+                let data = ("glacierEventData", glacier_event_data.clone());
+                state.emit_with_data(&ctx, "ObjectRestore:Completed", &bucket, &key, &meta, event_id.as_deref(), data)
+            };
             if restore_ms == 0 {
                 completed(self);
             } else if let Ok(handle) = tokio::runtime::Handle::try_current() {
@@ -411,7 +419,8 @@ impl State {
             .await?;
         if rank(class) > rank(of(&found.meta.headers)) {
             let meta = ObjMeta::event(found.meta.size, &found.meta.etag);
-            self.emit(ctx, "LifecycleTransition", bucket, key, Some(&meta), found.versioned.then_some(version_id));
+            let data = serde_json::json!({"transitionEventData": {"destinationStorageClass": class}});
+            self.emit_with_data(ctx, "LifecycleTransition", bucket, key, &meta, found.versioned.then_some(version_id), ("lifecycleEventData", data));
         }
         Ok(())
     }
