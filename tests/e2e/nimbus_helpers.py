@@ -506,3 +506,16 @@ class NimbusServer:
         self.kill()
         if self._log:
             self._log.close()
+
+
+def allow_s3_notifications(sqs, queue_url, bucket=None):
+    """Gives a queue the policy S3 requires before it notifies the queue (S3 user
+    guide, "Granting permissions to publish event notification messages to a
+    destination"); with `bucket`, for that bucket only. Returns the queue's ARN."""
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    statement = {"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "SQS:SendMessage", "Resource": arn}
+    if bucket:
+        statement["Condition"] = {"ArnLike": {"aws:SourceArn": f"arn:aws:s3:*:*:{bucket}"}}
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": policy})
+    return arn

@@ -159,7 +159,7 @@ def test_versioned_expiration_markers_and_noncurrent_versions(fast_days):
     srv, c = fast_days
     sqs = h.make_client(srv.endpoint)
     url = sqs.create_queue(QueueName="lifecycle-events")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    arn = h.allow_s3_notifications(sqs, url)
     c.create_bucket(Bucket="vexp")
     c.put_bucket_versioning(Bucket="vexp", VersioningConfiguration={"Status": "Enabled"})
     c.put_bucket_notification_configuration(Bucket="vexp", NotificationConfiguration={"QueueConfigurations": [

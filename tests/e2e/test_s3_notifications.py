@@ -19,7 +19,7 @@ from test_s3_basics import s3_client
 @pytest.fixture
 def queue(sqs, make_queue, queue_arn):
     url = make_queue("s3events")
-    return url, queue_arn(url)
+    return url, h.allow_s3_notifications(sqs, url)
 
 
 def receive(sqs, url, n, timeout=10.0):
@@ -151,8 +151,8 @@ def test_prefix_and_suffix_filters(s3, sqs, bucket, queue):
 def test_two_configurations_each_get_their_events(s3, sqs, make_queue, queue_arn, bucket):
     q1, q2 = make_queue("created"), make_queue("removed")
     s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"QueueConfigurations": [
-        {"Id": "created", "QueueArn": queue_arn(q1), "Events": ["s3:ObjectCreated:Put"]},
-        {"Id": "removed", "QueueArn": queue_arn(q2), "Events": ["s3:ObjectRemoved:*"]},
+        {"Id": "created", "QueueArn": h.allow_s3_notifications(sqs, q1), "Events": ["s3:ObjectCreated:Put"]},
+        {"Id": "removed", "QueueArn": h.allow_s3_notifications(sqs, q2), "Events": ["s3:ObjectRemoved:*"]},
     ]})
     assert receive(sqs, q1, 1)[0]["Event"] == "s3:TestEvent"
     assert receive(sqs, q2, 1)[0]["Event"] == "s3:TestEvent"
@@ -248,7 +248,7 @@ def test_configuration_survives_restart(nimbus_factory):
     s3c = s3_client(srv.endpoint)
     sqsc = srv.client()
     url = sqsc.create_queue(QueueName="events")["QueueUrl"]
-    arn = sqsc.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    arn = h.allow_s3_notifications(sqsc, url)
     s3c.create_bucket(Bucket="persist")
     configure(s3c, "persist", arn, rules=[("suffix", ".txt")])
     s3c.put_bucket_tagging(Bucket="persist", Tagging={"TagSet": [{"Key": "team", "Value": "core"}]})

@@ -237,7 +237,7 @@ def test_restore_in_progress_then_done_then_expired(slow_restores):
     srv, c = slow_restores
     sqs = h.make_client(srv.endpoint)
     url = sqs.create_queue(QueueName="restore-events")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    arn = h.allow_s3_notifications(sqs, url)
     c.create_bucket(Bucket="thaw")
     c.put_bucket_notification_configuration(Bucket="thaw", NotificationConfiguration={"QueueConfigurations": [
         {"Id": "r", "QueueArn": arn, "Events": ["s3:ObjectRestore:*"]}]})
@@ -311,7 +311,7 @@ def test_noncurrent_version_transitions(fast_days):
     srv, c = fast_days
     sqs = h.make_client(srv.endpoint)
     url = sqs.create_queue(QueueName="transition-events")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    arn = h.allow_s3_notifications(sqs, url)
     c.create_bucket(Bucket="vtiers")
     c.put_bucket_versioning(Bucket="vtiers", VersioningConfiguration={"Status": "Enabled"})
     c.put_bucket_notification_configuration(Bucket="vtiers", NotificationConfiguration={"QueueConfigurations": [

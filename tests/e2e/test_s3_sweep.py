@@ -23,7 +23,7 @@ def error_of(call):
 @pytest.fixture
 def queue(sqs, make_queue, queue_arn):
     url = make_queue("sweep")
-    return url, queue_arn(url)
+    return url, h.allow_s3_notifications(sqs, url)
 
 
 def records(sqs, url, n, timeout=10.0):

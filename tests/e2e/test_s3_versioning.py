@@ -390,7 +390,7 @@ def test_multipart_completion_is_a_version(s3, vbucket):
 def test_notifications_carry_version_ids(s3, sqs, make_queue, queue_arn, vbucket):
     url = make_queue("s3vers")
     s3.put_bucket_notification_configuration(Bucket=vbucket, NotificationConfiguration={"QueueConfigurations": [
-        {"Id": "all", "QueueArn": queue_arn(url), "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]}]})
+        {"Id": "all", "QueueArn": h.allow_s3_notifications(sqs, url), "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]}]})
     assert json.loads(h.receive_all(sqs, url, expected=1)[0]["Body"])["Event"] == "s3:TestEvent"
     for m in sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages", []):
         sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])

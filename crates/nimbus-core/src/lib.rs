@@ -8,6 +8,7 @@ pub mod context;
 pub mod error;
 pub mod ids;
 pub mod patterns;
+pub mod resource_policy;
 pub mod targets;
 
 pub use arn::Arn;

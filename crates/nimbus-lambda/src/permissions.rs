@@ -2,6 +2,7 @@
 //! and the check other services' deliveries pass (S3 may invoke a function only when
 //! the policy lets s3.amazonaws.com do so for that bucket).
 
+use nimbus_core::resource_policy::{self, ServiceRequest};
 use nimbus_core::{AwsError, RequestContext};
 use serde_json::{json, Map, Value};
 
@@ -59,20 +60,6 @@ fn statement(f: &FunctionRecord, qualifier: Option<&str>, v: &Value) -> Result<V
     Ok(s)
 }
 
-/// `*` and `?` wildcards, as ArnLike compares.
-fn arn_like(pattern: &str, value: &str) -> bool {
-    fn go(p: &[u8], s: &[u8]) -> bool {
-        match (p.first(), s.first()) {
-            (None, None) => true,
-            (Some(b'*'), _) => go(&p[1..], s) || (!s.is_empty() && go(p, &s[1..])),
-            (Some(b'?'), Some(_)) => go(&p[1..], &s[1..]),
-            (Some(a), Some(b)) if a == b => go(&p[1..], &s[1..]),
-            _ => false,
-        }
-    }
-    go(pattern.as_bytes(), value.as_bytes())
-}
-
 /// The statements of the policy on `resource` (the function's ARN, or a version's or
 /// alias's: each qualifier has its own policy, as on AWS).
 fn statements<'a>(f: &'a FunctionRecord, resource: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
@@ -89,24 +76,9 @@ fn resource_of(f: &FunctionRecord, qualifier: Option<&str>) -> String {
 /// Whether the policy on `resource` lets the service `principal` invoke the function
 /// for `source_arn` in `source_account`.
 pub fn allows(f: &FunctionRecord, resource: &str, principal: &str, source_arn: &str, source_account: &str) -> bool {
-    statements(f, resource).any(|s| {
-        let action_ok = matches!(s.get("Action").and_then(Value::as_str), Some("lambda:InvokeFunction" | "lambda:*" | "*"));
-        let principal_ok = match s.get("Principal") {
-            Some(Value::String(p)) => p == "*",
-            Some(p) => p.get("Service").and_then(Value::as_str) == Some(principal),
-            None => false,
-        };
-        let cond = s.get("Condition");
-        let arn_ok = cond
-            .and_then(|c| c.pointer("/ArnLike/AWS:SourceArn"))
-            .and_then(Value::as_str)
-            .is_none_or(|p| arn_like(p, source_arn));
-        let account_ok = cond
-            .and_then(|c| c.pointer("/StringEquals/AWS:SourceAccount"))
-            .and_then(Value::as_str)
-            .is_none_or(|a| source_account.is_empty() || a == source_account);
-        action_ok && principal_ok && arn_ok && account_ok
-    })
+    let policy = json!({ "Statement": statements(f, resource).cloned().collect::<Vec<_>>() });
+    let req = ServiceRequest { principal, action: "lambda:InvokeFunction", resource, source_arn, source_account };
+    resource_policy::allows(&policy, &req)
 }
 
 impl State {
@@ -170,18 +142,5 @@ impl State {
         }
         let policy = json!({ "Version": "2012-10-17", "Id": "default", "Statement": mine });
         Ok(json!({ "Policy": policy.to_string(), "RevisionId": f.revision_id }))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wildcards() {
-        assert!(arn_like("arn:aws:s3:::bucket", "arn:aws:s3:::bucket"));
-        assert!(arn_like("arn:aws:s3:::buck*", "arn:aws:s3:::bucket"));
-        assert!(!arn_like("arn:aws:s3:::other", "arn:aws:s3:::bucket"));
-        assert!(arn_like("arn:aws:s3:::b?cket", "arn:aws:s3:::bucket"));
     }
 }

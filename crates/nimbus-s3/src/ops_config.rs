@@ -229,34 +229,24 @@ impl State {
             let (region, account) = self
                 .region_and_account(&input.bucket)
                 .ok_or_else(|| s3s::s3_error!(NoSuchBucket, "The specified bucket does not exist"))?;
-            let mut unresolved = Vec::new();
+            let source_arn = format!("arn:aws:s3:::{}", input.bucket);
+            let mut unresolved: Vec<(String, String)> = Vec::new();
             for t in &targets {
-                let expected = match t.kind {
-                    TargetKind::Queue => "sqs",
-                    TargetKind::Topic => "sns",
-                    TargetKind::Lambda => "lambda",
-                };
-                // Destinations are in the bucket's region ("The Amazon SQS queue must be in
-                // the same AWS Region as your Amazon S3 bucket"; likewise topics and functions).
-                let ok = arn_service(&t.arn) == Some(expected)
-                    && nimbus_core::Arn::parse(&t.arn).is_some_and(|a| a.region == region)
-                    && !(t.kind == TargetKind::Queue && t.arn.ends_with(".fifo"))
-                    && self.notifier.targets.exists(&t.arn)
-                    // A function must also let S3 invoke it for this bucket (its resource policy).
-                    && (t.kind != TargetKind::Lambda
-                        || self.notifier.targets.allows(
-                            &t.arn,
-                            "s3.amazonaws.com",
-                            &format!("arn:aws:s3:::{}", input.bucket),
-                            &account,
-                        ));
-                if !ok && !unresolved.contains(&t.arn) {
-                    unresolved.push(t.arn.clone());
+                let reason = self.unresolved_destination(t, &region, &source_arn, &account);
+                if let Some(reason) = reason.filter(|_| !unresolved.iter().any(|(arn, _)| *arn == t.arn)) {
+                    unresolved.push((t.arn.clone(), reason));
                 }
             }
-            if !unresolved.is_empty() {
+            if let Some((arn, reason)) = unresolved.first() {
                 tracing::info!(destinations = ?unresolved, "S3 notification destinations do not resolve");
-                return Err(invalid_argument("Unable to validate the following destination configurations"));
+                // S3 names each destination and why (ArgumentName1/ArgumentValue1, ...); the
+                // first is named here.
+                let mut e = invalid_argument("Unable to validate the following destination configurations");
+                e.set_headers(crate::storage_class::error_element_headers_many(&[
+                    (crate::storage_class::ERROR_DESTINATION_HEADER, arn),
+                    (crate::storage_class::ERROR_DESTINATION_REASON_HEADER, reason),
+                ]));
+                return Err(e);
             }
         }
         let event_bridge = c.event_bridge_configuration.is_some();
@@ -279,6 +269,33 @@ impl State {
             }
         }
         Ok(())
+    }
+
+    /// Why S3 could not validate a notification destination (None: it can send there).
+    fn unresolved_destination(&self, t: &NotificationTarget, bucket_region: &str, source_arn: &str, account: &str) -> Option<String> {
+        let (expected, noun) = match t.kind {
+            TargetKind::Queue => ("sqs", "queue"),
+            TargetKind::Topic => ("sns", "topic"),
+            TargetKind::Lambda => ("lambda", "function"),
+        };
+        // Destinations are in the bucket's region ("The Amazon SQS queue must be in the
+        // same AWS Region as your Amazon S3 bucket"; likewise topics and functions), and
+        // S3 cannot send to a FIFO queue.
+        let exists = arn_service(&t.arn) == Some(expected)
+            && nimbus_core::Arn::parse(&t.arn).is_some_and(|a| a.region == bucket_region)
+            && !(t.kind == TargetKind::Queue && t.arn.ends_with(".fifo"))
+            && self.notifier.targets.exists(&t.arn);
+        if !exists {
+            return Some(format!("The destination {noun} does not exist"));
+        }
+        // The queue's Policy or the function's permissions must let S3 send for this bucket.
+        if t.kind != TargetKind::Topic && !self.notifier.targets.allows(&t.arn, "s3.amazonaws.com", source_arn, account) {
+            return Some(match t.kind {
+                TargetKind::Lambda => format!("Not authorized to invoke function [{}]", t.arn),
+                _ => format!("Permissions on the destination {noun} do not allow S3 to publish notifications from this bucket"),
+            });
+        }
+        None
     }
 
     pub(crate) fn get_notification(&self, bucket: &str) -> S3Result<GetBucketNotificationConfigurationOutput> {

@@ -252,6 +252,9 @@ pub const ERROR_S3_SHA256_HEADER: &str = "x-nimbus-error-s3-sha256";
 
 /// Internal header carrying the `<Region>` of a request signed for the wrong region.
 pub const ERROR_REGION_HEADER: &str = "x-nimbus-error-region";
+/// A notification destination S3 could not validate, and why.
+pub const ERROR_DESTINATION_HEADER: &str = "x-nimbus-error-argument-name-1";
+pub const ERROR_DESTINATION_REASON_HEADER: &str = "x-nimbus-error-argument-value-1";
 
 /// Internal header → the error document element it becomes.
 const ERROR_ELEMENTS: &[(&str, &str)] = &[
@@ -264,6 +267,8 @@ const ERROR_ELEMENTS: &[(&str, &str)] = &[
     (ERROR_CLIENT_SHA256_HEADER, "ClientComputedContentSHA256"),
     (ERROR_S3_SHA256_HEADER, "S3ComputedContentSHA256"),
     (ERROR_REGION_HEADER, "Region"),
+    (ERROR_DESTINATION_HEADER, "ArgumentName1"),
+    (ERROR_DESTINATION_REASON_HEADER, "ArgumentValue1"),
 ];
 
 /// GetObject's 416 for a Range past the object's end; S3's document names the range

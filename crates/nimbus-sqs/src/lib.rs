@@ -20,6 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use nimbus_core::resource_policy::{self, ServiceRequest};
 use nimbus_core::targets::{Delivery, Target};
 use nimbus_core::{now_millis, Arn, AwsError, RequestContext};
 use nimbus_store::{Durability, Store};
@@ -172,6 +173,17 @@ impl Target for Sqs {
 
     fn exists(&self, arn: &Arn) -> bool {
         self.state.queue(&arn.account, &arn.region, &arn.resource).is_some()
+    }
+
+    /// A queue's `Policy` must let the service send to it (S3 checks this when a
+    /// notification configuration names the queue); a queue without one lets no
+    /// service in.
+    fn allows(&self, arn: &Arn, principal: &str, source_arn: &str, source_account: &str) -> bool {
+        let Some(q) = self.state.queue(&arn.account, &arn.region, &arn.resource) else { return false };
+        let policy = q.inner.lock().attributes.get("Policy").cloned().unwrap_or_default();
+        let Ok(policy) = serde_json::from_str::<Value>(&policy) else { return false };
+        let req = ServiceRequest { principal, action: "sqs:SendMessage", resource: &q.arn, source_arn, source_account };
+        resource_policy::allows(&policy, &req)
     }
 
     /// Lambda's event source pollers receive and delete through SQS's own operations.
