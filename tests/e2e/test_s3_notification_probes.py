@@ -2,7 +2,7 @@
 AWS's documentation, not from nimbus's code. Sources:
 
 - User Guide, "Event message structure" (notification-content-structure): field set,
-  eventVersion 2.1 / 2.3, keys URL-encoded as application/x-www-form-urlencoded,
+  eventVersion 2.5 (one version for all event types since 2.4), keys URL-encoded as application/x-www-form-urlencoded,
   sequencer, glacierEventData only on ObjectRestore:Completed, lifecycleEventData
   only on LifecycleTransition, the s3:TestEvent message.
 - User Guide, "Event notification types and destinations": the event types, "You
@@ -164,7 +164,7 @@ def test_put_record_has_exactly_the_documented_fields(s3, sqs, bucket):
     assert set(msg) == {"Records"}
     rec = msg["Records"][0]
     assert set(rec) == RECORD_KEYS, set(rec) ^ RECORD_KEYS
-    assert rec["eventVersion"] == "2.1"
+    assert rec["eventVersion"] == "2.5"
     assert rec["eventSource"] == "aws:s3" and rec["awsRegion"] == "us-east-1"
     assert rec["eventName"] == "ObjectCreated:Put"
     assert ISO_MS.fullmatch(rec["eventTime"]), rec["eventTime"]
@@ -206,7 +206,7 @@ def test_versioned_put_and_delete_events_carry_version_ids(s3, sqs, bucket):
     perm = by_name["ObjectRemoved:Delete"]
     assert perm["s3"]["object"]["versionId"] == v1 == gone["VersionId"]
     assert set(perm["s3"]["object"]) == {"key", "versionId", "sequencer"}, perm["s3"]["object"]
-    assert all(r["eventVersion"] == "2.1" for r in recs)
+    assert all(r["eventVersion"] == "2.5" for r in recs)
 
 
 def test_delete_marker_is_not_an_object_removed_delete(s3, sqs, bucket):
@@ -228,7 +228,7 @@ def test_unversioned_delete_record_fields(s3, sqs, bucket):
     r = s3.delete_object(Bucket=bucket, Key="gone")
     rec = records(sqs, url, 1)[0]
     assert set(rec) == RECORD_KEYS
-    assert rec["eventName"] == "ObjectRemoved:Delete" and rec["eventVersion"] == "2.1"
+    assert rec["eventName"] == "ObjectRemoved:Delete" and rec["eventVersion"] == "2.5"
     assert set(rec["s3"]["object"]) == {"key", "sequencer"}, rec["s3"]["object"]
     assert rec["responseElements"]["x-amz-request-id"] == req_ids(r)[0]
 
@@ -344,7 +344,7 @@ def test_object_tagging_events(s3, sqs, bucket):
     names = sorted(r["eventName"] for r in recs)
     assert names == ["ObjectTagging:Delete", "ObjectTagging:Put"]
     for r in recs:
-        assert r["eventVersion"] == "2.3"  # "version 2.3 for ... object tagging"
+        assert r["eventVersion"] == "2.5"  # one version for every event type since 2.4
         assert r["s3"]["object"]["key"] == "t"
         assert set(r) >= RECORD_KEYS
     assert_empty(sqs, url)
@@ -361,7 +361,7 @@ def test_object_acl_put_event_only_when_the_acl_changes(s3, sqs, bucket):
     assert_empty(sqs, url)
     s3.put_object_acl(Bucket=bucket, Key="acl", ACL="authenticated-read")
     rec = records(sqs, url, 1)[0]
-    assert rec["eventName"] == "ObjectAcl:Put" and rec["eventVersion"] == "2.3"
+    assert rec["eventName"] == "ObjectAcl:Put" and rec["eventVersion"] == "2.5"
     assert rec["s3"]["object"]["key"] == "acl"
 
 
@@ -371,11 +371,11 @@ def test_restore_events_and_glacier_event_data(s3, sqs, bucket):
     s3.restore_object(Bucket=bucket, Key="cold", RestoreRequest={"Days": 2, "GlacierJobParameters": {"Tier": "Standard"}})
     recs = {r["eventName"]: r for r in records(sqs, url, 2, timeout=15)}
     assert set(recs) == {"ObjectRestore:Post", "ObjectRestore:Completed"}
-    assert recs["ObjectRestore:Post"]["eventVersion"] == "2.1"
+    assert recs["ObjectRestore:Post"]["eventVersion"] == "2.5"
     # "The glacierEventData key is only visible for s3:ObjectRestore:Completed events."
     assert "glacierEventData" not in recs["ObjectRestore:Post"]
     done = recs["ObjectRestore:Completed"]
-    assert done["eventVersion"] == "2.1"
+    assert done["eventVersion"] == "2.5"
     assert "glacierEventData" in done, sorted(done)
     red = done["glacierEventData"]["restoreEventData"]
     assert ISO_MS.fullmatch(red["lifecycleRestorationExpiryTime"]), red
@@ -385,7 +385,7 @@ def test_restore_events_and_glacier_event_data(s3, sqs, bucket):
 @pytest.mark.own_server
 @pytest.mark.slow
 def test_lifecycle_expiration_is_not_an_object_removed_event(nimbus_factory):
-    """LifecycleExpiration:Delete for an unversioned bucket (eventVersion 2.3); the
+    """LifecycleExpiration:Delete for an unversioned bucket (eventVersion 2.5); the
     ObjectRemoved types "don't alert you for automatic deletes from Lifecycle policies"."""
     srv = nimbus_factory(env=DAY_ENV)
     c = s3_client(srv.endpoint)
@@ -400,7 +400,7 @@ def test_lifecycle_expiration_is_not_an_object_removed_event(nimbus_factory):
     c.put_bucket_lifecycle_configuration(Bucket="lcx", LifecycleConfiguration={"Rules": [
         {"ID": "x", "Filter": {"Prefix": "tmp/"}, "Status": "Enabled", "Expiration": {"Days": 1}}]})
     rec = records(q, lc_url, 1, timeout=20)[0]
-    assert rec["eventName"] == "LifecycleExpiration:Delete" and rec["eventVersion"] == "2.3"
+    assert rec["eventName"] == "LifecycleExpiration:Delete" and rec["eventVersion"] == "2.5"
     assert rec["s3"]["object"]["key"] == "tmp/a" and "versionId" not in rec["s3"]["object"]
     assert_empty(q, rm_url, wait=2)
 
@@ -421,7 +421,7 @@ def test_lifecycle_transition_event_has_lifecycle_event_data(nimbus_factory):
     c.put_bucket_lifecycle_configuration(Bucket="ltr", LifecycleConfiguration={"Rules": [
         {"ID": "t", "Filter": {}, "Status": "Enabled", "Transitions": [{"Days": 1, "StorageClass": "GLACIER"}]}]})
     rec = records(q, url, 1, timeout=20)[0]
-    assert rec["eventName"] == "LifecycleTransition" and rec["eventVersion"] == "2.3"
+    assert rec["eventName"] == "LifecycleTransition" and rec["eventVersion"] == "2.5"
     assert "lifecycleEventData" in rec, sorted(rec)
 
 

@@ -78,7 +78,7 @@ def test_put_event_message(s3, sqs, bucket, queue):
     rec_list = receive(sqs, url, 1)[0]["Records"]
     assert len(rec_list) == 1
     rec = rec_list[0]
-    assert rec["eventVersion"] == "2.1"
+    assert rec["eventVersion"] == "2.5"
     assert rec["eventSource"] == "aws:s3"
     assert rec["awsRegion"] == "us-east-1"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", rec["eventTime"])

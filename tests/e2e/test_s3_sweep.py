@@ -117,9 +117,8 @@ def test_object_tagging_events(s3, sqs, bucket, queue):
     recs = records(sqs, url, 2)
     assert [r["eventName"] for r in recs] == ["ObjectTagging:Put", "ObjectTagging:Delete"]
     for r in recs:
-        # "It uses version 2.3 for ... object ACL, object tagging ... events"
-        # (Event message structure).
-        assert r["eventVersion"] == "2.3"
+        # One eventVersion for every event type since 2.4; the user guide shows 2.5.
+        assert r["eventVersion"] == "2.5"
         assert r["eventSource"] == "aws:s3"
         assert r["s3"]["configurationId"] == "sweep"
         assert r["s3"]["bucket"]["name"] == bucket

@@ -96,17 +96,12 @@ pub fn encode_key(key: &str) -> String {
     percent_encoding::utf8_percent_encode(key, SET).to_string().replace(' ', "+")
 }
 
-/// The eventVersion of an event: S3 "uses version 2.3 for S3 Lifecycle, S3
-/// Intelligent-Tiering, object ACL, object tagging, and object restoration delete
-/// events", 2.1 for the others (user guide, "Event message structure").
-pub fn event_version(name: &str) -> &'static str {
-    let v23 = ["Lifecycle", "IntelligentTiering", "ObjectAcl:", "ObjectTagging:", "ObjectRestore:Delete"];
-    if v23.iter().any(|p| name.starts_with(p)) {
-        "2.3"
-    } else {
-        "2.1"
-    }
-}
+/// The eventVersion of every event record. "Starting with version 2.4, Amazon S3 uses a
+/// single unified version for all event types, and the version increments consistently
+/// across all event types whenever the schema evolves"; the user guide's current
+/// "Event message structure" shows 2.5 (before 2.4: 2.1, 2.2 for replication, 2.3 for
+/// lifecycle, tagging, ACL and restore-delete events).
+pub const EVENT_VERSION: &str = "2.5";
 
 /// The `{"Records":[...]}` message for one configuration.
 pub fn event_message(ev: &ObjectEvent, req: &ReqInfo, configuration_id: &str) -> String {
@@ -123,7 +118,7 @@ pub fn event_message(ev: &ObjectEvent, req: &ReqInfo, configuration_id: &str) ->
     }
     object.insert("sequencer".into(), json!(ev.sequencer));
     let mut record = json!({
-        "eventVersion": event_version(ev.name),
+        "eventVersion": EVENT_VERSION,
         "eventSource": "aws:s3",
         "awsRegion": ev.region,
         "eventTime": iso_millis(ev.time_ms),
@@ -218,17 +213,6 @@ mod tests {
         assert_eq!(encode_key("photos/my image.jpg"), "photos/my+image.jpg");
         assert_eq!(encode_key("date=2024-01-01/a+b.txt"), "date%3D2024-01-01/a%2Bb.txt");
         assert_eq!(encode_key("ü"), "%C3%BC");
-    }
-
-    #[test]
-    fn event_versions() {
-        assert_eq!(event_version("ObjectCreated:Put"), "2.1");
-        assert_eq!(event_version("ObjectRemoved:DeleteMarkerCreated"), "2.1");
-        assert_eq!(event_version("ObjectRestore:Completed"), "2.1");
-        assert_eq!(event_version("ObjectTagging:Put"), "2.3");
-        assert_eq!(event_version("ObjectAcl:Put"), "2.3");
-        assert_eq!(event_version("LifecycleExpiration:Delete"), "2.3");
-        assert_eq!(event_version("LifecycleTransition"), "2.3");
     }
 
     #[test]
