@@ -852,7 +852,9 @@ def test_requester_pays_bucket_is_denied_on_the_website(server, s3, site):
     """[UG-WEB] "Requester Pays buckets do not allow access through a website endpoint. Any
     request to such a bucket receives a 403 Access Denied response." """
     assert web(server, site, "/").status_code == 200
+    assert s3.get_bucket_request_payment(Bucket=site)["Payer"] == "BucketOwner"
     s3.put_bucket_request_payment(Bucket=site, RequestPaymentConfiguration={"Payer": "Requester"})
+    assert s3.get_bucket_request_payment(Bucket=site)["Payer"] == "Requester"
     r = web(server, site, "/")
     assert r.status_code == 403
     assert "<li>Code: AccessDenied</li>" in r.text
