@@ -231,3 +231,12 @@ def strict_server(tmp_path_factory):
     srv.start()
     yield srv
     srv.cleanup()
+
+
+@pytest.fixture
+def public_bucket(s3):
+    """A fresh bucket that may be made public: no public access block, ACLs enabled."""
+    name = f"w-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter")
+    s3.delete_public_access_block(Bucket=name)
+    return name

@@ -596,12 +596,8 @@ def public_read_policy(bucket, list_bucket=False):
 
 
 @pytest.fixture
-def wbucket(s3):
-    """A bucket that may be made public: no public access block, ACLs enabled."""
-    name = f"w-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter")
-    s3.delete_public_access_block(Bucket=name)
-    return name
+def wbucket(public_bucket):
+    return public_bucket
 
 
 def web(server, bucket, path="/", method="GET", headers=None):

@@ -27,20 +27,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from test_s3_basics import code, status
-from test_s3_conformance import signed
-
-MiB = 1024 * 1024
-
-
-def message(exc):
-    return exc.response["Error"].get("Message")
-
-
-def err(call):
-    with pytest.raises(ClientError) as e:
-        call()
-    return e.value
-
+from test_s3_conformance import MiB, err, message, signed
+from test_s3_default_checksum import plain  # noqa: F401  (a fixture)
 
 def b64(d: bytes) -> str:
     return base64.b64encode(d).decode()
@@ -61,17 +49,6 @@ def prefixes_of(r):
 def put_keys(s3, bucket, keys, threads=16):
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(lambda k: s3.put_object(Bucket=bucket, Key=k, Body=b""), keys))
-
-
-@pytest.fixture(scope="module")
-def plain(endpoint):
-    """A client that sends no checksum unless asked (as SDKs before 2025 did)."""
-    return boto3.session.Session().client(
-        "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1},
-                      request_checksum_calculation="when_required", signature_version="s3v4"),
-    )
 
 
 def mp_etag(*parts):

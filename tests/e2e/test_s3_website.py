@@ -13,7 +13,6 @@ The website endpoint is reached with plain `requests` and a Host header
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
 import requests
@@ -29,12 +28,8 @@ def err(call):
 
 
 @pytest.fixture
-def bucket(s3):
-    """A fresh bucket that may be made public: no public access block, ACLs enabled."""
-    name = f"w-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter")
-    s3.delete_public_access_block(Bucket=name)
-    return name
+def bucket(public_bucket):
+    return public_bucket
 
 
 def public_read_policy(bucket, list_bucket=False):

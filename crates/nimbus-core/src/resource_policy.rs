@@ -162,15 +162,18 @@ mod tests {
 
     const QUEUE: &str = "arn:aws:sqs:us-east-1:000000000000:jobs";
 
-    fn from_bucket(bucket: &str) -> ServiceRequest<'static> {
+    /// S3 sending for `bucket_arn`.
+    fn from_bucket(bucket_arn: &str) -> ServiceRequest<'_> {
         ServiceRequest {
             principal: "s3.amazonaws.com",
             action: "sqs:SendMessage",
             resource: QUEUE,
-            source_arn: Box::leak(format!("arn:aws:s3:::{bucket}").into_boxed_str()),
+            source_arn: bucket_arn,
             source_account: "000000000000",
         }
     }
+
+    const PHOTOS: &str = "arn:aws:s3:::photos";
 
     /// The policy of the S3 user guide's "Granting permissions to publish event
     /// notification messages to a destination".
@@ -194,37 +197,37 @@ mod tests {
 
     #[test]
     fn the_documented_policy_allows_its_bucket_only() {
-        assert!(allows(&documented("photos"), &from_bucket("photos")));
-        assert!(!allows(&documented("photos"), &from_bucket("other")));
-        let mut elsewhere = from_bucket("photos");
+        assert!(allows(&documented("photos"), &from_bucket(PHOTOS)));
+        assert!(!allows(&documented("photos"), &from_bucket("arn:aws:s3:::other")));
+        let mut elsewhere = from_bucket(PHOTOS);
         elsewhere.source_account = "111122223333";
         assert!(!allows(&documented("photos"), &elsewhere));
     }
 
     #[test]
     fn nothing_allowing_is_a_deny_and_a_deny_wins() {
-        assert!(!allows(&json!({}), &from_bucket("photos")));
+        assert!(!allows(&json!({}), &from_bucket(PHOTOS)));
         let other_service = json!({"Statement": {"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:*", "Resource": "*"}});
-        assert!(!allows(&other_service, &from_bucket("photos")));
+        assert!(!allows(&other_service, &from_bucket(PHOTOS)));
         let open = json!({"Statement": {"Effect": "Allow", "Principal": "*", "Action": "sqs:*", "Resource": "*"}});
-        assert!(allows(&open, &from_bucket("photos")));
+        assert!(allows(&open, &from_bucket(PHOTOS)));
         let mut denied = documented("photos");
         denied["Statement"].as_array_mut().unwrap().push(json!({
             "Effect": "Deny", "Principal": {"Service": ["s3.amazonaws.com"]}, "Action": "SQS:Send*", "Resource": QUEUE
         }));
-        assert!(!allows(&denied, &from_bucket("photos")));
+        assert!(!allows(&denied, &from_bucket(PHOTOS)));
     }
 
     #[test]
     fn conditions_on_keys_the_request_lacks() {
-        let mut req = from_bucket("photos");
+        let mut req = from_bucket(PHOTOS);
         req.source_account = "";
         let policy = |op: &str| json!({"Statement": {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": QUEUE,
             "Condition": {op: {"aws:SourceAccount": "000000000000"}}}});
         assert!(!allows(&policy("StringEquals"), &req));
         assert!(allows(&policy("StringEqualsIfExists"), &req));
         assert!(allows(&policy("StringNotEquals"), &req));
-        assert!(!allows(&policy("NumericEquals"), &from_bucket("photos")), "an operator nimbus does not know never holds");
+        assert!(!allows(&policy("NumericEquals"), &from_bucket(PHOTOS)), "an operator nimbus does not know never holds");
     }
 
     #[test]
