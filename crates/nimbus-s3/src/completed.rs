@@ -8,7 +8,7 @@
 use std::collections::VecDeque;
 
 use parking_lot::Mutex;
-use s3s::dto::{ChecksumType, CompleteMultipartUploadOutput, CompletedPart};
+use s3s::dto::{CompleteMultipartUploadOutput, CompletedPart};
 
 use crate::checksums;
 use crate::encryption::Reported;
@@ -33,9 +33,7 @@ impl Answer {
             checksum_crc64nvme: crc64nvme,
             checksum_sha1: sha1,
             checksum_sha256: sha256,
-            checksum_type: self.checksum.as_ref().map(|c| {
-                ChecksumType::from_static(if c.is_composite() { ChecksumType::COMPOSITE } else { ChecksumType::FULL_OBJECT })
-            }),
+            checksum_type: self.checksum.as_ref().map(crate::provider::checksum_type),
             server_side_encryption: self.encryption.algorithm.clone(),
             ssekms_key_id: self.encryption.kms_key_id.clone(),
             bucket_key_enabled: self.encryption.bucket_key,

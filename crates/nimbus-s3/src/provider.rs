@@ -525,7 +525,6 @@ fn whole_object_algorithm(upload: &ObjHeaders) -> Option<&str> {
     }
 }
 
-/// `x-amz-checksum-type` of a stored checksum.
 /// The checksum type an upload was created with (none without an algorithm).
 fn upload_checksum_type(h: &ObjHeaders) -> Option<ChecksumType> {
     h.checksum_algorithm
@@ -533,7 +532,8 @@ fn upload_checksum_type(h: &ObjHeaders) -> Option<ChecksumType> {
         .map(|_| ChecksumType::from_static(if h.checksum_full_object { ChecksumType::FULL_OBJECT } else { ChecksumType::COMPOSITE }))
 }
 
-fn checksum_type(c: &checksums::Stored) -> ChecksumType {
+/// `x-amz-checksum-type` of a stored checksum.
+pub(crate) fn checksum_type(c: &checksums::Stored) -> ChecksumType {
     ChecksumType::from_static(if c.is_composite() { ChecksumType::COMPOSITE } else { ChecksumType::FULL_OBJECT })
 }
 
@@ -2648,10 +2648,14 @@ impl s3s::S3 for Provider {
         };
         // "If the checksum type doesn't match the checksum type that was specified for the
         // object during the CreateMultipartUpload request, it'll result in a BadDigest error."
-        if let (Some(asked), Some(_)) = (&input.checksum_type, &upload.headers.checksum_algorithm) {
-            let kind = if upload.headers.checksum_full_object { ChecksumType::FULL_OBJECT } else { ChecksumType::COMPOSITE };
-            if asked.as_str() != kind {
-                return Err(s3_error!(BadDigest, "The checksum type {} does not match the {} checksum type the upload was created with.", asked.as_str(), kind));
+        if let (Some(asked), Some(kind)) = (&input.checksum_type, upload_checksum_type(&upload.headers)) {
+            if *asked != kind {
+                return Err(s3_error!(
+                    BadDigest,
+                    "The checksum type {} does not match the {} checksum type the upload was created with.",
+                    asked.as_str(),
+                    kind.as_str()
+                ));
             }
         }
         let mut last = 0;
