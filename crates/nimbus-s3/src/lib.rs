@@ -18,6 +18,7 @@ mod encryption;
 mod error_messages;
 mod expiry;
 mod fast_path;
+mod key_guards;
 mod lifecycle;
 mod mapped;
 mod md5_lanes;

@@ -105,6 +105,8 @@ pub struct State {
     pub(crate) next_seq: AtomicU64,
     /// Multipart uploads completed lately, for a repeated Complete.
     pub(crate) completions: crate::completed::Completions,
+    /// Makes each conditional write's check and write one step.
+    pub(crate) key_guards: crate::key_guards::KeyGuards,
 }
 
 impl State {
@@ -183,6 +185,7 @@ impl State {
             config_lock: tokio::sync::Mutex::new(()),
             next_seq: AtomicU64::new(next_seq),
             completions: Default::default(),
+            key_guards: Default::default(),
         }
     }
 
@@ -1787,6 +1790,8 @@ impl s3s::S3 for Provider {
         let received = self.receive_body(body, trailer.as_ref(), SMALL_BODY_MAX, declared, Some(checksums::DEFAULT), signed.as_ref()).await;
         let (received, checksum) = received.map_err(|e| size_check.and_then(|c| c.refusal()).unwrap_or(e))?;
         let (size, md5) = (received.size(), *received.md5());
+        let conditional = input.if_match.is_some() || input.if_none_match.is_some();
+        let _guard = self.state.key_guards.lock_if(conditional, &input.bucket, &input.key).await;
         let checked = check_content_md5(input.content_md5.as_deref(), &md5)
             .and_then(|()| match input.content_length {
                 Some(len) if len >= 0 && len as u64 != size => {
@@ -2069,6 +2074,7 @@ impl s3s::S3 for Provider {
         let input = req.input;
         let bypass = input.bypass_governance_retention.unwrap_or(false);
         // Conditional deletes: If-Match is evaluated against the current version.
+        let _guard = self.state.key_guards.lock_if(input.if_match.is_some(), &input.bucket, &input.key).await;
         check_write_conditions(&self.state, &input.bucket, &input.key, input.if_match.as_ref(), None)?;
         self.state.check_version_delete(&input.bucket, &input.key, input.version_id.as_deref(), bypass, input.mfa.as_deref())?;
         let done = self.state.delete_version(&ctx, &input.bucket, &input.key, input.version_id.as_deref(), DeleteCause::Request).await?;
@@ -2111,6 +2117,7 @@ impl s3s::S3 for Provider {
             });
             // A conditional delete names the ETag (or *) the current version must have.
             let condition = obj.e_tag.as_ref().map(|e| if e.value() == "*" { ETagCondition::Any } else { ETagCondition::ETag(e.clone()) });
+            let guard = self.state.key_guards.lock_if(condition.is_some(), &input.bucket, &obj.key).await;
             let checked = allowed
                 .and_then(|()| check_write_conditions(&self.state, &input.bucket, &obj.key, condition.as_ref(), None))
                 .and_then(|()| self.state.check_version_delete(&input.bucket, &obj.key, obj.version_id.as_deref(), bypass, input.mfa.as_deref()));
@@ -2118,6 +2125,7 @@ impl s3s::S3 for Provider {
                 Ok(()) => self.state.delete_version(&ctx, &input.bucket, &obj.key, obj.version_id.as_deref(), DeleteCause::Request).await,
                 Err(e) => Err(e),
             };
+            drop(guard);
             match result {
                 Ok(done) => {
                     if !quiet {
@@ -2275,6 +2283,7 @@ impl s3s::S3 for Provider {
         headers.parts_count = None;
         headers.part_sizes.clear();
         // Checked again now the copy is read, as a PUT does after its body.
+        let _guard = self.state.key_guards.lock_if(if_match.is_some() || if_none_match.is_some(), &input.bucket, &input.key).await;
         if let Err(e) = check_conditions(&self.state) {
             received.discard().await;
             return Err(e);
@@ -2711,6 +2720,8 @@ impl s3s::S3 for Provider {
                 ));
             }
         }
+        let conditional = input.if_match.is_some() || input.if_none_match.is_some();
+        let _guard = self.state.key_guards.lock_if(conditional, &input.bucket, &input.key).await;
         check_write_conditions(&self.state, &input.bucket, &input.key, input.if_match.as_ref(), input.if_none_match.as_ref())?;
         let etag_value = format!("{}-{}", hex::encode(md5s.finalize()), count);
         // With a checksum algorithm, the object's checksum is the composite of its parts'
