@@ -14,6 +14,7 @@ mod checksums;
 mod completed;
 mod config;
 mod cors;
+mod delete_integrity;
 mod encryption;
 mod error_messages;
 mod expiry;
@@ -198,7 +199,11 @@ impl S3 {
                     sig_v2::slash_bucket_root(&mut req);
                     sig_v2::amz_query_as_headers(&mut req);
                     signed_headers::join_repeated_metadata(&mut req);
-                    if let Some(refusal) = sig_v2::date_refusal(&req) {
+                    let integrity = match delete_integrity::is_delete_objects(&req) {
+                        true => delete_integrity::refusal(&mut req).await,
+                        false => None,
+                    };
+                    if let Some(refusal) = sig_v2::date_refusal(&req).or(integrity) {
                         refusal.to_http_response().unwrap_or_else(|_| internal_error())
                     } else {
                         let req = sse_c_blocking::take_from_request(req, &self.auth).await;

@@ -710,7 +710,7 @@ fn content_range(start: u64, len: u64, size: u64) -> Option<String> {
     (len > 0).then(|| format!("bytes {}-{}/{}", start, start + len - 1, size))
 }
 
-fn check_content_md5(content_md5: Option<&str>, md5: &[u8; 16]) -> S3Result<()> {
+pub(crate) fn check_content_md5(content_md5: Option<&str>, md5: &[u8; 16]) -> S3Result<()> {
     let Some(expected) = content_md5 else { return Ok(()) };
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(expected.trim())
