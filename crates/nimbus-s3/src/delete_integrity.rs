@@ -30,13 +30,18 @@ pub async fn refusal(req: &mut http::Request<Body>) -> Option<S3Error> {
     if header("x-amz-trailer").is_some() {
         return None;
     }
-    if content_md5.is_none() && checksum.is_none() {
-        return Some(s3_error!(InvalidRequest, "Missing required header for this request: Content-MD5"));
-    }
+    let signed_hash = header("x-amz-content-sha256").filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()));
     let body = match req.body_mut().store_all_limited(MAX_BODY).await {
         Ok(body) => body,
         Err(_) => return Some(s3_error!(MalformedXML, "The XML you provided was not well-formed or did not validate against our published schema")),
     };
+    // A body that is not the one signed is s3s's to refuse first (XAmzContentSHA256Mismatch).
+    if signed_hash.is_some_and(|h| !h.eq_ignore_ascii_case(&hex::encode(sha2::Sha256::digest(&body)))) {
+        return None;
+    }
+    if content_md5.is_none() && checksum.is_none() {
+        return Some(s3_error!(InvalidRequest, "Missing required header for this request: Content-MD5"));
+    }
     if let Some(expected) = content_md5 {
         let md5: [u8; 16] = Md5::digest(&body).into();
         if let Err(e) = crate::provider::check_content_md5(Some(&expected), &md5) {

@@ -16,6 +16,7 @@ mod config;
 mod cors;
 mod delete_integrity;
 mod encryption;
+mod error_ids;
 mod error_messages;
 mod expiry;
 mod fast_path;
@@ -143,6 +144,8 @@ impl S3 {
         let bucket = (origin.is_some() || method == http::Method::OPTIONS).then(|| cors::bucket_of(&req)).flatten();
         let host = req.headers().get("host").and_then(|v| v.to_str().ok()).map(str::to_string);
         let website_bucket = host.as_deref().and_then(parse_website_host).map(|(b, _)| b.to_string());
+        // For an error document's <Key> / <BucketName> (cheap: both share the request's bytes).
+        let (uri, host_header) = (req.uri().clone(), req.headers().get(http::header::HOST).cloned());
         let mut resp = if let (Some(site), Some(host)) = (website_bucket, host.as_deref()) {
             let (parts, _) = req.into_parts();
             let mut resp = website::serve(&self.state, &parts, host, &site, &info).await;
@@ -157,6 +160,10 @@ impl S3 {
                 None => (false, None),
             };
             let resp = cors::preflight(&req, exists, rules, &info);
+            drop(req);
+            resp
+        } else if let Some((status, code, message)) = routing::put_refusal(&req) {
+            let resp = cors::error(status, code, message, "", &info);
             drop(req);
             resp
         } else if let Some(message) = routing::presigned_expiry_error(req.uri().query().unwrap_or("")) {
@@ -229,6 +236,17 @@ impl S3 {
             sse_c_blocking::add_to_answer(&mut resp);
             storage_class::add_error_elements(&mut resp);
             error_messages::fill_in_message(&mut resp);
+            if resp.status().is_client_error() || resp.status().is_server_error() {
+                let addressed = error_ids::Addressed::from_parts(uri, host_header);
+                error_ids::complete(&mut resp, &info, &addressed, &method);
+                // "regardless of the permissions on the bucket, you will receive a response
+                // header with the correct bucket location" (HeadBucket).
+                if let (true, Some(bucket), None) = (method == http::Method::HEAD, &addressed.bucket, &addressed.key) {
+                    if let Some(region) = self.state.bucket_region(bucket).and_then(|r| http::HeaderValue::from_str(&r).ok()) {
+                        resp.headers_mut().insert("x-amz-bucket-region", region);
+                    }
+                }
+            }
             provider::finish_response(&mut resp);
             if let (Some(origin), Some(rules)) = (origin.as_deref(), bucket.as_deref().and_then(|b| self.state.cors_rules(b))) {
                 cors::decorate(&mut resp, origin, &method, &preflight_headers, &rules);

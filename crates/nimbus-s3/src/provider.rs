@@ -1630,14 +1630,33 @@ impl s3s::S3 for Provider {
         )?;
         crate::object_lock::on_create_bucket(&mut config, input.object_lock_enabled_for_bucket);
         let row = BucketRow { name: input.bucket.clone(), account: account.clone(), region: region.clone(), created: now_ms() };
+        let recreated = {
+            let buckets = self.state.buckets.read();
+            match buckets.get(&input.bucket) {
+                // "For legacy compatibility, if you re-create an existing bucket that you
+                // already own in the North Virginia Region, Amazon S3 returns 200 OK and
+                // resets the bucket access control lists (ACLs)."
+                Some(b) if b.account == account && b.region == "us-east-1" && region == "us-east-1" => true,
+                Some(b) if b.account == account => {
+                    return Err(s3_error!(BucketAlreadyOwnedByYou, "Your previous request to create the named bucket succeeded and you already own it."))
+                }
+                Some(_) => return Err(s3_error!(BucketAlreadyExists, "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.")),
+                None => false,
+            }
+        };
+        if recreated {
+            self.state
+                .update_config(&row.name, |c| {
+                    c.acl = None;
+                    Ok(())
+                })
+                .await?;
+            return Ok(S3Response::new(CreateBucketOutput { location: Some(format!("/{}", row.name)) }));
+        }
         {
             let mut buckets = self.state.buckets.write();
-            if let Some(b) = buckets.get(&input.bucket) {
-                return Err(if b.account == account {
-                    s3_error!(BucketAlreadyOwnedByYou, "Your previous request to create the named bucket succeeded and you already own it.")
-                } else {
-                    s3_error!(BucketAlreadyExists, "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.")
-                });
+            if buckets.contains_key(&input.bucket) {
+                return Err(s3_error!(OperationAborted, "A conflicting conditional operation is currently in progress against this resource. Please try again."));
             }
             buckets.insert(
                 row.name.clone(),
@@ -1669,7 +1688,7 @@ impl s3s::S3 for Provider {
     async fn head_bucket(&self, req: S3Request<HeadBucketInput>) -> S3Result<S3Response<HeadBucketOutput>> {
         let buckets = self.state.buckets.read();
         let b = buckets.get(&req.input.bucket).ok_or_else(|| no_such_bucket(&req.input.bucket))?;
-        Ok(S3Response::new(HeadBucketOutput { bucket_region: Some(b.region.clone()), ..Default::default() }))
+        Ok(S3Response::new(HeadBucketOutput { bucket_region: Some(b.region.clone()), access_point_alias: Some(false), ..Default::default() }))
     }
 
     async fn list_buckets(&self, req: S3Request<ListBucketsInput>) -> S3Result<S3Response<ListBucketsOutput>> {
@@ -3008,10 +3027,6 @@ impl Provider {
     }
 }
 
-/// The region a new bucket goes to, by S3's rules for CreateBucket: the constraint
-/// must name the region of the endpoint the request was sent to (the region it is
-/// signed for), except at us-east-1's, which takes any; none means us-east-1, which
-/// may not be named itself.
 /// Names S3 keeps for itself (s3s checks the rest of the naming rules): "Bucket names
 /// must not start with the prefix xn--, sthree-, amzn-s3-demo-" and "must not end with
 /// the suffix -s3alias, --ol-s3, .mrap, --x-s3, --table-s3" (S3 user guide, "General
@@ -3022,10 +3037,17 @@ fn reserved_bucket_name(name: &str) -> bool {
     PREFIXES.iter().any(|p| name.starts_with(p)) || SUFFIXES.iter().any(|s| name.ends_with(s))
 }
 
+/// The region a new bucket goes to, by S3's rules for CreateBucket: the constraint
+/// must name the region of the endpoint the request was sent to (the region it is
+/// signed for), except at us-east-1's, which takes any; none means us-east-1, which
+/// may not be named itself. A constraint that is not a region's name at all is
+/// InvalidLocationConstraint (checked by the shape of AWS's region names, so that
+/// regions newer than nimbus still work).
 fn bucket_region_for(constraint: Option<&str>, endpoint_region: Option<&str>) -> S3Result<String> {
     let endpoint = endpoint_region.unwrap_or("us-east-1");
     match constraint {
         Some("EU" | "us-east-1") => Err(s3_error!(InvalidLocationConstraint, "The specified location-constraint is not valid")),
+        Some(c) if !region_shaped(c) => Err(s3_error!(InvalidLocationConstraint, "The specified location-constraint is not valid")),
         None if endpoint != "us-east-1" => Err(s3_error!(
             IllegalLocationConstraintException,
             "The unspecified location constraint is incompatible for the region specific endpoint this request was sent to."
@@ -3036,6 +3058,16 @@ fn bucket_region_for(constraint: Option<&str>, endpoint_region: Option<&str>) ->
         )),
         Some(c) => Ok(c.to_string()),
         None => Ok("us-east-1".to_string()),
+    }
+}
+
+/// `af-south-1`, `us-gov-west-1`, `ap-southeast-7`: letters, one or two words, a number.
+fn region_shaped(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('-').collect();
+    let words = |p: &[&str]| p.iter().all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()));
+    match parts.split_last() {
+        Some((number, rest)) => (2..=3).contains(&rest.len()) && rest[0].len() == 2 && words(rest) && !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()),
+        None => false,
     }
 }
 
@@ -3105,6 +3137,9 @@ mod tests {
         assert_eq!(code(Some("us-west-2"), Some("eu-west-1")), Err("IllegalLocationConstraintException".into()));
         assert_eq!(code(Some("us-east-1"), None), Err("InvalidLocationConstraint".into()));
         assert_eq!(code(Some("EU"), Some("eu-west-1")), Err("InvalidLocationConstraint".into()));
+        assert_eq!(code(Some("not-a-region"), None), Err("InvalidLocationConstraint".into()));
+        assert_eq!(code(Some("us-gov-west-1"), None), Ok("us-gov-west-1".into()));
+        assert_eq!(code(Some("ap-southeast-7"), None), Ok("ap-southeast-7".into()));
     }
 
     fn objs(keys: &[&str]) -> BTreeMap<String, KeyVersions> {

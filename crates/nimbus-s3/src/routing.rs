@@ -147,6 +147,49 @@ pub fn parse_virtual_host(host: &str) -> Option<(&str, Option<&str>)> {
     (!bucket.is_empty() && valid_region(region)).then_some((bucket, Some(region)))
 }
 
+/// A refusal S3 makes of an object PUT before anything else: (status, code, message).
+///
+/// - No Content-Length on HTTP/1 (and no chunked body): 411 MissingContentLength
+///   ("You must provide the Content-Length HTTP header"); a PUT without one was stored
+///   as an empty object. Copies carry no body and are left alone.
+/// - `?renameObject`: RenameObject exists only for directory buckets (S3 Express One
+///   Zone), which nimbus does not have; s3s would take it for a PutObject and store an
+///   empty object under the new name.
+pub fn put_refusal<B>(req: &http::Request<B>) -> Option<(http::StatusCode, &'static str, &'static str)> {
+    if req.method() != http::Method::PUT {
+        return None;
+    }
+    let query = req.uri().query().unwrap_or("");
+    let params = || query.split('&').map(|p| p.split('=').next().unwrap_or(""));
+    if params().any(|p| p == "renameObject") {
+        return Some((
+            http::StatusCode::NOT_IMPLEMENTED,
+            "NotImplemented",
+            "RenameObject is supported only for directory buckets (S3 Express One Zone), which nimbus does not have.",
+        ));
+    }
+    let object_write = params().all(|p| matches!(p, "" | "x-id" | "partNumber" | "uploadId"));
+    let headers = req.headers();
+    let unframed = req.version() <= http::Version::HTTP_11
+        && !headers.contains_key(http::header::CONTENT_LENGTH)
+        && !headers.contains_key(http::header::TRANSFER_ENCODING)
+        && !headers.contains_key("x-amz-copy-source");
+    (object_write && unframed && has_key(req.uri().path(), headers))
+        .then_some((http::StatusCode::LENGTH_REQUIRED, "MissingContentLength", "You must provide the Content-Length HTTP header."))
+}
+
+/// Whether a request path names an object (not just a bucket), path-style or
+/// virtual-hosted.
+fn has_key(path: &str, headers: &http::HeaderMap) -> bool {
+    let rest = path.trim_start_matches('/');
+    let virtual_hosted = headers.get("host").and_then(|h| h.to_str().ok()).and_then(parse_virtual_host).is_some();
+    if virtual_hosted {
+        !rest.is_empty()
+    } else {
+        rest.split_once('/').is_some_and(|(_, key)| !key.is_empty())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,5 +279,25 @@ mod tests {
         assert_eq!(parse_website_host("localhost:4566"), None);
         // The website endpoint takes every method, unsigned POST / included.
         assert!(is_s3_request(&parts("POST", "/", &[("host", "site.s3-website.localhost:4566")])));
+    }
+
+    #[test]
+    fn object_puts_need_a_length_and_renames_are_refused() {
+        let put = |uri: &str, headers: &[(&str, &str)]| {
+            let mut b = http::Request::put(uri).header("host", "localhost:4566");
+            for (n, v) in headers {
+                b = b.header(*n, *v);
+            }
+            b.body(()).unwrap()
+        };
+        let code = |r: &http::Request<()>| put_refusal(r).map(|(_, c, _)| c);
+        assert_eq!(code(&put("/b/k", &[])), Some("MissingContentLength"));
+        assert_eq!(code(&put("/b/k?partNumber=1&uploadId=u", &[])), Some("MissingContentLength"));
+        assert_eq!(code(&put("/b/k", &[("content-length", "0")])), None);
+        assert_eq!(code(&put("/b/k", &[("transfer-encoding", "chunked")])), None);
+        assert_eq!(code(&put("/b/k", &[("x-amz-copy-source", "/b/src")])), None);
+        assert_eq!(code(&put("/b", &[])), None, "CreateBucket may have no body");
+        assert_eq!(code(&put("/b/k?tagging", &[])), None);
+        assert_eq!(code(&put("/b/dst?renameObject", &[("content-length", "0")])), Some("NotImplemented"));
     }
 }
