@@ -172,7 +172,6 @@ def test_precondition_failed_document_and_head(endpoint, s3, bucket, detour):
     assert r.status_code == 304 and r.content == b""
 
 
-@pytest.mark.skip(reason="Known gap: S3's 412 names the failed condition (<Condition>If-Match</Condition>, as recorded by LocalStack); nimbus does not yet.")
 def test_precondition_failed_names_the_condition(endpoint, s3, bucket):
     """UNSURE (not in the API reference): S3's 412 document carries a <Condition> element
     naming the header that failed, e.g. <Condition>If-Match</Condition>, as seen in

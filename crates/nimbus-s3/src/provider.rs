@@ -312,8 +312,12 @@ fn no_such_upload() -> S3Error {
     )
 }
 
-fn precondition_failed() -> S3Error {
-    s3_error!(PreconditionFailed, "At least one of the pre-conditions you specified did not hold")
+/// 412, naming the header whose condition failed (`<Condition>If-Match</Condition>`, as
+/// S3's document does).
+fn precondition_failed(condition: &str) -> S3Error {
+    let mut e = s3_error!(PreconditionFailed, "At least one of the pre-conditions you specified did not hold");
+    e.set_headers(storage_class::error_element_headers_many(&[(storage_class::ERROR_CONDITION_HEADER, condition)]));
+    e
 }
 
 fn account_of<T>(req: &S3Request<T>) -> String {
@@ -354,13 +358,13 @@ fn check_write_conditions(state: &State, bucket: &str, key: &str, if_match: Opti
     };
     if let Some(c) = if_none_match {
         if current.as_ref().is_some_and(|m| etag_matches(c, &m.etag)) {
-            return Err(precondition_failed());
+            return Err(precondition_failed("If-None-Match"));
         }
     }
     if let Some(c) = if_match {
         match &current {
             None => return Err(no_such_key()),
-            Some(m) if !etag_matches(c, &m.etag) => return Err(precondition_failed()),
+            Some(m) if !etag_matches(c, &m.etag) => return Err(precondition_failed("If-Match")),
             _ => {}
         }
     }
@@ -387,11 +391,11 @@ fn check_read_conditions(
     let modified = (meta.modified / 1000) as i64;
     if let Some(c) = if_match {
         if !etag_matches(c, &meta.etag) {
-            return Err(precondition_failed());
+            return Err(precondition_failed("If-Match"));
         }
     } else if let Some(t) = if_unmodified_since {
         if modified > ts_secs(t) {
-            return Err(precondition_failed());
+            return Err(precondition_failed("If-Unmodified-Since"));
         }
     }
     if let Some(c) = if_none_match {
@@ -444,10 +448,12 @@ fn check_copy_source_conditions(
         Some(c) => !etag_matches(c, &meta.etag),
         None => if_modified_since.is_none_or(|t| modified > ts_secs(t)),
     };
-    if first && second {
-        Ok(())
-    } else {
-        Err(precondition_failed())
+    match (first, second) {
+        (true, true) => Ok(()),
+        (false, _) if if_match.is_some() => Err(precondition_failed("x-amz-copy-source-If-Match")),
+        (false, _) => Err(precondition_failed("x-amz-copy-source-If-Unmodified-Since")),
+        (_, false) if if_none_match.is_some() => Err(precondition_failed("x-amz-copy-source-If-None-Match")),
+        (_, false) => Err(precondition_failed("x-amz-copy-source-If-Modified-Since")),
     }
 }
 

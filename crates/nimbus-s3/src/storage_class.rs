@@ -252,6 +252,8 @@ pub const ERROR_S3_SHA256_HEADER: &str = "x-nimbus-error-s3-sha256";
 
 /// Internal header carrying the `<Region>` of a request signed for the wrong region.
 pub const ERROR_REGION_HEADER: &str = "x-nimbus-error-region";
+/// The header whose condition failed (412 PreconditionFailed).
+pub const ERROR_CONDITION_HEADER: &str = "x-nimbus-error-condition";
 /// A notification destination S3 could not validate, and why.
 pub const ERROR_DESTINATION_HEADER: &str = "x-nimbus-error-argument-name-1";
 pub const ERROR_DESTINATION_REASON_HEADER: &str = "x-nimbus-error-argument-value-1";
@@ -267,6 +269,7 @@ const ERROR_ELEMENTS: &[(&str, &str)] = &[
     (ERROR_CLIENT_SHA256_HEADER, "ClientComputedContentSHA256"),
     (ERROR_S3_SHA256_HEADER, "S3ComputedContentSHA256"),
     (ERROR_REGION_HEADER, "Region"),
+    (ERROR_CONDITION_HEADER, "Condition"),
     (ERROR_DESTINATION_HEADER, "ArgumentName1"),
     (ERROR_DESTINATION_REASON_HEADER, "ArgumentValue1"),
 ];
