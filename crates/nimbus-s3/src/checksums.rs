@@ -136,7 +136,7 @@ pub fn of_part<'a>(object: Option<&'a Stored>, parts: &'a [String], n: i32, whol
     whole.then(|| Reported::of(object))
 }
 
-const ALGORITHMS: [&str; 5] = ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"];
+pub const ALGORITHMS: [&str; 5] = ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"];
 
 /// The checksum S3 computes and keeps for an object written without one: since
 /// December 2024 "if objects are uploaded without a checksum, S3 automatically
@@ -153,8 +153,7 @@ pub fn algorithm(name: &str) -> Option<&'static str> {
 /// The checksum a request carried in an `x-amz-checksum-*` header (s3s has checked it
 /// against the body), in the order of the five fields.
 pub fn from_fields(fields: [Option<&String>; 5]) -> Option<Stored> {
-    let order = ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"];
-    order.iter().zip(fields).find_map(|(a, v)| v.map(|v| Stored { algorithm: (*a).to_string(), value: v.clone() }))
+    ALGORITHMS.iter().zip(fields).find_map(|(a, v)| v.map(|v| Stored { algorithm: (*a).to_string(), value: v.clone() }))
 }
 
 /// The five response fields (CRC32, CRC32C, CRC64NVME, SHA1, SHA256) for a checksum.

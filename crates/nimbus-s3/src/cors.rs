@@ -6,17 +6,12 @@ use s3s::Body;
 
 use crate::config::{find_cors_rule, CorsRule};
 use crate::notify::ReqInfo;
-use crate::routing::parse_virtual_host;
+use crate::routing::{addressed, host_of};
 
 /// The bucket a request addresses (virtual host first, else the first path segment).
 pub fn bucket_of<B>(req: &http::Request<B>) -> Option<String> {
-    let host = req.headers().get("host").and_then(|v| v.to_str().ok()).or_else(|| req.uri().host());
-    if let Some((bucket, _)) = host.and_then(parse_virtual_host) {
-        return Some(bucket.to_string());
-    }
-    let seg = req.uri().path().trim_start_matches('/').split('/').next().unwrap_or("");
-    let seg = percent_encoding::percent_decode_str(seg).decode_utf8().ok()?.into_owned();
-    (!seg.is_empty()).then_some(seg)
+    let (bucket, _) = addressed(req.uri().path(), host_of(req));
+    Some(percent_encoding::percent_decode_str(bucket?).decode_utf8().ok()?.into_owned())
 }
 
 fn set(h: &mut HeaderMap, name: &'static str, value: &str) {

@@ -23,7 +23,7 @@ pub fn is_delete_objects<B>(req: &http::Request<B>) -> bool {
 pub async fn refusal(req: &mut http::Request<Body>) -> Option<S3Error> {
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     let content_md5 = header("content-md5");
-    let checksum = ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"]
+    let checksum = checksums::ALGORITHMS
         .into_iter()
         .find_map(|a| header(&format!("x-amz-checksum-{}", a.to_ascii_lowercase())).map(|v| (a, v)));
     // A trailing checksum (aws-chunked) is checked by the chunked decoding's signature.

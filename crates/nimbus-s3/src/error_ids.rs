@@ -15,25 +15,11 @@ pub struct Addressed {
 
 impl Addressed {
     /// From the request's URI and Host header (kept from before the request was used up).
-    pub fn from_parts(uri: http::Uri, host: Option<http::HeaderValue>) -> Self {
-        let mut req = http::Request::new(());
-        *req.uri_mut() = uri;
-        if let Some(host) = host {
-            req.headers_mut().insert(http::header::HOST, host);
-        }
-        Self::of(&req)
-    }
-
-    pub fn of<B>(req: &http::Request<B>) -> Self {
-        let bucket = crate::cors::bucket_of(req);
-        let host = req.headers().get("host").and_then(|v| v.to_str().ok()).or_else(|| req.uri().host());
-        let virtual_hosted = host.and_then(crate::routing::parse_virtual_host).is_some();
-        let path = req.uri().path().trim_start_matches('/');
-        let raw_key = if virtual_hosted { Some(path) } else { path.split_once('/').map(|(_, k)| k) };
-        let key = raw_key
-            .filter(|k| !k.is_empty())
-            .map(|k| percent_encoding::percent_decode_str(k).decode_utf8_lossy().into_owned());
-        Addressed { bucket, key }
+    pub fn new(uri: &http::Uri, host: Option<&http::HeaderValue>) -> Self {
+        let host = host.and_then(|h| h.to_str().ok()).or_else(|| uri.host());
+        let (bucket, key) = crate::routing::addressed(uri.path(), host);
+        let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+        Addressed { bucket: bucket.map(decode), key: key.map(decode) }
     }
 }
 
@@ -81,7 +67,7 @@ mod tests {
     }
 
     fn addressed(uri: &str, host: &str) -> Addressed {
-        Addressed::of(&http::Request::get(uri).header("host", host).body(()).unwrap())
+        Addressed::new(&uri.parse().unwrap(), Some(&http::HeaderValue::from_str(host).unwrap()))
     }
 
     #[test]

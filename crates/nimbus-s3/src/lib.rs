@@ -237,7 +237,7 @@ impl S3 {
             storage_class::add_error_elements(&mut resp);
             error_messages::fill_in_message(&mut resp);
             if resp.status().is_client_error() || resp.status().is_server_error() {
-                let addressed = error_ids::Addressed::from_parts(uri, host_header);
+                let addressed = error_ids::Addressed::new(&uri, host_header.as_ref());
                 error_ids::complete(&mut resp, &info, &addressed, &method);
                 // "regardless of the permissions on the bucket, you will receive a response
                 // header with the correct bucket location" (HeadBucket).

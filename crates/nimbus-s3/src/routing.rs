@@ -174,20 +174,27 @@ pub fn put_refusal<B>(req: &http::Request<B>) -> Option<(http::StatusCode, &'sta
         && !headers.contains_key(http::header::CONTENT_LENGTH)
         && !headers.contains_key(http::header::TRANSFER_ENCODING)
         && !headers.contains_key("x-amz-copy-source");
-    (object_write && unframed && has_key(req.uri().path(), headers))
+    (object_write && unframed && addressed(req.uri().path(), host_of(req)).1.is_some())
         .then_some((http::StatusCode::LENGTH_REQUIRED, "MissingContentLength", "You must provide the Content-Length HTTP header."))
 }
 
-/// Whether a request path names an object (not just a bucket), path-style or
-/// virtual-hosted.
-fn has_key(path: &str, headers: &http::HeaderMap) -> bool {
+/// The bucket and key a request addresses, both as sent (still percent-encoded):
+/// virtual-hosted (the bucket in the Host) or path-style (the first path segment).
+pub fn addressed<'a>(path: &'a str, host: Option<&'a str>) -> (Option<&'a str>, Option<&'a str>) {
     let rest = path.trim_start_matches('/');
-    let virtual_hosted = headers.get("host").and_then(|h| h.to_str().ok()).and_then(parse_virtual_host).is_some();
-    if virtual_hosted {
-        !rest.is_empty()
-    } else {
-        rest.split_once('/').is_some_and(|(_, key)| !key.is_empty())
+    let non_empty = |s: &'a str| (!s.is_empty()).then_some(s);
+    match host.and_then(parse_virtual_host) {
+        Some((bucket, _)) => (Some(bucket), non_empty(rest)),
+        None => match rest.split_once('/') {
+            Some((bucket, key)) => (non_empty(bucket), non_empty(key)),
+            None => (non_empty(rest), None),
+        },
     }
+}
+
+/// The Host a request was sent to (the URI's authority over HTTP/2).
+pub fn host_of<B>(req: &http::Request<B>) -> Option<&str> {
+    req.headers().get(http::header::HOST).and_then(|v| v.to_str().ok()).or_else(|| req.uri().host())
 }
 
 #[cfg(test)]
